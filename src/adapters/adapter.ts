@@ -1,0 +1,93 @@
+// The one small interface every partner adapter (sftp, soap, rest, file) implements.
+// Adapters know nothing about the ledger or schedules: the delivery engine hands them a batch
+// whose membership and name are already durable, and records what they return.
+
+/** One rendered record on its way to a partner. */
+export interface DeliveryItem {
+  /** Ledger delivery id (decimal text of a bigint). */
+  readonly id: string;
+  /** Deterministic idempotency token: the same change always carries the same token. */
+  readonly token: string;
+  readonly correlationId: string;
+  /** The ordering key (e.g. the permit's id), for logs. */
+  readonly key: string;
+  /** The rendered record exactly as the partner must receive it (JSON text for rest/soap). */
+  readonly payload: Buffer;
+}
+
+export interface Batch {
+  readonly connector: string;
+  /** Ledger batch id (decimal text); stable across resends of the same batch. */
+  readonly id: string;
+  /** Per-connector batch sequence number, the {batch} of file name templates. */
+  readonly sequence: number;
+  /** When the batch was formed: {date:…} in names is taken from it, so a resend reuses the name. */
+  readonly createdAt: Date;
+  readonly items: readonly DeliveryItem[];
+  /** For drop adapters: the whole file body (records, plus any header/trailer), assembled by the delivery engine. */
+  readonly body: Buffer;
+  /** The drop file name chosen before the first attempt (from `batchName`), recorded in the ledger. */
+  readonly name?: string;
+  /** Adapter state saved by an earlier attempt of this batch (e.g. the append offset). */
+  readonly state?: Readonly<Record<string, unknown>>;
+}
+
+export interface SendContext {
+  readonly signal: AbortSignal;
+  /** Makes adapter state durable in the ledger before the adapter goes on (append offsets). */
+  saveState(state: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+/** The partner accepted the item; `reference` is whatever receipt it gave (a message id, a status). */
+export interface ItemAccepted {
+  readonly id: string;
+  readonly ok: true;
+  readonly reference?: string;
+}
+
+export interface ItemFailed {
+  readonly id: string;
+  readonly ok: false;
+  readonly error: AdapterError;
+}
+
+export type ItemOutcome = ItemAccepted | ItemFailed;
+
+/** Why a partner failure should or should not be tried again. */
+export type FailureClass = "retriable" | "permanent" | "attention";
+
+/**
+ * A classified partner failure. `permanent` goes to the dead letters at once; `retriable` waits
+ * for the retry policy (or `retryAfterMs` when the partner said so); `attention` stops the
+ * connector until an operator looks (e.g. an append-mode file whose size matches no known state).
+ */
+export class AdapterError extends Error {
+  override readonly name = "AdapterError";
+  constructor(
+    message: string,
+    readonly failure: FailureClass,
+    /** Short machine-readable reason for metrics labels: "timeout", "http_503", "soap_client_fault", "host_key_mismatch"… */
+    readonly reason: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface Adapter {
+  readonly kind: "sftp" | "file" | "soap" | "rest";
+  /**
+   * Drop adapters only: the file name for a new batch. Called once, before the first attempt;
+   * the delivery engine records it and passes it back as `batch.name` on every resend.
+   */
+  batchName?(batch: Pick<Batch, "connector" | "sequence" | "createdAt">): string;
+  /**
+   * Delivers a batch. Drop adapters deliver all-or-nothing (throw AdapterError on failure);
+   * per-record adapters (soap, rest) return one outcome per item, in any order.
+   */
+  send(batch: Batch, context: SendContext): Promise<readonly ItemOutcome[]>;
+  /** Resolves when the partner is reachable; throws AdapterError otherwise. */
+  heartbeat(signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}

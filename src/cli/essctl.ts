@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// essctl: the operator command line of ESS.
+export {};

@@ -1,0 +1,188 @@
+// The validated, resolved shape of ess.yaml, connectors/*.yaml and mappings/*.yaml.
+// Durations are milliseconds; relative paths are already resolved against the file's directory;
+// ${VAR}/${file:} are already interpolated (the originals are registered as secrets for redaction).
+import type { Op, TableRef } from "../source/change.js";
+
+/** Where a value came from, so later checks (database, mapping) can point at the YAML line. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Field path inside the document, e.g. ["targets", 0, "fields", "PERMIT_ID"]. */
+  readonly path: readonly (string | number)[];
+}
+
+export interface EssConfig {
+  /** Absolute path of ess.yaml (or "<defaults>" when built in code). */
+  readonly file: string;
+  readonly database: { readonly url: string };
+  readonly ledger: {
+    readonly schema: string;
+    /** Another database for the ledger; the source database when absent. */
+    readonly url?: string;
+    readonly retention: { readonly deliveredMs: number; readonly auditMs: number };
+  };
+  readonly replication: {
+    readonly slot: string;
+    readonly publication: string;
+    readonly plugin: "pgoutput" | "wal2json";
+    readonly heartbeatMs: number;
+    readonly stallAfterMs: number;
+  };
+  readonly connectorsDir: string;
+  readonly mappingsDir: string;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly connectors: readonly ConnectorConfig[];
+  readonly mappings: readonly MappingConfig[];
+}
+
+export interface BatchPolicy {
+  readonly maxRecords: number;
+  readonly maxWaitMs: number;
+}
+
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** "Mon-Fri 06:00-22:00 America/New_York": deliveries are held outside the window. */
+export interface ScheduleWindow {
+  readonly text: string;
+  /** ISO weekdays the window is open (1 = Monday … 7 = Sunday). */
+  readonly days: readonly number[];
+  /** Minutes after local midnight. */
+  readonly startMinute: number;
+  readonly endMinute: number;
+  readonly timezone: string;
+}
+
+export interface HeartbeatPolicy {
+  readonly everyMs: number;
+  readonly offlineAfter: number;
+}
+
+export type Ordering = "key" | "connector" | "none";
+
+/** How partner callbacks on /inbound/<connector> are authenticated. */
+export interface InboundAuth {
+  readonly hmacSecret?: string;
+  readonly bearerToken?: string;
+}
+
+export interface DropOptions {
+  readonly dir: string;
+  /** Name template: {date:%Y%m%d}, {batch}, {connector}. */
+  readonly file: string;
+  readonly mode: "file-per-batch" | "append";
+  readonly tempSuffix: string;
+  /** Trigger file name template; {file} is the data file's name. */
+  readonly doneFile?: string;
+}
+
+export interface SftpOptions extends DropOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly privateKey?: string;
+  readonly passphrase?: string;
+  readonly password?: string;
+  /** Pinned host key fingerprint, "SHA256:<base64 without padding>" as `ssh-keygen -lf` prints it. */
+  readonly hostKey: string;
+}
+
+export interface SoapOptions {
+  /** Absolute file path or http(s) URL. */
+  readonly wsdl: string;
+  readonly endpoint?: string;
+  readonly operation: string;
+  readonly security?: { readonly username: string; readonly password: string };
+  readonly timeoutMs: number;
+}
+
+export interface RestOptions {
+  readonly url: string;
+  readonly method: "POST" | "PUT" | "PATCH";
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly health?: string;
+  /** Extra CA bundle (PEM file path) trusted besides the system's. */
+  readonly caFile?: string;
+}
+
+interface ConnectorCommon {
+  readonly name: string;
+  readonly location: SourceLocation;
+  /** iconv-lite encoding name (EBCDIC cp037, cp500, cp1047, cp1140 included); default utf-8. */
+  readonly encoding: string;
+  readonly batch: BatchPolicy;
+  readonly retry: RetryPolicy;
+  readonly schedule?: ScheduleWindow;
+  readonly heartbeat: HeartbeatPolicy;
+  readonly ordering: Ordering;
+  readonly dryRun: boolean;
+  readonly inbound?: InboundAuth;
+}
+
+export type ConnectorConfig =
+  | (ConnectorCommon & { readonly adapter: "sftp"; readonly sftp: SftpOptions })
+  | (ConnectorCommon & { readonly adapter: "file"; readonly file: DropOptions })
+  | (ConnectorCommon & { readonly adapter: "soap"; readonly soap: SoapOptions })
+  | (ConnectorCommon & { readonly adapter: "rest"; readonly rest: RestOptions });
+
+export type AdapterKind = ConnectorConfig["adapter"];
+
+export type RecordFormat = "fixed-width" | "csv" | "json" | "soap";
+
+/** Long form of a field: { from: column, width: 10, align: right, pad: "0" } plus formatter keys. */
+export interface LongFieldSpec {
+  readonly from?: string;
+  readonly const?: string;
+  readonly width?: number;
+  readonly align?: "left" | "right";
+  readonly pad?: string;
+  /** Further formatters in expression syntax, applied before width/align/pad: "upper | trim". */
+  readonly format?: string;
+}
+
+export type FieldSpec = string | LongFieldSpec;
+
+export interface FieldConfig {
+  readonly name: string;
+  readonly spec: FieldSpec;
+  readonly location: SourceLocation;
+}
+
+export interface TargetConfig {
+  readonly connector: string;
+  readonly format: RecordFormat;
+  /** In declaration order: fixed-width and CSV columns follow it. */
+  readonly fields: readonly FieldConfig[];
+  readonly terminator: "crlf" | "lf" | "none";
+  readonly overflow: "error" | "truncate";
+  readonly unmappable: "error" | "substitute";
+  readonly csv: { readonly header: boolean; readonly delimiter: string };
+  /** Optional fixed-width header/trailer records (mainframe batch control records). */
+  readonly header?: readonly FieldConfig[];
+  readonly trailer?: readonly FieldConfig[];
+  readonly location: SourceLocation;
+}
+
+export interface MappingSource {
+  readonly table?: TableRef;
+  readonly topic?: string;
+  readonly ops: readonly Op[];
+  readonly where: Readonly<Record<string, readonly (string | number | boolean | null)[]>>;
+  /** Key columns; absent means the table's primary key (resolved against the database). */
+  readonly key?: readonly string[];
+}
+
+export interface MappingConfig {
+  readonly name: string;
+  readonly location: SourceLocation;
+  readonly source: MappingSource;
+  readonly timezone: string;
+  readonly pii: readonly string[];
+  readonly targets: readonly TargetConfig[];
+}

@@ -1,0 +1,2 @@
+// The library API of ESS: the Gateway for application events.
+export {};
