@@ -1,0 +1,136 @@
+// The consumer of one replication session: collects feed rows, group-commits them to the ledger
+// while the stream keeps flowing, and confirms a transaction's end LSN only once it is durable.
+import type pg from "pg";
+import type { FeedBatch, FeedRow, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
+import type { Logger } from "../ops/logger.js";
+import type { Lsn, SourceMessage } from "../source/change.js";
+import type { StreamConsumer } from "../source/replication-stream.js";
+import {
+  EVENT_MESSAGE_PREFIX,
+  eventToFeed,
+  type OpenTransaction,
+  rowChangeToFeed,
+  truncateToFeed,
+} from "./feed-rows.js";
+
+export interface CaptureLimits {
+  /** Flush once this many rows are waiting, even inside a transaction. */
+  readonly batchRows: number;
+  /** Hold the stream (back-pressure) once this many rows are waiting behind a flush in progress. */
+  readonly maxBufferedRows: number;
+}
+
+export const DEFAULT_CAPTURE_LIMITS: CaptureLimits = { batchRows: 5000, maxBufferedRows: 20_000 };
+
+/** Hooks for what else must be committed with the feed (deliveries) and for progress. */
+export interface CaptureHooks {
+  /** Ledger work for these rows in the same transaction. */
+  sameTransaction?(rows: readonly FeedRow[]): SameTransactionWork | undefined;
+  /** Called after a batch is durable. */
+  onDurable?(batch: FeedBatch, inserted: number, lastCommitTime: Date | undefined): void;
+}
+
+export class CapturePipeline implements StreamConsumer {
+  private txn: OpenTransaction | null = null;
+  private pending: FeedRow[] = [];
+  private pendingCheckpoint: Lsn | undefined;
+  private pendingCommitTime: Date | undefined;
+  private flushing: Promise<void> | null = null;
+  private failure: Error | null = null;
+  private drained: Array<() => void> = [];
+
+  constructor(
+    private readonly ledger: pg.ClientBase,
+    private readonly writer: FeedWriter,
+    private readonly confirm: (lsn: Lsn) => void,
+    private readonly logger: Logger,
+    private readonly limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS,
+    private readonly hooks: CaptureHooks = {},
+  ) {}
+
+  onMessage(message: SourceMessage): void | Promise<void> {
+    if (this.failure) throw this.failure;
+    switch (message.kind) {
+      case "begin":
+        this.txn = { begin: message, nextOrdinal: 0 };
+        return;
+      case "row":
+        this.pending.push(rowChangeToFeed(this.openTransaction(message.kind), message));
+        break;
+      case "truncate":
+        this.pending.push(...truncateToFeed(this.openTransaction(message.kind), message));
+        break;
+      case "message":
+        // Non-transactional messages (ESS's own heartbeats) carry no change; events are transactional.
+        if (message.transactional && message.prefix === EVENT_MESSAGE_PREFIX) {
+          this.pending.push(eventToFeed(this.openTransaction(message.kind), message));
+        }
+        break;
+      case "commit":
+        this.txn = null;
+        this.pendingCheckpoint = message.endLsn;
+        this.pendingCommitTime = message.commitTime;
+        break;
+    }
+    if (!this.flushing && (message.kind === "commit" || this.pending.length >= this.limits.batchRows)) {
+      this.startFlush();
+    }
+    if (this.pending.length >= this.limits.maxBufferedRows) return this.waitForDrain();
+  }
+
+  isIdle(): boolean {
+    return this.txn === null && this.pending.length === 0 && this.pendingCheckpoint === undefined && !this.flushing;
+  }
+
+  /** Waits for everything received so far to be durable (graceful stop). */
+  async drain(): Promise<void> {
+    while (this.flushing || (this.pendingCheckpoint !== undefined && !this.failure)) {
+      if (!this.flushing) this.startFlush();
+      await this.flushing;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  private openTransaction(kind: string): OpenTransaction {
+    if (!this.txn) throw new Error(`replication protocol: a ${kind} message arrived outside a transaction`);
+    return this.txn;
+  }
+
+  private startFlush(): void {
+    const batch: FeedBatch = { rows: this.pending, checkpoint: this.pendingCheckpoint };
+    const commitTime = this.pendingCommitTime;
+    this.pending = [];
+    this.pendingCheckpoint = undefined;
+    this.pendingCommitTime = undefined;
+    this.flushing = this.flush(batch, commitTime);
+  }
+
+  private async flush(batch: FeedBatch, commitTime: Date | undefined): Promise<void> {
+    try {
+      let inserted = 0;
+      if (batch.rows.length > 0) {
+        inserted = await this.writer.write(this.ledger, batch, this.hooks.sameTransaction?.(batch.rows));
+      }
+      // A batch of only commits (all rows filtered) has nothing to store: confirming is enough.
+      if (batch.checkpoint !== undefined) this.confirm(batch.checkpoint);
+      this.hooks.onDurable?.(batch, inserted, commitTime);
+    } catch (error) {
+      this.failure = error as Error;
+      this.logger.error({ err: error }, "could not store captured changes in the ledger");
+    } finally {
+      this.flushing = null;
+    }
+    if (!this.failure && (this.pendingCheckpoint !== undefined || this.pending.length >= this.limits.batchRows)) {
+      this.startFlush();
+    }
+    // Either the buffer was just handed to a new flush or it is below the batch size: the
+    // stream may go on.
+    for (const resolve of this.drained.splice(0)) resolve();
+  }
+
+  private waitForDrain(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.drained.push(() => (this.failure ? reject(this.failure) : resolve()));
+    });
+  }
+}

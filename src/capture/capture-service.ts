@@ -1,0 +1,193 @@
+// Runs the replication source into the ledger until stopped: slot and publication checks, the
+// resume position, reconnection with backoff, the idle-slot heartbeat and a graceful stop.
+import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
+import { FeedWriter } from "../ledger/feed-writer.js";
+import { readCheckpoint } from "../ledger/checkpoints.js";
+import type { Logger } from "../ops/logger.js";
+import type { Lsn, TableRef } from "../source/change.js";
+import { decoderSetup } from "../source/decoder-factory.js";
+import { formatLsn } from "../source/lsn.js";
+import { ReplicationStream } from "../source/replication-stream.js";
+import { ensureSlot, verifyPublication } from "../source/slot.js";
+import { type BackoffPolicy, backoffDelay } from "./backoff.js";
+import { type CaptureHooks, type CaptureLimits, CapturePipeline, DEFAULT_CAPTURE_LIMITS } from "./capture-pipeline.js";
+import { SourceHeartbeat } from "./source-heartbeat.js";
+
+export interface CaptureServiceOptions {
+  readonly sourceUrl: string;
+  readonly ledgerUrl: string;
+  readonly schema: string;
+  readonly slot: string;
+  readonly publication: string;
+  readonly plugin: "pgoutput" | "wal2json";
+  /** Mapped tables: the publication must cover them (pgoutput) or they form wal2json's filter. */
+  readonly tables: readonly TableRef[];
+  readonly heartbeatMs: number;
+  readonly logger: Logger;
+  readonly limits?: CaptureLimits;
+  readonly hooks?: CaptureHooks;
+  readonly reconnect?: BackoffPolicy;
+  readonly statusIntervalMs?: number;
+}
+
+export interface CaptureStatus {
+  readonly connected: boolean;
+  readonly durableLsn: Lsn;
+  readonly serverWalEnd: Lsn;
+  /** Commit time of the last change made durable (for lag in seconds). */
+  readonly lastCommitTime: Date | undefined;
+  readonly reconnects: number;
+}
+
+export class CaptureService {
+  private stopping = false;
+  private stream: ReplicationStream | undefined;
+  private pipeline: CapturePipeline | undefined;
+  private wake: (() => void) | undefined;
+  private lastCommitTime: Date | undefined;
+  private reconnects = 0;
+  private durable: Lsn = 0n;
+
+  constructor(private readonly options: CaptureServiceOptions) {}
+
+  status(): CaptureStatus {
+    return {
+      connected: this.stream !== undefined,
+      durableLsn: this.stream?.durableLsn ?? this.durable,
+      serverWalEnd: this.stream?.serverWalEnd ?? 0n,
+      lastCommitTime: this.lastCommitTime,
+      reconnects: this.reconnects,
+    };
+  }
+
+  /** Runs until stop(); connection failures are retried with backoff, setup errors are thrown. */
+  async run(): Promise<void> {
+    const { options } = this;
+    const heartbeat = new SourceHeartbeat(options.sourceUrl, options.heartbeatMs, options.logger);
+    heartbeat.start();
+    let failures = 0;
+    try {
+      while (!this.stopping) {
+        try {
+          await this.runSession();
+          failures = 0;
+        } catch (error) {
+          if (this.stopping) break;
+          if (!isTransient(error)) throw error;
+          const delay = backoffDelay(options.reconnect ?? { initialMs: 250, maxMs: 15_000 }, failures++);
+          this.reconnects++;
+          options.logger.warn(
+            { err: error, retryInMs: delay, durable: formatLsn(this.durable) },
+            "replication session ended; reconnecting",
+          );
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            void sleep(delay).then(resolve);
+          });
+        }
+      }
+    } finally {
+      await heartbeat.stop();
+    }
+  }
+
+  /** Stops reading, waits until what was received is durable and confirmed, then returns. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    try {
+      await this.pipeline?.drain();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "stopping with changes not yet stored; they will be read again");
+    }
+    await this.stream?.stop().catch(() => undefined);
+  }
+
+  private async runSession(): Promise<void> {
+    const { options } = this;
+    const source = new pg.Client({ connectionString: options.sourceUrl, application_name: "ess-capture-setup" });
+    const ledger = new pg.Client({ connectionString: options.ledgerUrl, application_name: "ess-capture" });
+    source.on("error", () => undefined);
+    ledger.on("error", (error) => options.logger.warn({ err: error }, "ledger connection error"));
+    try {
+      await source.connect();
+      await ledger.connect();
+      if (options.plugin === "pgoutput") await verifyPublication(source, options.publication, options.tables);
+      const slot = await ensureSlot(source, options.slot, options.plugin);
+      await source.end();
+      const start = await this.resumePosition(ledger, slot.confirmedFlushLsn, slot.created);
+      const setup = decoderSetup(options.plugin, options.publication, options.tables);
+      const stream = new ReplicationStream(
+        {
+          connectionString: options.sourceUrl,
+          slot: options.slot,
+          startLsn: start,
+          pluginOptions: setup.pluginOptions,
+          sessionSettings: setup.sessionSettings,
+          statusIntervalMs: options.statusIntervalMs,
+          logger: options.logger,
+        },
+        setup.decoder,
+      );
+      const pipeline = new CapturePipeline(
+        ledger,
+        new FeedWriter(options.schema, options.slot),
+        (lsn) => {
+          stream.confirm(lsn);
+          this.durable = lsn;
+        },
+        options.logger,
+        options.limits ?? DEFAULT_CAPTURE_LIMITS,
+        {
+          ...options.hooks,
+          onDurable: (batch, inserted, commitTime) => {
+            if (commitTime) this.lastCommitTime = commitTime;
+            options.hooks?.onDurable?.(batch, inserted, commitTime);
+          },
+        },
+      );
+      this.stream = stream;
+      this.pipeline = pipeline;
+      if (this.stopping) return;
+      await stream.run(pipeline);
+    } finally {
+      this.stream = undefined;
+      this.pipeline = undefined;
+      await source.end().catch(() => undefined);
+      await ledger.end().catch(() => undefined);
+    }
+  }
+
+  /** Never moves the slot backwards: a ledger checkpoint behind the slot is stale. */
+  private async resumePosition(ledger: pg.Client, slotConfirmed: Lsn, created: boolean): Promise<Lsn> {
+    const checkpoint = await readCheckpoint(ledger, this.options.schema, this.options.slot);
+    this.durable = slotConfirmed;
+    if (checkpoint === null) return slotConfirmed;
+    if (checkpoint < slotConfirmed) {
+      if (!created) {
+        this.options.logger.warn(
+          { checkpoint: formatLsn(checkpoint), slot: formatLsn(slotConfirmed) },
+          "the ledger checkpoint is behind the slot's confirmed position; ignoring it (the slot never moves backwards)",
+        );
+      }
+      return slotConfirmed;
+    }
+    // Stored but not yet confirmed when the last run ended: no need to read it again.
+    this.durable = checkpoint;
+    return checkpoint;
+  }
+}
+
+/** Errors worth reconnecting for: connection loss, server restart, shutdown in progress. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  if (code) {
+    // 08 connection exceptions, 57P0x admin/crash shutdown, 53 insufficient resources, 55006 slot in use.
+    return /^(08|57P0|53|55006|40001|40P01)/.test(code);
+  }
+  const message = String((error as Error)?.message ?? error);
+  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection terminated|terminating connection|the database system is (starting up|shutting down)|Client has encountered a connection error|socket/i.test(
+    message,
+  );
+}
