@@ -1,16 +1,17 @@
 // The consumer of one replication session: collects feed rows, group-commits them to the ledger
 // while the stream keeps flowing, and confirms a transaction's end LSN only once it is durable.
 import type pg from "pg";
-import type { FeedBatch, FeedRow, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
+import type { FeedBatch, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
 import type { Logger } from "../ops/logger.js";
 import type { Lsn, SourceMessage } from "../source/change.js";
 import type { StreamConsumer } from "../source/replication-stream.js";
 import {
+  type CapturedChange,
   EVENT_MESSAGE_PREFIX,
-  eventToFeed,
+  eventToCaptured,
   type OpenTransaction,
-  rowChangeToFeed,
-  truncateToFeed,
+  rowChangeToCaptured,
+  truncateToCaptured,
 } from "./feed-rows.js";
 
 export interface CaptureLimits {
@@ -25,14 +26,20 @@ export const DEFAULT_CAPTURE_LIMITS: CaptureLimits = { batchRows: 5000, maxBuffe
 /** Hooks for what else must be committed with the feed (deliveries) and for progress. */
 export interface CaptureHooks {
   /** Ledger work for these rows in the same transaction. */
-  sameTransaction?(rows: readonly FeedRow[]): SameTransactionWork | undefined;
+  sameTransaction?(changes: readonly CapturedChange[]): SameTransactionWork | undefined;
   /** Called after a batch is durable. */
   onDurable?(batch: FeedBatch, inserted: number, lastCommitTime: Date | undefined): void;
+  /**
+   * A batch could not be stored: the session must end now. Waiting for the next message is not
+   * enough: a server shutting down sends none, and waits for a confirmation this session must
+   * never give.
+   */
+  onFailure?(error: Error): void;
 }
 
 export class CapturePipeline implements StreamConsumer {
   private txn: OpenTransaction | null = null;
-  private pending: FeedRow[] = [];
+  private pending: CapturedChange[] = [];
   private pendingCheckpoint: Lsn | undefined;
   private pendingCommitTime: Date | undefined;
   private flushing: Promise<void> | null = null;
@@ -55,15 +62,15 @@ export class CapturePipeline implements StreamConsumer {
         this.txn = { begin: message, nextOrdinal: 0 };
         return;
       case "row":
-        this.pending.push(rowChangeToFeed(this.openTransaction(message.kind), message));
+        this.pending.push(rowChangeToCaptured(this.openTransaction(message.kind), message));
         break;
       case "truncate":
-        this.pending.push(...truncateToFeed(this.openTransaction(message.kind), message));
+        this.pending.push(...truncateToCaptured(this.openTransaction(message.kind), message));
         break;
       case "message":
         // Non-transactional messages (ESS's own heartbeats) carry no change; events are transactional.
         if (message.transactional && message.prefix === EVENT_MESSAGE_PREFIX) {
-          this.pending.push(eventToFeed(this.openTransaction(message.kind), message));
+          this.pending.push(eventToCaptured(this.openTransaction(message.kind), message));
         }
         break;
       case "commit":
@@ -79,6 +86,9 @@ export class CapturePipeline implements StreamConsumer {
   }
 
   isIdle(): boolean {
+    // A failed flush has dropped its rows from memory without storing them: from then on this
+    // session must never let the slot move (a keepalive's WAL end would skip those rows).
+    if (this.failure) return false;
     return this.txn === null && this.pending.length === 0 && this.pendingCheckpoint === undefined && !this.flushing;
   }
 
@@ -97,19 +107,24 @@ export class CapturePipeline implements StreamConsumer {
   }
 
   private startFlush(): void {
-    const batch: FeedBatch = { rows: this.pending, checkpoint: this.pendingCheckpoint };
+    const changes = this.pending;
+    const batch: FeedBatch = { rows: changes.map((c) => c.feed), checkpoint: this.pendingCheckpoint };
     const commitTime = this.pendingCommitTime;
     this.pending = [];
     this.pendingCheckpoint = undefined;
     this.pendingCommitTime = undefined;
-    this.flushing = this.flush(batch, commitTime);
+    this.flushing = this.flush(batch, changes, commitTime);
   }
 
-  private async flush(batch: FeedBatch, commitTime: Date | undefined): Promise<void> {
+  private async flush(
+    batch: FeedBatch,
+    changes: readonly CapturedChange[],
+    commitTime: Date | undefined,
+  ): Promise<void> {
     try {
       let inserted = 0;
       if (batch.rows.length > 0) {
-        inserted = await this.writer.write(this.ledger, batch, this.hooks.sameTransaction?.(batch.rows));
+        inserted = await this.writer.write(this.ledger, batch, this.hooks.sameTransaction?.(changes));
       }
       // A batch of only commits (all rows filtered) has nothing to store: confirming is enough.
       if (batch.checkpoint !== undefined) this.confirm(batch.checkpoint);
@@ -117,6 +132,7 @@ export class CapturePipeline implements StreamConsumer {
     } catch (error) {
       this.failure = error as Error;
       this.logger.error({ err: error }, "could not store captured changes in the ledger");
+      this.hooks.onFailure?.(this.failure);
     } finally {
       this.flushing = null;
     }

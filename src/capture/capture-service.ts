@@ -145,6 +145,7 @@ export class CaptureService {
             if (commitTime) this.lastCommitTime = commitTime;
             options.hooks?.onDurable?.(batch, inserted, commitTime);
           },
+          onFailure: (error) => stream.abort(error),
         },
       );
       this.stream = stream;

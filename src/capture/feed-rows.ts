@@ -1,12 +1,30 @@
 // Turns typed source messages into feed rows, numbering changes inside their transaction.
 import type { FeedRow } from "../ledger/feed-writer.js";
 import { rowToJson } from "../ledger/value-json.js";
-import type { BeginMessage, LogicalMessage, RowChangeMessage, TruncateMessage } from "../source/change.js";
+import type {
+  BeginMessage,
+  LogicalMessage,
+  Op,
+  RowChangeMessage,
+  TableRef,
+  TruncateMessage,
+} from "../source/change.js";
+import { PgJson, type Row, type Value } from "../source/value.js";
 
 /** Prefix of pg_logical_emit_message payloads that carry application events (Gateway.send). */
 export const EVENT_MESSAGE_PREFIX = "ess.event";
 /** Prefix of the messages ESS emits itself to keep an idle slot moving; never stored. */
 export const HEARTBEAT_MESSAGE_PREFIX = "ess.heartbeat";
+
+/** A stored change together with what the mappings need of it (typed values, not JSON). */
+export interface CapturedChange {
+  readonly feed: FeedRow;
+  readonly op: Op;
+  readonly table: TableRef | null;
+  readonly topic: string | null;
+  /** The row the mappings read: the new row, the old one for deletes, the event payload for events. */
+  readonly row: Row | null;
+}
 
 export interface OpenTransaction {
   readonly begin: BeginMessage;
@@ -14,8 +32,8 @@ export interface OpenTransaction {
   nextOrdinal: number;
 }
 
-export function rowChangeToFeed(txn: OpenTransaction, message: RowChangeMessage): FeedRow {
-  return {
+export function rowChangeToCaptured(txn: OpenTransaction, message: RowChangeMessage): CapturedChange {
+  const feed: FeedRow = {
     commitLsn: txn.begin.commitLsn,
     ordinal: txn.nextOrdinal++,
     xid: txn.begin.xid,
@@ -28,37 +46,46 @@ export function rowChangeToFeed(txn: OpenTransaction, message: RowChangeMessage)
     beforeJson: rowToJson(message.before),
     afterJson: rowToJson(message.after),
   };
+  return { feed, op: message.op, table: message.table, topic: null, row: message.after ?? message.before };
 }
 
 /** A truncate names several tables at once: one feed row per table, so each mapping sees its own. */
-export function truncateToFeed(txn: OpenTransaction, message: TruncateMessage): FeedRow[] {
+export function truncateToCaptured(txn: OpenTransaction, message: TruncateMessage): CapturedChange[] {
   return message.tables.map((table) => ({
-    commitLsn: txn.begin.commitLsn,
-    ordinal: txn.nextOrdinal++,
-    xid: txn.begin.xid,
-    commitTime: txn.begin.commitTime,
     op: "truncate" as const,
-    tableSchema: table.schema,
-    tableName: table.name,
+    table,
     topic: null,
-    keyJson: "null",
-    beforeJson: "null",
-    afterJson: JSON.stringify({ cascade: message.cascade, restart_identity: message.restartIdentity }),
+    row: null,
+    feed: {
+      commitLsn: txn.begin.commitLsn,
+      ordinal: txn.nextOrdinal++,
+      xid: txn.begin.xid,
+      commitTime: txn.begin.commitTime,
+      op: "truncate" as const,
+      tableSchema: table.schema,
+      tableName: table.name,
+      topic: null,
+      keyJson: "null",
+      beforeJson: "null",
+      afterJson: JSON.stringify({ cascade: message.cascade, restart_identity: message.restartIdentity }),
+    },
   }));
 }
 
 /** An application event: the message content is JSON text { topic, payload, … }. */
-export function eventToFeed(txn: OpenTransaction, message: LogicalMessage): FeedRow {
+export function eventToCaptured(txn: OpenTransaction, message: LogicalMessage): CapturedChange {
   const text = message.content.toString("utf8");
   let topic: string | null = null;
+  let row: Row | null = null;
   try {
-    const parsed = JSON.parse(text) as { topic?: unknown };
+    const parsed = JSON.parse(text) as { topic?: unknown; payload?: unknown };
     if (typeof parsed.topic === "string") topic = parsed.topic;
+    row = payloadRow(parsed.payload);
   } catch {
     // Stored anyway with no topic: a malformed event must not stop the stream, and the
     // feed keeps its text for the dead-letter reason.
   }
-  return {
+  const feed: FeedRow = {
     commitLsn: txn.begin.commitLsn,
     ordinal: txn.nextOrdinal++,
     xid: txn.begin.xid,
@@ -71,4 +98,18 @@ export function eventToFeed(txn: OpenTransaction, message: LogicalMessage): Feed
     beforeJson: "null",
     afterJson: topic === null ? JSON.stringify({ text }) : text,
   };
+  return { feed, op: "insert", table: null, topic, row };
+}
+
+/** Event payload fields become the row the mapping reads: nested objects and arrays stay JSON. */
+function payloadRow(payload: unknown): Row | null {
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return null;
+  const row: Record<string, Value> = {};
+  for (const [key, value] of Object.entries(payload as Record<string, unknown>)) {
+    row[key] =
+      value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+        ? value
+        : new PgJson(value as never);
+  }
+  return row;
 }

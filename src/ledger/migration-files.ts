@@ -23,7 +23,8 @@ export async function readMigrationFiles(dir: string = MIGRATIONS_DIR): Promise<
     const match = FILE_NAME.exec(fileName);
     if (!match?.[1] || !match[2]) throw new Error(`${dir}/${fileName}: migration files are named NNNNNN-name.sql`);
     const version = Number(match[1]);
-    if (files.some((f) => f.version === version)) throw new Error(`${dir}/${fileName}: version ${version} appears twice`);
+    if (files.some((f) => f.version === version))
+      throw new Error(`${dir}/${fileName}: version ${version} appears twice`);
     files.push({ version, name: match[2], template: await readFile(`${dir}/${fileName}`, "utf8") });
   }
   return files;

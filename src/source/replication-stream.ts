@@ -5,6 +5,7 @@ import type pg from "pg";
 import type { Logger } from "../ops/logger.js";
 import type { ChangeDecoder, Lsn, SourceMessage } from "./change.js";
 import { formatLsn, parseLsn } from "./lsn.js";
+import { startupOptions } from "./session-settings.js";
 import { standbyStatusUpdate } from "./standby-status.js";
 import { assertPlainIdentifier, quoteLiteral } from "../ledger/sql-identifier.js";
 
@@ -81,6 +82,7 @@ export class ReplicationStream {
   private lastSent = -1n;
   private statusTimer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
+  private abortSession: ((error: Error) => void) | undefined;
   /** The server's WAL position from the last keepalive (for lag). */
   serverWalEnd: Lsn = 0n;
   lastServerContact = 0;
@@ -91,9 +93,7 @@ export class ReplicationStream {
   ) {
     this.durable = options.startLsn;
     this.plugin = new DecoderPlugin(decoder, { ...options.pluginOptions });
-    const settings = Object.entries(options.sessionSettings ?? {})
-      .map(([k, v]) => `-c ${k}=${v.replaceAll(" ", "\\ ")}`)
-      .join(" ");
+    const settings = options.sessionSettings ? startupOptions(options.sessionSettings) : "";
     this.service = new LogicalReplicationService(
       {
         connectionString: options.connectionString,
@@ -123,6 +123,7 @@ export class ReplicationStream {
       failed(error);
       void service.stop().catch(() => undefined);
     };
+    this.abortSession = fail;
     service.on("error", (error: Error) => fail(error));
     service.on("data", async (walStart: string, parsed: Parsed) => {
       if (this.failure) return;
@@ -139,6 +140,7 @@ export class ReplicationStream {
       }
     });
     service.on("heartbeat", (walEnd: string, _timestamp: number, shouldRespond: boolean) => {
+      if (this.failure) return;
       this.lastServerContact = Date.now();
       const end = parseLsn(walEnd);
       if (end > this.serverWalEnd) this.serverWalEnd = end;
@@ -163,6 +165,11 @@ export class ReplicationStream {
       await service.stop().catch(() => undefined);
       service.removeAllListeners();
     }
+  }
+
+  /** Ends the session with an error (the consumer cannot go on); run() rejects with it. */
+  abort(error: Error): void {
+    this.abortSession?.(error);
   }
 
   /** Marks everything up to `lsn` durable; the server may recycle WAL before it. */

@@ -1,0 +1,152 @@
+// Measures the raw decode rate of a server (pg_recvlogical into /dev/null, or a bare
+// pg-logical-replication consumer) and ESS's capture-to-ledger rate on the same changes.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication";
+import pg from "pg";
+import { CaptureService } from "../src/capture/capture-service.js";
+import { migrate } from "../src/ledger/migrate.js";
+import { silentLogger } from "../src/ops/logger.js";
+import { parseLsn } from "../src/source/lsn.js";
+
+export interface CaptureBenchResult {
+  readonly rows: number;
+  readonly raw_tool: string;
+  readonly raw_rows_per_s: number;
+  readonly capture_rows_per_s: number;
+  readonly ratio: number;
+}
+
+const PG_RECVLOGICAL_CANDIDATES = ["/usr/bin/pg_recvlogical", "/usr/lib/postgresql/17/bin/pg_recvlogical", "/usr/lib/postgresql/15/bin/pg_recvlogical"];
+
+export async function prepareBenchDatabase(url: string, rows: number): Promise<{ endLsn: string; changes: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`
+      create table if not exists public.permits (
+        id bigint primary key, permit_no text not null, status text not null, amount numeric(12,2),
+        applicant text, district text, issued_on date, updated_at timestamptz not null default now(),
+        inspector_id integer, notes text)`);
+    await client.query("create publication ess_pub for table public.permits");
+    await client.query("select pg_create_logical_replication_slot('raw_bench', 'pgoutput')");
+    await client.query("select pg_create_logical_replication_slot('ess_main', 'pgoutput')");
+    const inserts = Math.round(rows * 0.75);
+    const updates = rows - inserts;
+    const chunk = 10_000;
+    for (let start = 1; start <= inserts; start += chunk) {
+      const end = Math.min(inserts, start + chunk - 1);
+      await client.query(
+        `insert into permits (id, permit_no, status, amount, applicant, district, issued_on, inspector_id, notes)
+         select g, 'BP-' || g, 'PENDING', (g % 100000) + 0.25, 'Applicant ' || g, 'D' || (g % 12),
+                date '2025-01-01' + (g % 365), g % 500, 'bench row ' || g
+           from generate_series($1::bigint, $2::bigint) g`,
+        [start, end],
+      );
+    }
+    for (let start = 1; start <= updates; start += chunk) {
+      const end = Math.min(updates, start + chunk - 1);
+      await client.query("update permits set status = 'APPROVED', updated_at = now() where id between $1 and $2", [
+        start,
+        end,
+      ]);
+    }
+    const lsn = await client.query<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
+    return { endLsn: lsn.rows[0]?.lsn ?? "0/0", changes: inserts + updates };
+  } finally {
+    await client.end();
+  }
+}
+
+async function rawWithPgRecvlogical(tool: string, url: string, endLsn: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      tool,
+      [
+        "-d", url, "--slot", "raw_bench", "--start", "--no-loop", `--endpos=${endLsn}`, "-f", "/dev/null",
+        "-o", "proto_version=1", "-o", "publication_names=ess_pub",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited ${code}: ${stderr}`))));
+  });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** A bare consumer of the same library ESS builds on: receive and parse, store nothing. */
+async function rawWithLibrary(url: string, endLsn: string): Promise<number> {
+  const end = parseLsn(endLsn);
+  const service = new LogicalReplicationService(
+    { connectionString: url },
+    { acknowledge: { auto: false, timeoutSeconds: 0 } },
+  );
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    service.on("data", (lsn: string) => {
+      if (parseLsn(lsn) >= end) resolve();
+    });
+    service.on("heartbeat", (lsn: string) => {
+      if (parseLsn(lsn) >= end) resolve();
+    });
+    service.on("error", reject);
+    service
+      .subscribe(new PgoutputPlugin({ protoVersion: 1, publicationNames: ["ess_pub"] }), "raw_bench")
+      .catch(reject);
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await service.stop();
+  return seconds;
+}
+
+async function essCapture(url: string, changes: number): Promise<number> {
+  const service = new CaptureService({
+    sourceUrl: url,
+    ledgerUrl: url,
+    schema: "ess",
+    slot: "ess_main",
+    publication: "ess_pub",
+    plugin: "pgoutput",
+    tables: [{ schema: "public", name: "permits" }],
+    heartbeatMs: 0,
+    logger: silentLogger(),
+  });
+  const counter = new pg.Client({ connectionString: url });
+  await counter.connect();
+  const started = process.hrtime.bigint();
+  const run = service.run();
+  try {
+    for (;;) {
+      const r = await counter.query<{ n: string }>("select count(*) as n from ess.feed");
+      if (Number(r.rows[0]?.n) >= changes) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  } finally {
+    await service.stop();
+    await run;
+    await counter.end();
+  }
+}
+
+export async function measureCapture(url: string, rows: number): Promise<CaptureBenchResult> {
+  const { endLsn, changes } = await prepareBenchDatabase(url, rows);
+  await migrate({ connectionString: url, schema: "ess" });
+  const tool = PG_RECVLOGICAL_CANDIDATES.find((p) => existsSync(p));
+  const rawSeconds = tool ? await rawWithPgRecvlogical(tool, url, endLsn) : await rawWithLibrary(url, endLsn);
+  const captureSeconds = await essCapture(url, changes);
+  const raw = changes / rawSeconds;
+  const capture = changes / captureSeconds;
+  return {
+    rows: changes,
+    raw_tool: tool ? "pg_recvlogical" : "pg-logical-replication",
+    raw_rows_per_s: Math.round(raw),
+    capture_rows_per_s: Math.round(capture),
+    ratio: Math.round((capture / raw) * 1000) / 1000,
+  };
+}

@@ -1,0 +1,150 @@
+// Delivers one batch into a drop directory (file-per-batch or append), whatever the target behind it.
+//
+// file-per-batch: the body is uploaded under `<name><tempSuffix>` and renamed into place, so a
+// reader never sees a partial file; the rename replaces a file of the same name, so a resend after
+// a crash rewrites the same file instead of adding a second one. Then the done file, if any, is
+// written the same way; it contains the data file's name and a line feed, and appears only after
+// the data file is complete. An empty tempSuffix writes in place (no atomicity).
+// append: see drop-append.ts. tempSuffix and doneFile do not apply: the file grows in place.
+import type { Logger } from "../ops/logger.js";
+import { AdapterError, type Batch, type ItemAccepted, type SendContext } from "./adapter.js";
+import { decideAppend, describeMismatch, readSavedOffset } from "./drop-append.js";
+import {
+  assertSafeFileName,
+  type DropFileNames,
+  DropNameError,
+  type DropNameInput,
+  dropFileNames,
+  renderDropName,
+} from "./drop-naming.js";
+import { type DropTarget, DropTargetError, throwIfAborted } from "./drop-target.js";
+
+/** The subset of a connector's drop options the algorithm reads. */
+export interface DropSettings {
+  readonly file: string;
+  readonly mode: "file-per-batch" | "append";
+  readonly tempSuffix: string;
+  readonly doneFile?: string | undefined;
+}
+
+/** How long the best-effort removal of a failed upload's temp file may take. */
+const CLEANUP_TIMEOUT_MS = 5_000;
+
+function nameError(error: unknown): never {
+  if (error instanceof DropNameError) {
+    throw new AdapterError(error.message, "attention", "invalid_file_name", undefined, { cause: error });
+  }
+  throw error;
+}
+
+/** The file name of a new batch (an AdapterError "attention" when the template cannot make a safe name). */
+export function batchFileName(settings: DropSettings, batch: DropNameInput): string {
+  try {
+    return renderDropName(settings.file, batch);
+  } catch (error) {
+    return nameError(error);
+  }
+}
+
+/** Uploads `body` under `temp` and renames it to `name`; without a temp name, writes in place. */
+async function putAtomically(
+  target: DropTarget,
+  name: string,
+  temp: string | undefined,
+  body: Buffer,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<void> {
+  if (temp === undefined) {
+    await target.write(name, body, signal);
+    return;
+  }
+  try {
+    await target.write(temp, body, signal);
+    await target.rename(temp, name, signal);
+  } catch (error) {
+    // The next attempt truncates the temp file anyway; removing it now only spares the partner
+    // a stray half upload. Its failure must not hide the original error.
+    await target.unlink(temp, AbortSignal.timeout(CLEANUP_TIMEOUT_MS)).catch((cleanupError: unknown) => {
+      logger.warn({ err: cleanupError, file: target.pathOf(temp) }, "could not remove a failed upload's temp file");
+    });
+    throw error;
+  }
+}
+
+async function appendOnce(
+  target: DropTarget,
+  name: string,
+  batch: Batch,
+  context: SendContext,
+  logger: Logger,
+): Promise<void> {
+  const path = target.pathOf(name);
+  const saved = readSavedOffset(batch.state);
+  if ("invalid" in saved) {
+    throw new DropTargetError(saved.invalid, "attention", "invalid_saved_state", "stat", path);
+  }
+  const size = await target.size(name, context.signal);
+  const decision = decideAppend(saved.offset, size, batch.body.length);
+  switch (decision.action) {
+    case "mismatch":
+      throw new DropTargetError(describeMismatch(path, decision), "attention", "append_offset_mismatch", "stat", path);
+    case "done":
+      logger.info({ batch: batch.id, file: path, size }, "batch already appended by an earlier attempt");
+      return;
+    case "append":
+      if (decision.record) {
+        try {
+          await context.saveState({ offset: decision.at });
+        } catch (error) {
+          if (error instanceof AdapterError) throw error;
+          throw new AdapterError(
+            `could not record the append offset of ${path} before appending`,
+            "retriable",
+            "state_not_saved",
+            undefined,
+            { cause: error },
+          );
+        }
+      }
+      throwIfAborted("append", path, context.signal);
+      await target.append(name, batch.body, decision.at, context.signal);
+  }
+}
+
+/**
+ * Delivers a batch all-or-nothing: resolves with one accepted outcome per item (reference = the
+ * file's path) or throws an AdapterError.
+ */
+export async function deliverDrop(
+  target: DropTarget,
+  settings: DropSettings,
+  batch: Batch,
+  context: SendContext,
+  logger: Logger,
+): Promise<ItemAccepted[]> {
+  const name = batch.name ?? batchFileName(settings, batch);
+  let names: DropFileNames;
+  try {
+    // Append mode writes only the data file: its temp and done names are never used.
+    names = settings.mode === "append" ? { file: assertSafeFileName(name) } : dropFileNames(settings, name);
+  } catch (error) {
+    return nameError(error);
+  }
+  const path = target.pathOf(name);
+  throwIfAborted("write", path, context.signal);
+  const started = Date.now();
+  if (settings.mode === "append") {
+    await appendOnce(target, name, batch, context, logger);
+  } else {
+    await putAtomically(target, name, names.temp, batch.body, context.signal, logger);
+    if (names.done !== undefined) {
+      await putAtomically(target, names.done, names.doneTemp, Buffer.from(`${name}\n`), context.signal, logger);
+    }
+  }
+  logger.info(
+    { batch: batch.id, file: path, bytes: batch.body.length, items: batch.items.length, ms: Date.now() - started },
+    "batch dropped",
+  );
+  return batch.items.map((item) => ({ id: item.id, ok: true as const, reference: path }));
+}

@@ -1,0 +1,84 @@
+// Turns captured changes into deliveries: every matching mapping target renders its record now,
+// so the bytes are fixed in the ledger before any attempt; a record that cannot be rendered
+// becomes a dead letter with its reason instead of stopping the stream.
+import type { PlannedDelivery } from "../ledger/delivery-writer.js";
+import { type CompiledMapping, MappingError } from "../mapping/index.js";
+import { formatLsn } from "../source/lsn.js";
+import { correlationIdFor, deliveryToken } from "../delivery/token.js";
+import type { CapturedChange } from "./feed-rows.js";
+
+export class DeliveryPlanner {
+  constructor(private readonly mappings: readonly CompiledMapping[]) {}
+
+  get isEmpty(): boolean {
+    return this.mappings.length === 0;
+  }
+
+  plan(changes: readonly CapturedChange[]): PlannedDelivery[] {
+    const planned: PlannedDelivery[] = [];
+    for (const change of changes) {
+      if (change.row === null) continue;
+      const probe = {
+        op: change.op,
+        row: change.row,
+        ...(change.table ? { table: change.table } : {}),
+        ...(change.topic !== null ? { topic: change.topic } : {}),
+      };
+      for (const mapping of this.mappings) {
+        if (!mapping.matches(probe)) continue;
+        let orderingKey: string;
+        try {
+          orderingKey = mapping.orderingKey(change.row);
+        } catch {
+          orderingKey = `${change.feed.tableName ?? change.topic ?? "event"}:${formatLsn(change.feed.commitLsn)}`;
+        }
+        for (const target of mapping.targets) {
+          planned.push(this.render(change, mapping, target, orderingKey));
+        }
+      }
+    }
+    return planned;
+  }
+
+  private render(
+    change: CapturedChange,
+    mapping: CompiledMapping,
+    target: CompiledMapping["targets"][number],
+    orderingKey: string,
+  ): PlannedDelivery {
+    const { feed } = change;
+    const token = deliveryToken({
+      connector: target.connector,
+      mapping: mapping.config.name,
+      targetIndex: target.index,
+      change: `${formatLsn(feed.commitLsn)}/${feed.ordinal}`,
+    });
+    const correlationId = correlationIdFor(token);
+    const base = {
+      token,
+      correlationId,
+      connector: target.connector,
+      mapping: mapping.config.name,
+      targetIndex: target.index,
+      orderingKey,
+      commitLsn: feed.commitLsn,
+      ordinal: feed.ordinal,
+      commitTime: feed.commitTime,
+    };
+    try {
+      const payload = target.render(change.row ?? {}, {
+        op: change.op,
+        token,
+        correlationId,
+        commitTime: feed.commitTime,
+      });
+      return { ...base, state: "pending", payload, error: null };
+    } catch (error) {
+      const reason =
+        error instanceof MappingError
+          ? `mapping ${mapping.config.name} target ${target.index} (${target.connector}): ${error.message}`
+          : `mapping ${mapping.config.name} target ${target.index} (${target.connector}): unexpected error: ${(error as Error)?.message}`;
+      return { ...base, state: "dead", payload: null, error: reason };
+    }
+  }
+}

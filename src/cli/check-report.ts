@@ -1,0 +1,110 @@
+// `essctl check` as phases: the configuration files first, then checks that need the loaded configuration (the database).
+import { ConfigErrors, displayFileName, type EssConfig, type LoadOptions, loadConfig } from "../config/index.js";
+
+/** One thing an operator must fix, with where it is when it comes from a file. */
+export interface CheckProblem {
+  readonly phase: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly path?: string;
+  readonly expected?: string;
+  readonly found?: string;
+}
+
+export interface CheckPhaseResult {
+  readonly problems: readonly CheckProblem[];
+  /** Statements a DBA must run (CREATE PUBLICATION, ALTER TABLE … REPLICA IDENTITY, GRANT…). */
+  readonly sql?: readonly string[];
+}
+
+/**
+ * A check that runs once the configuration loaded. Problems make `check` exit 2; a phase that
+ * cannot run at all (database unreachable) throws, and `check` exits 1.
+ */
+export interface CheckPhase {
+  readonly name: string;
+  run(config: EssConfig, signal: AbortSignal): Promise<CheckPhaseResult>;
+}
+
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly config: string;
+  readonly connectors: readonly string[];
+  readonly mappings: readonly string[];
+  readonly phases: readonly { readonly name: string; readonly ok: boolean }[];
+  readonly problems: readonly CheckProblem[];
+  readonly sql: readonly string[];
+}
+
+const CONFIGURATION_PHASE = "configuration";
+
+export async function runChecks(
+  configPath: string,
+  options: LoadOptions & { readonly phases: readonly CheckPhase[]; readonly signal: AbortSignal },
+): Promise<CheckReport> {
+  let config: EssConfig;
+  try {
+    config = await loadConfig(configPath, options);
+  } catch (error) {
+    if (!(error instanceof ConfigErrors)) throw error;
+    return {
+      ok: false,
+      config: configPath,
+      connectors: [],
+      mappings: [],
+      phases: [{ name: CONFIGURATION_PHASE, ok: false }],
+      problems: error.errors.map((e) => ({
+        phase: CONFIGURATION_PHASE,
+        message: e.message,
+        file: e.file,
+        line: e.line,
+        column: e.column,
+        path: e.path,
+        ...(e.expected !== undefined ? { expected: e.expected } : {}),
+        ...(e.found !== undefined ? { found: e.found } : {}),
+      })),
+      sql: [],
+    };
+  }
+  const phases = [{ name: CONFIGURATION_PHASE, ok: true }];
+  const problems: CheckProblem[] = [];
+  const sql: string[] = [];
+  for (const phase of options.phases) {
+    const result = await phase.run(config, options.signal);
+    phases.push({ name: phase.name, ok: result.problems.length === 0 });
+    problems.push(...result.problems);
+    sql.push(...(result.sql ?? []));
+  }
+  return {
+    ok: problems.length === 0,
+    config: configPath,
+    connectors: config.connectors.map((c) => c.name),
+    mappings: config.mappings.map((m) => m.name),
+    phases,
+    problems,
+    sql,
+  };
+}
+
+/** The report as an operator reads it: every problem on its own line, then the SQL to run, then a summary. */
+export function formatCheckReport(report: CheckReport): string {
+  const lines = report.problems.map((problem) => problem.message);
+  if (report.sql.length > 0) lines.push("", "-- SQL a DBA must run:", ...report.sql);
+  const file = displayFileName(report.config);
+  if (report.ok) {
+    lines.push(
+      `${file}: configuration valid: ${count(report.connectors, "connector")}, ${count(report.mappings, "mapping")}` +
+        ` (checked: ${report.phases.map((p) => p.name).join(", ")})`,
+    );
+  } else {
+    lines.push(`${file}: ${report.problems.length} problem${report.problems.length === 1 ? "" : "s"} found`);
+  }
+  return lines.join("\n");
+}
+
+function count(names: readonly string[], noun: string): string {
+  const list = names.length > 0 ? ` (${names.join(", ")})` : "";
+  return `${names.length} ${noun}${names.length === 1 ? "" : "s"}${list}`;
+}

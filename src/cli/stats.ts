@@ -1,0 +1,65 @@
+// essctl stats: per connector counts, last success and heartbeat state; replication lag and retained WAL.
+import { connectorCounts } from "../ledger/delivery-queries.js";
+import { quoteIdentifier } from "../ledger/sql-identifier.js";
+import { readSlotStatus } from "../source/slot-status.js";
+import { type EssctlCommand, EXIT } from "./cli-options.js";
+import { withLedger, withSource } from "./ledger-access.js";
+import { shortTime, textTable } from "./text-table.js";
+
+export const statsCommand: EssctlCommand = {
+  usage: "stats",
+  description: "per connector: pending, retrying, dead, sent, confirmed, last success, heartbeat; replication lag",
+  json: true,
+  async run(context) {
+    const report = await withLedger(context, async ({ config, ledger, schema }) => {
+      const connectors = await connectorCounts(ledger, schema);
+      const slot = await withSource(config, (source) => readSlotStatus(source, config.replication.slot));
+      const last = await ledger.query<{ commit_time: Date | null }>(
+        `select max(commit_time) as commit_time from ${quoteIdentifier(schema)}.feed`,
+      );
+      const lastCommit = last.rows[0]?.commit_time ?? null;
+      // Caught up (nothing but our own heartbeats behind the slot) means no lag in time either.
+      const lagSeconds =
+        slot.lagBytes > 64 * 1024 && lastCommit ? Math.max(0, (Date.now() - lastCommit.getTime()) / 1000) : 0;
+      return {
+        connectors,
+        replication: {
+          slot: slot.slot,
+          slotExists: slot.exists,
+          active: slot.active,
+          lagBytes: slot.lagBytes,
+          lagSeconds: Math.round(lagSeconds * 10) / 10,
+          retainedWalBytes: slot.retainedWalBytes,
+          confirmedFlushLsn: slot.confirmedFlushLsn,
+          walStatus: slot.walStatus,
+        },
+      };
+    });
+    if (context.json) {
+      context.output.printJson(report);
+      return EXIT.ok;
+    }
+    context.output.print(
+      textTable(
+        ["CONNECTOR", "PENDING", "SENDING", "RETRYING", "DEAD", "SENT", "CONFIRMED", "LAST SUCCESS", "STATE"],
+        report.connectors.map((c) => [
+          c.connector,
+          String(c.pending),
+          String(c.sending),
+          String(c.retrying),
+          String(c.dead),
+          String(c.sent),
+          String(c.confirmed),
+          shortTime(c.lastSuccessAt),
+          c.attention ? `attention: ${c.attention}` : c.paused ? "paused" : c.online ? "online" : "offline",
+        ]),
+      ),
+    );
+    const r = report.replication;
+    context.output.print(
+      `\nreplication slot ${r.slot}: ${r.slotExists ? (r.active ? "active" : "inactive") : "not created yet"}, ` +
+        `lag ${r.lagBytes} bytes / ${r.lagSeconds} s, retained WAL ${r.retainedWalBytes} bytes`,
+    );
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,157 @@
+// Reads the adapter section of a connector file: sftp, file, soap or rest (SPEC §3.2).
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} and ${file:} are configuration syntax here, not template literals
+
+import { DEFAULTS } from "./defaults.js";
+import { checkDropTemplate, templatePlaceholdersText } from "./drop-template.js";
+import { resolveConfigPath } from "./paths.js";
+import type { DropOptions, RestOptions, SftpOptions, SoapOptions } from "./types.js";
+import type { MapReader, ValueReader } from "./yaml-reader.js";
+
+const DROP_KEYS = ["dir", "file", "mode", "tempSuffix", "doneFile"];
+const SFTP_KEYS = [...DROP_KEYS, "host", "port", "username", "privateKey", "passphrase", "password", "hostKey"];
+const SOAP_KEYS = ["wsdl", "endpoint", "operation", "security", "timeout"];
+const REST_KEYS = ["url", "method", "headers", "timeout", "health", "caFile"];
+
+const HTTP_URL_TEXT = "an http:// or https:// URL";
+/** The form `ssh-keygen -lf` prints; the value itself is checked against the server at connect time. */
+const HOST_KEY = /^SHA256:\S+$/;
+const HOST_KEY_TEXT = 'a pinned fingerprint "SHA256:<base64>" as ssh-keygen -lf prints it';
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.:-]+)$/;
+const OPERATION = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+export function isHttpUrl(text: string): boolean {
+  if (!/^https?:\/\//i.test(text)) return false;
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    // Reported by the caller with the value's position.
+    return false;
+  }
+}
+
+/** `local`: the directory is on this machine (adapter file) and relative paths are resolved; an SFTP dir is remote. */
+export function readDrop(section: MapReader, local: boolean): DropOptions {
+  const dir = section.require("dir", "a directory")?.string("a directory");
+  const mode = section.get("mode")?.oneOf(["file-per-batch", "append"], "mode") ?? DEFAULTS.dropMode;
+  const file = section.require("file", "a file name template")?.string("a file name template");
+  const fileValue = section.get("file");
+  if (file !== undefined && fileValue) {
+    const problem = checkDropTemplate(file, "file");
+    if (problem) fileValue.fail(problem, { expected: `a file name using ${templatePlaceholdersText("file")}` });
+    // Two batches with the same name would overwrite each other: a lost change.
+    else if (mode === "file-per-batch" && !file.includes("{batch}")) {
+      fileValue.fail(`${JSON.stringify(file)} has no {batch}, so a second batch would overwrite the first`, {
+        expected: "a template with {batch} in file-per-batch mode",
+        found: JSON.stringify(file),
+      });
+    }
+  }
+  const tempSuffix = section.get("tempSuffix")?.text("a suffix such as .part")?.value ?? DEFAULTS.tempSuffix;
+  const doneValue = section.get("doneFile");
+  const doneFile = doneValue?.string("a file name template");
+  if (doneValue && doneFile !== undefined) {
+    const problem = checkDropTemplate(doneFile, "doneFile");
+    if (problem) doneValue.fail(problem, { expected: `a file name using ${templatePlaceholdersText("doneFile")}` });
+  }
+  return {
+    dir: local && dir !== undefined ? resolveConfigPath(dir, section.ctx).path : (dir ?? ""),
+    file: file ?? "",
+    mode,
+    tempSuffix,
+    ...(doneFile !== undefined ? { doneFile } : {}),
+  };
+}
+
+export function readSftp(section: MapReader): SftpOptions {
+  const host = section.require("host", "a host name")?.matching(HOST, "a host name or address");
+  const port = section.get("port")?.integer({ min: 1, max: 65535, expected: "a port from 1 to 65535" });
+  const username = section.require("username", "a user name")?.string("a user name");
+  const privateKey = section.get("privateKey")?.string("a private key (e.g. ${file:/run/secrets/key})");
+  const passphrase = section.get("passphrase")?.string("the private key's passphrase");
+  const password = section.get("password")?.string("a password");
+  const hostKey = section.require("hostKey", HOST_KEY_TEXT)?.matching(HOST_KEY, HOST_KEY_TEXT);
+  if (!section.has("privateKey") && !section.has("password")) {
+    section.fail("sftp needs privateKey or password", { expected: "privateKey: ${file:/path} or password: ${VAR}" });
+  }
+  if (section.has("passphrase") && !section.has("privateKey")) {
+    section.get("passphrase")?.fail("passphrase is only used with privateKey", { expected: "privateKey" });
+  }
+  return {
+    ...readDrop(section, false),
+    host: host ?? "",
+    port: port ?? DEFAULTS.sftpPort,
+    username: username ?? "",
+    ...(privateKey !== undefined ? { privateKey } : {}),
+    ...(passphrase !== undefined ? { passphrase } : {}),
+    ...(password !== undefined ? { password } : {}),
+    hostKey: hostKey ?? "",
+  };
+}
+
+export function readSoap(section: MapReader): SoapOptions {
+  const wsdl = readWsdl(section.require("wsdl", "a WSDL file path or URL"));
+  const endpoint = section.get("endpoint")?.matching(isHttpUrl, HTTP_URL_TEXT);
+  const operation = section.require("operation", "a WSDL operation name")?.matching(OPERATION, "an operation name");
+  const securityValue = section.get("security");
+  const security = securityValue?.map(["username", "password"]);
+  const username = security?.require("username", "a user name")?.string("a user name");
+  const password = security?.require("password", "a password")?.string("a password");
+  return {
+    wsdl: wsdl ?? "",
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    operation: operation ?? "",
+    ...(security ? { security: { username: username ?? "", password: password ?? "" } } : {}),
+    timeoutMs: section.get("timeout")?.duration() ?? DEFAULTS.partnerTimeoutMs,
+  };
+}
+
+function readWsdl(value: ValueReader | undefined): string | undefined {
+  const text = value?.string("a WSDL file path or URL");
+  if (value === undefined || text === undefined) return undefined;
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
+    return isHttpUrl(text)
+      ? text
+      : value.fail(`${value.describe()} is not ${HTTP_URL_TEXT}`, { expected: HTTP_URL_TEXT });
+  }
+  const resolved = resolveConfigPath(text, value.ctx);
+  if (!resolved.exists) {
+    return value.fail(`WSDL file not found: looked at ${resolved.tried.join(" and ")}`, {
+      expected: "an existing WSDL file or an http(s) URL",
+      found: JSON.stringify(text),
+    });
+  }
+  return resolved.path;
+}
+
+export function readRest(section: MapReader): RestOptions {
+  const url = section.require("url", HTTP_URL_TEXT)?.matching(isHttpUrl, HTTP_URL_TEXT);
+  const method = section.get("method")?.oneOf(["POST", "PUT", "PATCH"], "method") ?? DEFAULTS.restMethod;
+  const headers: Record<string, string> = {};
+  for (const entry of section.get("headers")?.map()?.entries() ?? []) {
+    const value = entry.value.text("a header value");
+    if (value !== undefined) headers[entry.key] = value.value;
+  }
+  const health = section.get("health")?.matching(isHttpUrl, HTTP_URL_TEXT);
+  const caValue = section.get("caFile");
+  const caText = caValue?.string("a PEM file path");
+  let caFile: string | undefined;
+  if (caValue && caText !== undefined) {
+    const resolved = resolveConfigPath(caText, caValue.ctx);
+    if (resolved.exists) caFile = resolved.path;
+    else
+      caValue.fail(`CA file not found: looked at ${resolved.tried.join(" and ")}`, {
+        expected: "an existing PEM file",
+      });
+  }
+  return {
+    url: url ?? "",
+    method,
+    headers,
+    timeoutMs: section.get("timeout")?.duration() ?? DEFAULTS.partnerTimeoutMs,
+    ...(health !== undefined ? { health } : {}),
+    ...(caFile !== undefined ? { caFile } : {}),
+  };
+}
+
+export const ADAPTER_KEYS = { sftp: SFTP_KEYS, file: DROP_KEYS, soap: SOAP_KEYS, rest: REST_KEYS } as const;

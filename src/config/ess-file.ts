@@ -1,0 +1,114 @@
+// Reads ess.yaml (SPEC §3.1): database, ledger, replication, the connector and mapping folders, http.
+import { resolve } from "node:path";
+import { DEFAULTS } from "./defaults.js";
+import { SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT } from "./names.js";
+import type { EssConfig, SourceLocation } from "./types.js";
+import type { MapReader, ValueReader } from "./yaml-reader.js";
+
+export type EssSettings = Omit<EssConfig, "connectors" | "mappings">;
+
+export interface EssFile {
+  readonly settings: EssSettings;
+  /** Where the connector and mapping folders are named (the document start when defaulted). */
+  readonly connectorsDirAt: SourceLocation;
+  readonly mappingsDirAt: SourceLocation;
+}
+
+const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http"];
+const POSTGRES_URL_TEXT = "a PostgreSQL URL such as postgres://user@host:5432/database";
+const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/;
+const LISTEN_TEXT = "host:port, e.g. 127.0.0.1:9464 or [::1]:9464";
+
+/** Reads the settings; problems are pushed to the document's error list and defaults stand in. */
+export function readEssFile(document: ValueReader): EssFile | undefined {
+  const top = document.map(TOP_KEYS, "the ess.yaml settings (a mapping)");
+  if (!top) return undefined;
+  const root = top.ctx.root;
+  const connectorsDir = top.get("connectors")?.string("a directory") ?? DEFAULTS.connectorsDir;
+  const mappingsDir = top.get("mappings")?.string("a directory") ?? DEFAULTS.mappingsDir;
+  const settings: EssSettings = {
+    file: top.ctx.file,
+    database: readDatabase(top),
+    ledger: readLedger(top),
+    replication: readReplication(top),
+    connectorsDir: resolve(root, connectorsDir),
+    mappingsDir: resolve(root, mappingsDir),
+    http: readHttp(top),
+  };
+  return {
+    settings,
+    connectorsDirAt: top.get("connectors")?.location ?? document.location,
+    mappingsDirAt: top.get("mappings")?.location ?? document.location,
+  };
+}
+
+export function isPostgresUrl(text: string): boolean {
+  if (!/^postgres(ql)?:\/\//.test(text)) return false;
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    // The caller reports the malformed URL with its position.
+    return false;
+  }
+}
+
+function readDatabase(top: MapReader): EssSettings["database"] {
+  const database = top.require("database", "a mapping with url")?.map(["url"]);
+  const url = database?.require("url", POSTGRES_URL_TEXT)?.matching(isPostgresUrl, POSTGRES_URL_TEXT);
+  return { url: url ?? "" };
+}
+
+function readLedger(top: MapReader): EssSettings["ledger"] {
+  const ledger = top.get("ledger")?.map(["schema", "url", "retention"]);
+  const schema = ledger?.get("schema")?.matching(SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT);
+  const url = ledger?.get("url")?.matching(isPostgresUrl, POSTGRES_URL_TEXT);
+  const retention = ledger?.get("retention")?.map(["delivered", "audit"]);
+  return {
+    schema: schema ?? DEFAULTS.ledgerSchema,
+    ...(url !== undefined ? { url } : {}),
+    retention: {
+      deliveredMs: retention?.get("delivered")?.duration() ?? DEFAULTS.retention.deliveredMs,
+      auditMs: retention?.get("audit")?.duration() ?? DEFAULTS.retention.auditMs,
+    },
+  };
+}
+
+function readReplication(top: MapReader): EssSettings["replication"] {
+  const replication = top
+    .require("replication", "a mapping with slot and publication")
+    ?.map(["slot", "publication", "plugin", "heartbeat", "stallAfter"]);
+  const slot = replication?.require("slot", SQL_IDENTIFIER_TEXT)?.matching(SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT);
+  const publication = replication
+    ?.require("publication", SQL_IDENTIFIER_TEXT)
+    ?.matching(SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT);
+  return {
+    slot: slot ?? "",
+    publication: publication ?? "",
+    plugin: replication?.get("plugin")?.oneOf(["pgoutput", "wal2json"], "plugin") ?? DEFAULTS.plugin,
+    heartbeatMs: replication?.get("heartbeat")?.duration() ?? DEFAULTS.replicationHeartbeatMs,
+    stallAfterMs: replication?.get("stallAfter")?.duration() ?? DEFAULTS.stallAfterMs,
+  };
+}
+
+function readHttp(top: MapReader): EssSettings["http"] {
+  const listen = top.get("http")?.map(["listen"])?.get("listen");
+  const text = listen?.string(LISTEN_TEXT);
+  if (listen === undefined || text === undefined) return DEFAULTS.http;
+  const match = LISTEN.exec(text);
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? match?.[2];
+  if (!match || host === undefined) {
+    listen.fail(`${listen.describe()} is not ${LISTEN_TEXT}`, { expected: LISTEN_TEXT, found: listen.describe() });
+    return DEFAULTS.http;
+  }
+  // Port 0 asks the kernel for a free port (tests, side-by-side instances).
+  if (port > 65535) {
+    listen.fail(`port ${port} is out of range (expected 0 to 65535)`, {
+      expected: "a port from 0 to 65535",
+      found: String(port),
+    });
+    return DEFAULTS.http;
+  }
+  return { host, port };
+}

@@ -1,0 +1,141 @@
+// Loads ess.yaml and every connector and mapping file, and reports all their problems at once as ConfigErrors.
+import { existsSync, readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { dirname, extname, join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { ConfigError, ConfigErrors } from "./config-error.js";
+import { type ReadConnector, readConnector } from "./connector-file.js";
+import { readEssFile } from "./ess-file.js";
+import { type ReadMapping, readMapping } from "./mapping-file.js";
+import { type BrokenFile, checkReferences } from "./references.js";
+import type { EssConfig, MappingConfig, SourceLocation } from "./types.js";
+import { type ConfigDocument, type DocumentOptions, openDocument } from "./yaml-document.js";
+import type { ValueReader } from "./yaml-reader.js";
+
+export type { ConfigDocument } from "./yaml-document.js";
+
+export interface LoadOptions {
+  /** Variables for `${VAR}`; process.env when absent. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Reads `${file:…}` secrets; lets tests and the demo serve them without touching /run/secrets. */
+  readonly readFile?: (path: string) => string;
+  /** Whether a referenced file (WSDL, CA bundle, secret) exists. */
+  readonly fileExists?: (path: string) => boolean;
+}
+
+/** Configuration given as text (or built in code), e.g. by a demo or a test. */
+export interface ConfigDocuments {
+  /** The configuration root: relative paths in ess.yaml are resolved against it. */
+  readonly root: string;
+  readonly ess: ConfigDocument;
+  /** The connector files; read from ess.yaml's `connectors` folder when absent. */
+  readonly connectors?: readonly ConfigDocument[];
+  /** The mapping files; read from ess.yaml's `mappings` folder when absent. */
+  readonly mappings?: readonly ConfigDocument[];
+}
+
+/**
+ * Reads `path` (ess.yaml), then every *.yaml / *.yml of its connector and mapping folders.
+ * Throws ConfigErrors holding every problem of every file.
+ */
+export async function loadConfig(path: string, options: LoadOptions = {}): Promise<EssConfig> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigErrors([unreadable(file, error)]);
+  }
+  return await loadConfigFromDocuments({ root: dirname(file), ess: { file, text } }, options);
+}
+
+/** Turns an object built in code into a document; its `${…}` references are interpolated like a file's. */
+export function documentFromObject(file: string, value: unknown): ConfigDocument {
+  return { file, text: stringify(value) };
+}
+
+export async function loadConfigFromDocuments(
+  documents: ConfigDocuments,
+  options: LoadOptions = {},
+): Promise<EssConfig> {
+  const errors: ConfigError[] = [];
+  const base = {
+    root: resolve(documents.root),
+    env: options.env ?? process.env,
+    readFile: options.readFile ?? ((path: string) => readFileSync(path, "utf8")),
+    fileExists: options.fileExists ?? existsSync,
+  };
+  const essDocument = openDocument(documents.ess, { ...base, holdsSecrets: true }, errors);
+  const ess = essDocument ? readEssFile(essDocument) : undefined;
+  if (!ess) throw new ConfigErrors(errors);
+
+  const connectorFiles =
+    documents.connectors ?? (await readFolder(ess.settings.connectorsDir, ess.connectorsDirAt, "connectors", errors));
+  const mappingFiles =
+    documents.mappings ?? (await readFolder(ess.settings.mappingsDir, ess.mappingsDirAt, "mappings", errors));
+  const connectors = connectorFiles.map((doc) => readOne(doc, { ...base, holdsSecrets: true }, errors, readConnector));
+  const mappings = mappingFiles.map((doc) => readOne(doc, { ...base, holdsSecrets: false }, errors, readMapping));
+  const validConnectors = checkReferences(connectors, mappings, errors);
+
+  const order = [documents.ess, ...connectorFiles, ...mappingFiles].map((doc) => doc.file);
+  if (errors.length > 0) throw new ConfigErrors(errors, order);
+  return {
+    ...ess.settings,
+    connectors: [...validConnectors.values()],
+    mappings: mappings.map(completeMapping),
+  };
+}
+
+function readOne<T extends ReadConnector | ReadMapping>(
+  document: ConfigDocument,
+  options: DocumentOptions,
+  errors: ConfigError[],
+  read: (document: ValueReader) => T,
+): T | BrokenFile {
+  const opened = openDocument(document, options, errors);
+  return opened ? read(opened) : { brokenFile: document.file };
+}
+
+/** Only reached when nothing reported an error, so every part is present. */
+function completeMapping(read: ReadMapping | BrokenFile): MappingConfig {
+  if ("brokenFile" in read || !read.settings) throw new Error("completeMapping called on a mapping with errors");
+  return { ...read.settings, targets: read.targets.flatMap((target) => (target.config ? [target.config] : [])) };
+}
+
+async function readFolder(
+  dir: string,
+  namedAt: SourceLocation,
+  what: "connectors" | "mappings",
+  errors: ConfigError[],
+): Promise<ConfigDocument[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    errors.push(
+      new ConfigError({ ...namedAt, path: [what] }, `cannot read the ${what} folder ${dir}: ${code}`, {
+        expected: "a readable directory",
+      }),
+    );
+    return [];
+  }
+  const files = names.filter((name) => [".yaml", ".yml"].includes(extname(name))).sort();
+  const documents: ConfigDocument[] = [];
+  for (const name of files) {
+    const file = join(dir, name);
+    try {
+      documents.push({ file, text: readFileSync(file, "utf8") });
+    } catch (error) {
+      errors.push(unreadable(file, error));
+    }
+  }
+  return documents;
+}
+
+function unreadable(file: string, error: unknown): ConfigError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new ConfigError({ file, line: 1, column: 1, path: [] }, `cannot read the configuration file: ${code}`, {
+    expected: "a readable YAML file",
+  });
+}

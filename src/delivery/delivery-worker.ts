@@ -1,0 +1,329 @@
+// Drives one connector's deliveries: waits while the connector is held, claims a batch, hands
+// it to the adapter under a renewed lease, and records the verdicts in the ledger.
+import type pg from "pg";
+import { type Adapter, AdapterError, type Batch, type ItemOutcome } from "../adapters/adapter.js";
+import type { ConnectorConfig } from "../config/types.js";
+import { BatchClaims, type ClaimedBatch } from "../ledger/batch-claims.js";
+import { BatchOutcomes, type ItemVerdict } from "../ledger/batch-outcomes.js";
+import { readConnectorStates, setAttention } from "../ledger/connector-state.js";
+import type { Logger } from "../ops/logger.js";
+import { decideRetry } from "./retry-policy.js";
+import { isWindowOpen } from "./schedule.js";
+
+/** Builds a drop file body from the batch's records (CSV header, fixed-width header/trailer). */
+export type BatchBodyRenderer = (
+  batch: { mapping: string; targetIndex: number; createdAt: Date; sequence: number },
+  records: readonly Buffer[],
+) => Buffer;
+
+export interface DeliveryEvents {
+  onItem?(connector: string, verdict: ItemVerdict, commitTime: Date): void;
+  onBatch?(connector: string, batch: ClaimedBatch, durationMs: number): void;
+}
+
+export interface DeliveryWorkerOptions {
+  readonly connector: ConnectorConfig;
+  readonly adapter: Adapter;
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  /** Identifies this process in batch leases. */
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly renderBody: BatchBodyRenderer;
+  readonly logger: Logger;
+  readonly events?: DeliveryEvents;
+}
+
+export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
+
+const DROP_ADAPTERS = new Set(["sftp", "file"]);
+
+export class DeliveryWorker {
+  private readonly claims: BatchClaims;
+  private readonly outcomes: BatchOutcomes;
+  private stopped = false;
+  private wakeUp: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.claims = new BatchClaims(options.schema);
+    this.outcomes = new BatchOutcomes(options.schema);
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Finishes the batch in hand, then stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.running;
+  }
+
+  /** New deliveries were queued: look now instead of at the next poll. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private async loop(): Promise<void> {
+    const { logger } = this.options;
+    while (!this.stopped) {
+      try {
+        const hold = await this.holdReason();
+        if (hold) {
+          await this.idle(this.options.pollMs * 2);
+          continue;
+        }
+        const batch = await this.claim();
+        if (!batch) {
+          await this.idle(this.options.pollMs);
+          continue;
+        }
+        await this.deliver(batch);
+      } catch (error) {
+        // The ledger is unreachable or a query failed: nothing is lost (leases expire, batches
+        // are taken over), so log, wait and go on.
+        logger.error({ err: error, connector: this.options.connector.name }, "delivery loop error");
+        await this.idle(Math.max(1000, this.options.pollMs * 4));
+      }
+    }
+  }
+
+  private async holdReason(): Promise<HoldReason | null> {
+    const { connector, pool, schema } = this.options;
+    const state = (await readConnectorStates(pool, schema)).get(connector.name);
+    if (state?.paused) return "paused";
+    if (state?.attention) return "attention";
+    if (state && !state.online) return "offline";
+    if (connector.schedule && !isWindowOpen(connector.schedule, new Date())) return "outside schedule";
+    return null;
+  }
+
+  private async claim(): Promise<ClaimedBatch | null> {
+    const { connector, adapter, pool } = this.options;
+    const client = await pool.connect();
+    try {
+      return await this.claims.claim(client, {
+        connector: connector.name,
+        ordering: connector.ordering,
+        maxRecords: connector.batch.maxRecords,
+        maxWaitMs: connector.batch.maxWaitMs,
+        owner: this.options.owner,
+        leaseMs: this.options.leaseMs,
+        nameFor: adapter.batchName ? (b) => adapter.batchName?.(b) ?? "" : undefined,
+      });
+    } finally {
+      client.release();
+    }
+  }
+
+  private async deliver(claimed: ClaimedBatch): Promise<void> {
+    const { connector, adapter, pool, logger } = this.options;
+    const started = Date.now();
+    const records = claimed.items.map((i) => i.payload);
+    const body = DROP_ADAPTERS.has(adapter.kind)
+      ? this.options.renderBody(
+          {
+            mapping: claimed.mapping,
+            targetIndex: claimed.targetIndex,
+            createdAt: claimed.createdAt,
+            sequence: claimed.sequence,
+          },
+          records,
+        )
+      : Buffer.alloc(0);
+    const batch: Batch = {
+      connector: connector.name,
+      id: claimed.id,
+      sequence: claimed.sequence,
+      createdAt: claimed.createdAt,
+      body,
+      items: claimed.items.map((i) => ({
+        id: i.id,
+        token: i.token,
+        correlationId: i.correlationId,
+        key: i.orderingKey,
+        payload: i.payload,
+      })),
+      ...(claimed.name ? { name: claimed.name } : {}),
+      ...(claimed.adapterState ? { state: claimed.adapterState } : {}),
+    };
+    const abort = new AbortController();
+    const renewal = setInterval(
+      () => {
+        this.claims.renewLease(pool, claimed.id, this.options.owner, this.options.leaseMs).catch((error: unknown) => {
+          logger.warn({ err: error, batch: claimed.id }, "could not renew the batch lease");
+        });
+      },
+      Math.max(250, Math.floor(this.options.leaseMs / 3)),
+    );
+    let outcomes: readonly ItemOutcome[] | undefined;
+    let failure: AdapterError | undefined;
+    try {
+      outcomes = await adapter.send(batch, {
+        signal: abort.signal,
+        saveState: (state) => this.outcomes.saveAdapterState(pool, claimed.id, state),
+      });
+    } catch (error) {
+      failure =
+        error instanceof AdapterError
+          ? error
+          : new AdapterError(
+              `unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`,
+              "retriable",
+              "unexpected",
+              undefined,
+              { cause: error },
+            );
+    } finally {
+      clearInterval(renewal);
+    }
+    const durationMs = Date.now() - started;
+    const client = await pool.connect();
+    try {
+      if (failure) {
+        await this.recordBatchFailure(client, claimed, failure);
+      } else {
+        await this.recordOutcomes(client, claimed, outcomes ?? []);
+      }
+    } finally {
+      client.release();
+    }
+    this.options.events?.onBatch?.(connector.name, claimed, durationMs);
+  }
+
+  private async recordOutcomes(
+    client: pg.PoolClient,
+    claimed: ClaimedBatch,
+    outcomes: readonly ItemOutcome[],
+  ): Promise<void> {
+    const { connector, logger } = this.options;
+    const byId = new Map(outcomes.map((o) => [o.id, o]));
+    let attention: AdapterError | undefined;
+    const verdicts: ItemVerdict[] = claimed.items.map((item) => {
+      const outcome = byId.get(item.id);
+      if (!outcome) {
+        return retryOrDead(
+          item,
+          claimed.attempt,
+          new AdapterError("the adapter returned no outcome for this delivery", "retriable", "no_outcome"),
+          connector,
+        );
+      }
+      if (outcome.ok)
+        return {
+          id: item.id,
+          token: item.token,
+          verdict: "sent",
+          ...(outcome.reference ? { reference: outcome.reference } : {}),
+        };
+      if (outcome.error.failure === "attention") attention ??= outcome.error;
+      return retryOrDead(item, claimed.attempt, outcome.error, connector);
+    });
+    await this.outcomes.recordItems(
+      client,
+      { id: claimed.id, connector: connector.name, attempt: claimed.attempt },
+      verdicts,
+    );
+    if (attention) await setAttention(client, this.options.schema, connector.name, attention.message);
+    const byItem = new Map(claimed.items.map((i) => [i.id, i]));
+    for (const verdict of verdicts) {
+      const item = byItem.get(verdict.id);
+      logger.info(
+        {
+          connector: connector.name,
+          deliveryId: verdict.id,
+          token: verdict.token,
+          correlationId: item?.correlationId,
+          batch: claimed.id,
+          attempt: claimed.attempt,
+          outcome: verdict.verdict,
+          ...(verdict.verdict !== "sent" ? { error: verdict.error } : {}),
+        },
+        "delivery attempt",
+      );
+      if (item) this.options.events?.onItem?.(connector.name, verdict, item.commitTime);
+    }
+  }
+
+  private async recordBatchFailure(client: pg.PoolClient, claimed: ClaimedBatch, failure: AdapterError): Promise<void> {
+    const { connector, logger, schema } = this.options;
+    const members = claimed.items.map((i) => ({ id: i.id, token: i.token }));
+    const batchInfo = { id: claimed.id, connector: connector.name, attempt: claimed.attempt, items: members };
+    logger.warn(
+      {
+        connector: connector.name,
+        batch: claimed.id,
+        name: claimed.name,
+        attempt: claimed.attempt,
+        failure: failure.failure,
+        reason: failure.reason,
+        tokens: members.map((m) => m.token),
+        err: failure,
+      },
+      "delivery attempt failed",
+    );
+    if (failure.failure === "attention") {
+      // The adapter found a state it cannot resolve alone: hold the connector, keep the batch
+      // (same name, same members) and do not spend the attempt.
+      await this.outcomes.releaseBatch(client, claimed.id, failure.message);
+      await setAttention(client, schema, connector.name, failure.message);
+      return;
+    }
+    const decision = decideRetry(connector.retry, failure.failure, claimed.attempt, failure.retryAfterMs);
+    await this.outcomes.recordBatchFailure(
+      client,
+      batchInfo,
+      decision.verdict,
+      failure.message,
+      failure.reason,
+      decision.verdict === "retry" ? decision.delayMs : 0,
+    );
+    for (const item of claimed.items) {
+      const verdict: ItemVerdict =
+        decision.verdict === "retry"
+          ? {
+              id: item.id,
+              token: item.token,
+              verdict: "retry",
+              error: failure.message,
+              reason: failure.reason,
+              delayMs: decision.delayMs,
+            }
+          : { id: item.id, token: item.token, verdict: "dead", error: failure.message, reason: failure.reason };
+      this.options.events?.onItem?.(connector.name, verdict, item.commitTime);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+}
+
+function retryOrDead(
+  item: { id: string; token: string },
+  attempt: number,
+  error: AdapterError,
+  connector: ConnectorConfig,
+): ItemVerdict {
+  const decision = decideRetry(connector.retry, error.failure, attempt, error.retryAfterMs);
+  return decision.verdict === "retry"
+    ? {
+        id: item.id,
+        token: item.token,
+        verdict: "retry",
+        error: error.message,
+        reason: error.reason,
+        delayMs: decision.delayMs,
+      }
+    : { id: item.id, token: item.token, verdict: "dead", error: error.message, reason: error.reason };
+}

@@ -1,0 +1,111 @@
+// Per-connector operator and health state in the ledger: pause, online/offline, attention, batch sequence.
+import type pg from "pg";
+import { appendAudit } from "./audit.js";
+import type { Queryable } from "./queryable.js";
+import { quoteIdentifier } from "./sql-identifier.js";
+
+export interface ConnectorState {
+  readonly connector: string;
+  readonly paused: boolean;
+  readonly online: boolean;
+  readonly heartbeatFailures: number;
+  readonly attention: string | null;
+  readonly lastSuccessAt: Date | null;
+  readonly lastHeartbeatAt: Date | null;
+}
+
+export async function ensureConnectorRows(client: Queryable, schema: string, names: readonly string[]): Promise<void> {
+  await client.query(
+    `insert into ${quoteIdentifier(schema)}.connectors (connector) select unnest($1::text[]) on conflict do nothing`,
+    [names],
+  );
+}
+
+export async function readConnectorStates(client: Queryable, schema: string): Promise<Map<string, ConnectorState>> {
+  const result = await client.query<{
+    connector: string;
+    paused: boolean;
+    online: boolean;
+    heartbeat_failures: number;
+    attention: string | null;
+    last_success_at: Date | null;
+    last_heartbeat_at: Date | null;
+  }>(`select * from ${quoteIdentifier(schema)}.connectors`);
+  return new Map(
+    result.rows.map((r) => [
+      r.connector,
+      {
+        connector: r.connector,
+        paused: r.paused,
+        online: r.online,
+        heartbeatFailures: r.heartbeat_failures,
+        attention: r.attention,
+        lastSuccessAt: r.last_success_at,
+        lastHeartbeatAt: r.last_heartbeat_at,
+      },
+    ]),
+  );
+}
+
+/** Pauses or resumes a connector; returns false when it already was in that state. */
+export async function setPaused(
+  client: pg.ClientBase,
+  schema: string,
+  connector: string,
+  paused: boolean,
+): Promise<boolean> {
+  const s = quoteIdentifier(schema);
+  await ensureConnectorRows(client, schema, [connector]);
+  const result = await client.query(
+    `update ${s}.connectors set paused = $2, updated_at = now() where connector = $1 and paused <> $2`,
+    [connector, paused],
+  );
+  const changed = (result.rowCount ?? 0) > 0;
+  if (changed) await appendAudit(client, schema, [{ event: paused ? "paused" : "resumed", connector }]);
+  return changed;
+}
+
+/** Records one heartbeat result; returns the transition ('offline' | 'online') if the state changed. */
+export async function recordHeartbeat(
+  client: Queryable,
+  schema: string,
+  connector: string,
+  ok: boolean,
+  offlineAfter: number,
+  error?: string,
+): Promise<"offline" | "online" | null> {
+  const s = quoteIdentifier(schema);
+  // One statement, so the state change and its audit row cannot part.
+  const result = await client.query<{ was_online: boolean; online: boolean }>(
+    `with old as (select online as was_online from ${s}.connectors where connector = $1 for update),
+     changed as (
+       update ${s}.connectors c set
+         heartbeat_failures = case when $2 then 0 else c.heartbeat_failures + 1 end,
+         online = case when $2 then true when c.heartbeat_failures + 1 >= $3 then false else c.online end,
+         last_heartbeat_at = case when $2 then now() else c.last_heartbeat_at end,
+         updated_at = now()
+       from old where c.connector = $1
+       returning old.was_online, c.online),
+     audited as (
+       insert into ${s}.audit (event, connector, error)
+       select case when online then 'online' else 'offline' end, $1, $4 from changed where was_online <> online)
+     select was_online, online from changed`,
+    [connector, ok, offlineAfter, ok ? null : (error ?? "heartbeat failed")],
+  );
+  const row = result.rows[0];
+  if (!row || row.was_online === row.online) return null;
+  return row.online ? "online" : "offline";
+}
+
+export async function setAttention(
+  client: pg.ClientBase,
+  schema: string,
+  connector: string,
+  reason: string | null,
+): Promise<void> {
+  await client.query(
+    `update ${quoteIdentifier(schema)}.connectors set attention = $2, updated_at = now() where connector = $1`,
+    [connector, reason],
+  );
+  if (reason) await appendAudit(client, schema, [{ event: "attention", connector, error: reason }]);
+}

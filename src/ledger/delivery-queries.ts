@@ -1,0 +1,130 @@
+// Read-side queries for operators: deliveries by connector and state, and per-connector counts.
+import type { Queryable } from "./queryable.js";
+import { quoteIdentifier } from "./sql-identifier.js";
+
+export const DELIVERY_STATES = ["pending", "sending", "sent", "confirmed", "retrying", "dead"] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface DeliveryListing {
+  readonly id: string;
+  readonly connector: string;
+  readonly mapping: string;
+  readonly state: DeliveryState;
+  readonly attempts: number;
+  readonly nextAttemptAt: Date | null;
+  readonly token: string;
+  readonly correlationId: string;
+  readonly key: string;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface ListFilter {
+  readonly connector?: string;
+  readonly state?: DeliveryState;
+  readonly limit: number;
+}
+
+export async function listDeliveries(db: Queryable, schema: string, filter: ListFilter): Promise<DeliveryListing[]> {
+  const result = await db.query<{
+    id: string;
+    connector: string;
+    mapping: string;
+    state: DeliveryState;
+    attempts: number;
+    next_attempt_at: Date | null;
+    token: string;
+    correlation_id: string;
+    ordering_key: string;
+    last_error: string | null;
+    created_at: Date;
+    updated_at: Date;
+  }>(
+    `select id, connector, mapping, state, attempts,
+            case when state in ('pending', 'retrying') then next_attempt_at end as next_attempt_at,
+            token, correlation_id, ordering_key, last_error, created_at, updated_at
+       from ${quoteIdentifier(schema)}.deliveries
+      where ($1::text is null or connector = $1) and ($2::text is null or state = $2)
+      order by id desc
+      limit $3`,
+    [filter.connector ?? null, filter.state ?? null, filter.limit],
+  );
+  return result.rows.map((r) => ({
+    id: r.id,
+    connector: r.connector,
+    mapping: r.mapping,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    token: r.token,
+    correlationId: r.correlation_id,
+    key: r.ordering_key,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
+}
+
+export interface ConnectorCounts {
+  readonly connector: string;
+  readonly pending: number;
+  readonly sending: number;
+  readonly retrying: number;
+  readonly dead: number;
+  readonly sent: number;
+  readonly confirmed: number;
+  readonly lastSuccessAt: Date | null;
+  readonly paused: boolean;
+  readonly online: boolean;
+  readonly attention: string | null;
+  readonly lastHeartbeatAt: Date | null;
+}
+
+export async function connectorCounts(db: Queryable, schema: string): Promise<ConnectorCounts[]> {
+  const s = quoteIdentifier(schema);
+  const result = await db.query<{
+    connector: string;
+    pending: string;
+    sending: string;
+    retrying: string;
+    dead: string;
+    sent: string;
+    confirmed: string;
+    last_success_at: Date | null;
+    paused: boolean | null;
+    online: boolean | null;
+    attention: string | null;
+    last_heartbeat_at: Date | null;
+  }>(
+    `with counts as (
+       select connector,
+              count(*) filter (where state = 'pending') as pending,
+              count(*) filter (where state = 'sending') as sending,
+              count(*) filter (where state = 'retrying') as retrying,
+              count(*) filter (where state = 'dead') as dead,
+              count(*) filter (where state = 'sent') as sent,
+              count(*) filter (where state = 'confirmed') as confirmed
+         from ${s}.deliveries group by connector)
+     select coalesce(c.connector, k.connector) as connector,
+            coalesce(k.pending, 0) as pending, coalesce(k.sending, 0) as sending, coalesce(k.retrying, 0) as retrying,
+            coalesce(k.dead, 0) as dead, coalesce(k.sent, 0) as sent, coalesce(k.confirmed, 0) as confirmed,
+            c.last_success_at, c.paused, c.online, c.attention, c.last_heartbeat_at
+       from ${s}.connectors c full join counts k on k.connector = c.connector
+      order by 1`,
+  );
+  return result.rows.map((r) => ({
+    connector: r.connector,
+    pending: Number(r.pending),
+    sending: Number(r.sending),
+    retrying: Number(r.retrying),
+    dead: Number(r.dead),
+    sent: Number(r.sent),
+    confirmed: Number(r.confirmed),
+    lastSuccessAt: r.last_success_at,
+    paused: r.paused ?? false,
+    online: r.online ?? true,
+    attention: r.attention,
+    lastHeartbeatAt: r.last_heartbeat_at,
+  }));
+}

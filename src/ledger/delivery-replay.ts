@@ -1,0 +1,64 @@
+// Re-queues deliveries for another attempt, keeping their idempotency tokens, with a 'replayed' audit row each.
+import type pg from "pg";
+import { quoteIdentifier } from "./sql-identifier.js";
+
+export type ReplaySelection =
+  | { readonly kind: "id"; readonly id: string }
+  | { readonly kind: "connector"; readonly connector: string; readonly since?: Date; readonly until?: Date }
+  | { readonly kind: "dead"; readonly connector?: string };
+
+export interface ReplayResult {
+  readonly replayed: number;
+  readonly ids: readonly string[];
+}
+
+/**
+ * Replayed deliveries leave any old batch (a drop batch that went dead is not resent under its
+ * old name) and start over with a fresh attempt count; deliveries on their way (sending) are
+ * left alone, so a replay never races a send in progress.
+ */
+export async function replayDeliveries(
+  client: pg.ClientBase,
+  schema: string,
+  selection: ReplaySelection,
+): Promise<ReplayResult> {
+  const s = quoteIdentifier(schema);
+  let where: string;
+  let params: unknown[];
+  switch (selection.kind) {
+    case "id":
+      where = "id = $1::bigint and state <> 'sending'";
+      params = [selection.id];
+      break;
+    case "connector":
+      where = `connector = $1 and state <> 'sending'
+               and ($2::timestamptz is null or commit_time >= $2) and ($3::timestamptz is null or commit_time < $3)`;
+      params = [selection.connector, selection.since ?? null, selection.until ?? null];
+      break;
+    case "dead":
+      where = "state = 'dead' and ($1::text is null or connector = $1)";
+      params = [selection.connector ?? null];
+      break;
+  }
+  await client.query("begin");
+  try {
+    const result = await client.query<{ id: string; token: string; connector: string; state: string }>(
+      `with chosen as (
+         select id, state as previous from ${s}.deliveries where ${where} and payload is not null for update),
+       replayed as (
+         update ${s}.deliveries d set state = 'pending', attempts = 0, batch_id = null, next_attempt_at = now(),
+                last_error = null, updated_at = now()
+           from chosen where d.id = chosen.id
+         returning d.id, d.token, d.connector, chosen.previous as state)
+       insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail)
+       select 'replayed', id, token, connector, 0, jsonb_build_object('previous', state) from replayed
+       returning delivery_id as id, token, connector`,
+      params,
+    );
+    await client.query("commit");
+    return { replayed: result.rowCount ?? 0, ids: result.rows.map((r) => r.id) };
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  }
+}

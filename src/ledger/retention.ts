@@ -1,0 +1,78 @@
+// Prunes what retention allows, in small batches so no long lock stalls capture or delivery:
+// sent/confirmed deliveries and their feed rows and batches after `deliveredMs`, audit rows after
+// `auditMs`. Dead letters and anything not yet delivered are never pruned.
+import type { Queryable } from "./queryable.js";
+import { quoteIdentifier } from "./sql-identifier.js";
+
+export interface RetentionPolicy {
+  readonly deliveredMs: number;
+  readonly auditMs: number;
+  /** Rows per delete statement. */
+  readonly batchSize?: number;
+}
+
+export interface PruneReport {
+  deliveries: number;
+  feed: number;
+  batches: number;
+  audit: number;
+}
+
+export async function pruneLedger(db: Queryable, schema: string, policy: RetentionPolicy): Promise<PruneReport> {
+  const s = quoteIdentifier(schema);
+  const size = policy.batchSize ?? 1000;
+  const report: PruneReport = { deliveries: 0, feed: 0, batches: 0, audit: 0 };
+  const delivered = `${Math.max(0, Math.floor(policy.deliveredMs))} * interval '1 millisecond'`;
+  const audit = `${Math.max(0, Math.floor(policy.auditMs))} * interval '1 millisecond'`;
+  report.deliveries = await repeat(
+    db,
+    size,
+    `
+    delete from ${s}.deliveries where id in (
+      select id from ${s}.deliveries
+       where state in ('sent', 'confirmed') and updated_at < now() - ${delivered}
+       limit $1 for update skip locked)`,
+  );
+  // A feed row goes once no delivery of it remains (its deliveries were sent and pruned, or
+  // no mapping wanted it); a change that still has a pending, retrying or dead delivery stays.
+  report.feed = await repeat(
+    db,
+    size,
+    `
+    delete from ${s}.feed where (commit_lsn, ordinal) in (
+      select f.commit_lsn, f.ordinal from ${s}.feed f
+       where f.captured_at < now() - ${delivered}
+         and not exists (select 1 from ${s}.deliveries d where d.commit_lsn = f.commit_lsn and d.ordinal = f.ordinal)
+       limit $1 for update skip locked)`,
+  );
+  report.batches = await repeat(
+    db,
+    size,
+    `
+    delete from ${s}.batches where id in (
+      select b.id from ${s}.batches b
+       where b.state = 'sent' and b.updated_at < now() - ${delivered}
+         and not exists (select 1 from ${s}.deliveries d where d.batch_id = b.id)
+       limit $1 for update skip locked)`,
+  );
+  report.audit = await repeat(
+    db,
+    size,
+    `
+    delete from ${s}.audit where id in (
+      select id from ${s}.audit where at < now() - ${audit} order by id limit $1)`,
+  );
+  return report;
+}
+
+async function repeat(db: Queryable, size: number, sql: string): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await db.query(sql, [size]);
+    const n = result.rowCount ?? 0;
+    total += n;
+    if (n < size) return total;
+    // Let capture and delivery in between the batches.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -1,0 +1,288 @@
+// Decodes pgoutput payloads (logical replication protocol version 1, with logical messages) into
+// the typed change feed. Message layouts, cited below message by message, are those of
+// https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html
+import { BinaryReader, TruncatedPayloadError } from "./binary-reader.js";
+import type {
+  BeginMessage,
+  ChangeDecoder,
+  ColumnInfo,
+  CommitMessage,
+  LogicalMessage,
+  RowChangeMessage,
+  SourceMessage,
+  TableRef,
+  TruncateMessage,
+} from "./change.js";
+import { DecodeError } from "./decode-error.js";
+import { builtinType } from "./pg-type-oids.js";
+import { describeRelation, keyOf, type RelationEntry, readTuple, rowOf } from "./pgoutput-tuple.js";
+import type { Value } from "./value.js";
+
+/**
+ * START_REPLICATION options for pgoutput that this decoder's assumptions rest on: protocol 1
+ * (no streamed or two-phase transactions, so every change arrives inside Begin…Commit, after the
+ * commit), text values, and `M` messages for pg_logical_emit_message().
+ */
+export function pgoutputStartOptions(publication: string): Record<string, string> {
+  return {
+    proto_version: "1",
+    // publication_names is an identifier list: quoted, so the name is taken exactly as configured.
+    publication_names: `"${publication.replaceAll('"', '""')}"`,
+    messages: "true",
+  };
+}
+
+// Milliseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 00:00:00 UTC).
+const PG_EPOCH_MS = 946_684_800_000n;
+const TAG_BEGIN = 0x42; // B
+const TAG_COMMIT = 0x43; // C
+const TAG_ORIGIN = 0x4f; // O
+const TAG_RELATION = 0x52; // R
+const TAG_TYPE = 0x59; // Y
+const TAG_INSERT = 0x49; // I
+const TAG_UPDATE = 0x55; // U
+const TAG_DELETE = 0x44; // D
+const TAG_TRUNCATE = 0x54; // T
+const TAG_MESSAGE = 0x4d; // M
+const TUPLE_KEY = 0x4b; // K
+const TUPLE_OLD = 0x4f; // O
+const TUPLE_NEW = 0x4e; // N
+
+export class PgoutputDecoder implements ChangeDecoder {
+  readonly plugin = "pgoutput" as const;
+  private readonly relations = new Map<number, RelationEntry>();
+  /** Names of non-built-in types, from Type messages (pgoutput sends one before first use). */
+  private readonly typeNames = new Map<number, string>();
+
+  decode(payload: Buffer): SourceMessage | null {
+    if (payload.length === 0) throw new DecodeError("pgoutput", "", "empty payload");
+    const tag = payload[0]!;
+    const reader = new BinaryReader(payload);
+    reader.offset = 1;
+    let message: SourceMessage | null;
+    try {
+      message = this.decodeTagged(tag, reader);
+    } catch (error) {
+      if (error instanceof TruncatedPayloadError) {
+        throw new DecodeError(
+          "pgoutput",
+          String.fromCharCode(tag),
+          error.message,
+          { offset: error.offset },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    if (reader.remaining !== 0) {
+      throw new DecodeError("pgoutput", String.fromCharCode(tag), `${reader.remaining} unexpected trailing byte(s)`, {
+        offset: reader.offset,
+      });
+    }
+    return message;
+  }
+
+  private decodeTagged(tag: number, r: BinaryReader): SourceMessage | null {
+    switch (tag) {
+      case TAG_BEGIN:
+        return readBegin(r);
+      case TAG_COMMIT:
+        return readCommit(r);
+      case TAG_ORIGIN:
+        // Origin: Int64 commit LSN on the origin server, String origin name. Only sent for
+        // changes replicated in from elsewhere; the feed does not distinguish them.
+        r.uint64();
+        r.cstring();
+        return null;
+      case TAG_RELATION:
+        this.readRelation(r);
+        return null;
+      case TAG_TYPE:
+        this.readType(r);
+        return null;
+      case TAG_INSERT:
+        return this.readInsert(r);
+      case TAG_UPDATE:
+        return this.readUpdate(r);
+      case TAG_DELETE:
+        return this.readDelete(r);
+      case TAG_TRUNCATE:
+        return this.readTruncate(r);
+      case TAG_MESSAGE:
+        return readMessage(r);
+      default:
+        // Stream (S/E/c/A), two-phase (b/P/K/r) and anything newer need a protocol version > 1,
+        // which pgoutputStartOptions never asks for.
+        throw new DecodeError(
+          "pgoutput",
+          String.fromCharCode(tag),
+          "unsupported message type (the decoder speaks protocol version 1 without streaming or two-phase)",
+          { offset: 0 },
+        );
+    }
+  }
+
+  // Relation: Int32 relation OID, String namespace ("" for pg_catalog), String relation name,
+  // Int8 replica identity setting, Int16 column count, then per column: Int8 flags (1 = part of
+  // the key), String name, Int32 type OID, Int32 type modifier. A Relation message precedes the
+  // first change of a relation in a session and is sent again after its definition changes, so
+  // it simply replaces the cached entry: the following rows use the new columns.
+  private readRelation(r: BinaryReader): void {
+    const id = r.uint32();
+    const schema = r.cstring() || "pg_catalog";
+    const name = r.cstring();
+    r.uint8();
+    const count = r.int16();
+    const columns: ColumnInfo[] = [];
+    for (let i = 0; i < count; i++) {
+      const flags = r.uint8();
+      const columnName = r.cstring();
+      const typeOid = r.uint32();
+      const typeMod = r.int32();
+      const typeName = builtinType(typeOid)?.name ?? this.typeNames.get(typeOid) ?? String(typeOid);
+      columns.push({ name: columnName, typeOid, typeName, typeMod, isKey: (flags & 1) === 1 });
+    }
+    this.relations.set(id, describeRelation(id, { schema, name }, columns));
+  }
+
+  // Type: Int32 type OID, String namespace, String type name (sent for non-built-in types only).
+  private readType(r: BinaryReader): void {
+    const oid = r.uint32();
+    r.cstring();
+    this.typeNames.set(oid, r.cstring());
+  }
+
+  private relation(r: BinaryReader, tag: number): RelationEntry {
+    const at = r.offset;
+    const id = r.uint32();
+    const rel = this.relations.get(id);
+    if (rel === undefined) {
+      throw new DecodeError(
+        "pgoutput",
+        String.fromCharCode(tag),
+        "change for a relation no Relation message described",
+        {
+          relationId: id,
+          offset: at,
+        },
+      );
+    }
+    return rel;
+  }
+
+  // Insert: Int32 relation OID, Byte1 'N', TupleData (the new row).
+  private readInsert(r: BinaryReader): RowChangeMessage {
+    const rel = this.relation(r, TAG_INSERT);
+    expectTupleKind(r, TAG_INSERT, TUPLE_NEW, rel);
+    const values = readTuple(r, rel, TAG_INSERT);
+    const after = rowOf(rel, values);
+    return {
+      kind: "row",
+      op: "insert",
+      table: rel.table,
+      columns: rel.columns,
+      key: keyOf(rel, values),
+      before: null,
+      after,
+    };
+  }
+
+  // Update: Int32 relation OID, then optionally Byte1 'K' (old key columns; the others are null)
+  // or 'O' (whole old row, REPLICA IDENTITY FULL) with a TupleData, then Byte1 'N' and the new
+  // row's TupleData. Without K/O the key did not change, so the new row carries it.
+  private readUpdate(r: BinaryReader): RowChangeMessage {
+    const rel = this.relation(r, TAG_UPDATE);
+    let kind = r.uint8();
+    let old: Value[] | null = null;
+    const oldKind = kind;
+    if (kind === TUPLE_KEY || kind === TUPLE_OLD) {
+      old = readTuple(r, rel, TAG_UPDATE);
+      kind = r.uint8();
+    }
+    if (kind !== TUPLE_NEW) throw unexpectedTuple(TAG_UPDATE, kind, r.offset - 1, rel);
+    const values = readTuple(r, rel, TAG_UPDATE);
+    const keySource = old ?? values;
+    const key = keyOf(rel, keySource);
+    const before = old !== null && oldKind === TUPLE_OLD ? rowOf(rel, old) : key;
+    return {
+      kind: "row",
+      op: "update",
+      table: rel.table,
+      columns: rel.columns,
+      key,
+      before,
+      after: rowOf(rel, values),
+    };
+  }
+
+  // Delete: Int32 relation OID, Byte1 'K' (key columns) or 'O' (whole old row), TupleData.
+  private readDelete(r: BinaryReader): RowChangeMessage {
+    const rel = this.relation(r, TAG_DELETE);
+    const kind = r.uint8();
+    if (kind !== TUPLE_KEY && kind !== TUPLE_OLD) throw unexpectedTuple(TAG_DELETE, kind, r.offset - 1, rel);
+    const old = readTuple(r, rel, TAG_DELETE);
+    const key = keyOf(rel, old);
+    const before = kind === TUPLE_OLD ? rowOf(rel, old) : key;
+    return { kind: "row", op: "delete", table: rel.table, columns: rel.columns, key, before, after: null };
+  }
+
+  // Truncate: Int32 number of relations, Int8 option bits (1 = CASCADE, 2 = RESTART IDENTITY),
+  // then Int32 OID per relation. One message covers every published table the command emptied.
+  private readTruncate(r: BinaryReader): TruncateMessage {
+    const count = r.int32();
+    const options = r.uint8();
+    const tables: TableRef[] = [];
+    for (let i = 0; i < count; i++) tables.push(this.relation(r, TAG_TRUNCATE).table);
+    return { kind: "truncate", tables, cascade: (options & 1) !== 0, restartIdentity: (options & 2) !== 0 };
+  }
+}
+
+// Begin: Int64 final LSN of the transaction (its commit record), Int64 commit timestamp
+// (microseconds since 2000-01-01), Int32 xid.
+function readBegin(r: BinaryReader): BeginMessage {
+  const commitLsn = r.uint64();
+  const commitTime = pgTimestampToDate(r.int64());
+  const xid = r.uint32();
+  return { kind: "begin", xid, commitLsn, commitTime };
+}
+
+// Commit: Int8 flags (unused), Int64 LSN of the commit, Int64 end LSN of the transaction,
+// Int64 commit timestamp.
+function readCommit(r: BinaryReader): CommitMessage {
+  r.uint8();
+  const commitLsn = r.uint64();
+  const endLsn = r.uint64();
+  const commitTime = pgTimestampToDate(r.int64());
+  return { kind: "commit", commitLsn, endLsn, commitTime };
+}
+
+// Message: Int8 flags (1 = transactional), Int64 LSN of the message, String prefix, Int32 content
+// length, Byten content. (Protocol 2 adds an xid before the flags only in streamed transactions.)
+function readMessage(r: BinaryReader): LogicalMessage {
+  const flags = r.uint8();
+  const lsn = r.uint64();
+  const prefix = r.cstring();
+  const length = r.int32();
+  const content = r.bytes(length);
+  return { kind: "message", transactional: (flags & 1) !== 0, lsn, prefix, content };
+}
+
+function expectTupleKind(r: BinaryReader, tag: number, expected: number, rel: RelationEntry): void {
+  const kind = r.uint8();
+  if (kind !== expected) throw unexpectedTuple(tag, kind, r.offset - 1, rel);
+}
+
+function unexpectedTuple(tag: number, kind: number, offset: number, rel: RelationEntry): DecodeError {
+  return new DecodeError("pgoutput", String.fromCharCode(tag), `unexpected tuple marker 0x${kind.toString(16)}`, {
+    table: rel.label,
+    relationId: rel.id,
+    offset,
+  });
+}
+
+/** pgoutput timestamps count microseconds from 2000-01-01 UTC; Date keeps milliseconds (floor). */
+export function pgTimestampToDate(micros: bigint): Date {
+  let ms = micros / 1000n;
+  if (micros < 0n && ms * 1000n !== micros) ms -= 1n;
+  return new Date(Number(ms + PG_EPOCH_MS));
+}

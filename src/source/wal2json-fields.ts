@@ -1,0 +1,62 @@
+// Typed access to the fields of one parsed wal2json line, failing with a DecodeError that says
+// which start option would have provided a missing field.
+import { type DecodeContext, DecodeError } from "./decode-error.js";
+import type { JsonTextTree } from "./json-text.js";
+import { parseLsn } from "./lsn.js";
+import { timestamptzToDate } from "./pg-datetime-text.js";
+
+export type JsonObject = { [key: string]: JsonTextTree };
+
+export function isObject(value: JsonTextTree | undefined): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function namesOf(list: JsonTextTree | undefined, action: string): string[] {
+  if (list === undefined) throw missing(action, "pk", { reason: "start with include-pk" });
+  if (!Array.isArray(list)) throw missing(action, "pk");
+  return list.map((entry) => {
+    if (!isObject(entry) || typeof entry.name !== "string") throw missing(action, "pk[].name");
+    return entry.name;
+  });
+}
+
+export function stringField(doc: JsonObject, field: string, action: string): string {
+  const value = doc[field];
+  if (typeof value !== "string") throw missing(action, field);
+  return value;
+}
+
+export function numberField(doc: JsonObject, field: string, action: string): number {
+  const value = doc[field];
+  if (typeof value !== "number") throw missing(action, field, { reason: "start with include-xids" });
+  return value;
+}
+
+export function lsnField(doc: JsonObject, field: string, action: string): bigint {
+  const value = doc[field];
+  if (typeof value !== "string") throw missing(action, field, { reason: "start with include-lsn" });
+  try {
+    return parseLsn(value);
+  } catch (error) {
+    throw new DecodeError("wal2json", action, `"${field}" is not an LSN`, {}, { cause: error });
+  }
+}
+
+export function timeField(doc: JsonObject, action: string): Date {
+  const value = doc.timestamp;
+  if (typeof value !== "string") throw missing(action, "timestamp", { reason: "start with include-timestamp" });
+  try {
+    return timestamptzToDate(value);
+  } catch (error) {
+    throw new DecodeError("wal2json", action, '"timestamp" is not a timestamp', {}, { cause: error });
+  }
+}
+
+export function missing(
+  action: string,
+  field: string,
+  extra: DecodeContext & { readonly reason?: string } = {},
+): DecodeError {
+  const { reason, ...context } = extra;
+  return new DecodeError("wal2json", action, `missing or malformed "${field}"${reason ? ` (${reason})` : ""}`, context);
+}
