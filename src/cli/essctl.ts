@@ -7,12 +7,14 @@ import { migrateCommand } from "./migrate.js";
 import { pauseCommand, resumeCommand } from "./pause.js";
 import { runEssctl } from "./program.js";
 import { replayCommand } from "./replay.js";
+import { startCommand } from "./start.js";
 import { statsCommand } from "./stats.js";
 
 /** The commands, in the order `essctl --help` lists them. */
 const COMMANDS: readonly EssctlCommand[] = [
   migrateCommand,
   checkCommand,
+  startCommand,
   listCommand,
   replayCommand,
   statsCommand,

@@ -38,6 +38,8 @@ export interface DeliveryWorkerOptions {
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
 
 const DROP_ADAPTERS = new Set(["sftp", "file"]);
+/** The reason per-record adapters give for items they did not send because an earlier one failed. */
+const NOT_ATTEMPTED = "not_attempted";
 
 export class DeliveryWorker {
   private readonly claims: BatchClaims;
@@ -207,7 +209,6 @@ export class DeliveryWorker {
       if (!outcome) {
         return retryOrDead(
           item,
-          claimed.attempt,
           new AdapterError("the adapter returned no outcome for this delivery", "retriable", "no_outcome"),
           connector,
         );
@@ -219,8 +220,21 @@ export class DeliveryWorker {
           verdict: "sent",
           ...(outcome.reference ? { reference: outcome.reference } : {}),
         };
+      if (outcome.error.reason === NOT_ATTEMPTED) {
+        // The partner never saw it (an earlier record of the batch failed): queue it again at
+        // once, without spending an attempt, so keys other than the failing one keep flowing.
+        return {
+          id: item.id,
+          token: item.token,
+          verdict: "retry",
+          error: outcome.error.message,
+          reason: NOT_ATTEMPTED,
+          delayMs: 0,
+          spent: false,
+        };
+      }
       if (outcome.error.failure === "attention") attention ??= outcome.error;
-      return retryOrDead(item, claimed.attempt, outcome.error, connector);
+      return retryOrDead(item, outcome.error, connector);
     });
     await this.outcomes.recordItems(
       client,
@@ -310,12 +324,11 @@ export class DeliveryWorker {
 }
 
 function retryOrDead(
-  item: { id: string; token: string },
-  attempt: number,
+  item: { id: string; token: string; attempt: number },
   error: AdapterError,
   connector: ConnectorConfig,
 ): ItemVerdict {
-  const decision = decideRetry(connector.retry, error.failure, attempt, error.retryAfterMs);
+  const decision = decideRetry(connector.retry, error.failure, item.attempt, error.retryAfterMs);
   return decision.verdict === "retry"
     ? {
         id: item.id,

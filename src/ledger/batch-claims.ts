@@ -8,6 +8,8 @@ import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface ClaimedItem {
   readonly id: string;
+  /** This delivery's attempt number (items of a new batch may have failed before in other batches). */
+  readonly attempt: number;
   readonly token: string;
   readonly correlationId: string;
   readonly orderingKey: string;
@@ -104,7 +106,7 @@ export class BatchClaims {
     const items = await client.query<ItemRow>(
       `update ${this.s}.deliveries set state = 'sending', attempts = $2, updated_at = now()
         where batch_id = $1 and state in ('sending', 'retrying')
-        returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index`,
+        returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts`,
       [row.id, row.attempts],
     );
     if (items.rows.length === 0) {
@@ -176,7 +178,7 @@ export class BatchClaims {
         where id = any($2::bigint[])`,
       [row.id, members.map((m) => m.id)],
     );
-    const attempted = members.map((m) => ({ ...m }));
+    const attempted = members.map((m) => ({ ...m, attempts: m.attempts + 1 }));
     await this.auditAttempt(client, options.connector, attempted, null);
     return toBatch(options.connector, row, attempted, false);
   }
@@ -195,7 +197,7 @@ export class BatchClaims {
         deliveryId: i.id,
         token: i.token,
         connector,
-        attempt: attempt ?? (i.attempts ?? 0) + 1,
+        attempt: attempt ?? i.attempts ?? 1,
       })),
     );
   }
@@ -212,6 +214,8 @@ interface BatchRow {
 
 interface ItemRow {
   id: string;
+  /** The attempt now being made. */
+  attempts?: number;
   token: string;
   correlation_id: string;
   ordering_key: string;
@@ -236,6 +240,7 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
     resumed,
     items: items.map((i) => ({
       id: i.id,
+      attempt: i.attempts ?? row.attempts,
       token: i.token,
       correlationId: i.correlation_id,
       orderingKey: i.ordering_key,

@@ -13,6 +13,8 @@ export type ItemVerdict =
       readonly error: string;
       readonly reason: string;
       readonly delayMs: number;
+      /** False when the partner never saw this item (the batch stopped before it): the attempt is given back. */
+      readonly spent?: boolean;
     }
   | {
       readonly id: string;
@@ -70,8 +72,9 @@ export class BatchOutcomes {
       if (retry.length > 0) {
         await client.query(
           `update ${s}.deliveries d set state = 'retrying', batch_id = null, last_error = r.error, updated_at = now(),
-                  next_attempt_at = now() + r.delay_ms * interval '1 millisecond'
-             from json_to_recordset($1::json) as r(id bigint, error text, delay_ms bigint)
+                  next_attempt_at = now() + r.delay_ms * interval '1 millisecond',
+                  attempts = case when r.spent then d.attempts else greatest(d.attempts - 1, 0) end
+             from json_to_recordset($1::json) as r(id bigint, error text, delay_ms bigint, spent boolean)
             where d.id = r.id and d.state = 'sending'`,
           [
             JSON.stringify(
@@ -79,6 +82,7 @@ export class BatchOutcomes {
                 id: v.id,
                 error: v.verdict === "retry" ? v.error : "",
                 delay_ms: v.verdict === "retry" ? Math.round(v.delayMs) : 0,
+                spent: v.verdict !== "retry" || v.spent !== false,
               })),
             ),
           ],

@@ -216,14 +216,7 @@ const BY_OID = new Map<number, BuiltinType>(
   TABLE.map(([oid, name, elementOid, varlena]) => [oid, { oid, name, elementOid, varlena }]),
 );
 
-const BY_NAME = new Map<string, BuiltinType>([...BY_OID.values()].map((t) => [t.name, t]));
-
 /** The built-in type with this OID, or undefined for user-defined types (enums, domains, extensions…). */
 export function builtinType(oid: number): BuiltinType | undefined {
   return BY_OID.get(oid);
-}
-
-/** The built-in type with this pg_type.typname, or undefined. */
-export function builtinTypeByName(name: string): BuiltinType | undefined {
-  return BY_NAME.get(name);
 }

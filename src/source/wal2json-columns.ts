@@ -2,7 +2,7 @@
 // remembering each table's last complete column list, and putting UNCHANGED_TOAST where an
 // update left a TOASTed column out (wal2json omits it, where pgoutput sends a 'u' marker).
 import type { ColumnInfo } from "./change.js";
-import { DecodeError } from "./decode-error.js";
+import { DecodeError, ValueConversionError } from "./decode-error.js";
 import type { JsonTextTree } from "./json-text.js";
 import { builtinType, PgTypeOid } from "./pg-type-oids.js";
 import { setColumn } from "./row-object.js";
@@ -66,16 +66,8 @@ export function readColumns(
     try {
       values[i] = convertJson(entry.value ?? null, shape);
     } catch (error) {
-      if (error instanceof DecodeError) throw error;
-      throw new DecodeError(
-        "wal2json",
-        action,
-        "column value cannot be read",
-        { table: label, column: name },
-        {
-          cause: error,
-        },
-      );
+      const context = { table: label, column: name };
+      throw new DecodeError("wal2json", action, "column value cannot be read", context, { cause: error });
     }
   }
   return { shapes, values };
@@ -122,9 +114,11 @@ function convertJson(raw: JsonTextTree, shape: ColumnShape): Value {
     return shape.converter(String(raw));
   }
   if (typeof raw === "boolean") return raw;
-  throw new DecodeError("wal2json", "", `unexpected JSON ${Array.isArray(raw) ? "array" : "object"} as a value`, {
-    column: shape.name,
-  });
+  throw new ValueConversionError(
+    shape.typeName,
+    shape.typeOid,
+    `unexpected JSON ${Array.isArray(raw) ? "array" : "object"}`,
+  );
 }
 
 /** Puts UNCHANGED_TOAST where an update left out a column the table still has. */
@@ -197,4 +191,16 @@ export function pick(row: Row, names: readonly string[]): Row {
     if (Object.hasOwn(row, name)) setColumn(key, name, row[name] as Value);
   }
   return key;
+}
+
+export function namesOfShapes(shapes: readonly ColumnShape[]): string[] {
+  const names: string[] = new Array(shapes.length);
+  for (let i = 0; i < shapes.length; i++) names[i] = shapes[i]!.name;
+  return names;
+}
+
+/** Whether the table's known column list has every one of `names`. */
+export function knowsAll(known: KnownTable, names: readonly string[]): boolean {
+  for (const name of names) if (knownColumn(known, -1, name) === undefined) return false;
+  return true;
 }

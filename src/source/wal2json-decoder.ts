@@ -17,6 +17,8 @@ import {
   type ColumnShape,
   infosFor,
   type KnownTable,
+  knowsAll,
+  namesOfShapes,
   pick,
   readColumns,
   rowOf,
@@ -50,6 +52,9 @@ export { WAL2JSON_START_OPTIONS, wal2jsonStartOptions } from "./wal2json-options
  *   inserts use the primary key, so for REPLICA IDENTITY FULL or USING INDEX tables an insert's
  *   `key` and `isKey` follow the primary key rather than the replica identity.
  * - Empty transactions (DDL only, other tables) arrive as Begin/Commit pairs; pgoutput skips them.
+ * - Stored generated columns are included; pgoutput (PostgreSQL 12 to 17) leaves them out.
+ * - A user-defined array type is named '_' + element name from wal2json's 'elem[]' text, which
+ *   matches pg_type.typname except for the rare names PostgreSQL had to change to avoid a clash.
  */
 export class Wal2JsonDecoder implements ChangeDecoder {
   readonly plugin = "wal2json" as const;
@@ -94,10 +99,10 @@ export class Wal2JsonDecoder implements ChangeDecoder {
     const known = this.tables.get(tableKey);
     if (action === "D") {
       const identity = readColumns(doc, "identity", action, label, known);
-      const keyNames = identity.shapes.map((c) => c.name);
+      const keyNames = namesOfShapes(identity.shapes);
       const key = rowOf(identity.shapes, identity.values);
       const columns =
-        known !== undefined && keyNames.every((n) => known.columns.some((c) => c.name === n))
+        known !== undefined && knowsAll(known, keyNames)
           ? infosFor(known, keyNames)
           : toInfos(identity.shapes, keyNames);
       return { kind: "row", op: "delete", table, columns, key, before: key, after: null };
@@ -118,7 +123,7 @@ export class Wal2JsonDecoder implements ChangeDecoder {
       };
     }
     const identity = readColumns(doc, "identity", action, label, known);
-    const keyNames = identity.shapes.map((c) => c.name);
+    const keyNames = namesOfShapes(identity.shapes);
     const merged = known === undefined ? row : withUnchangedToast(known, row);
     const current = this.learn(tableKey, known, merged.shapes);
     const key = rowOf(identity.shapes, identity.values);

@@ -14,10 +14,12 @@ export function isObject(value: JsonTextTree | undefined): value is JsonObject {
 export function namesOf(list: JsonTextTree | undefined, action: string): string[] {
   if (list === undefined) throw missing(action, "pk", { reason: "start with include-pk" });
   if (!Array.isArray(list)) throw missing(action, "pk");
-  return list.map((entry) => {
+  const names: string[] = [];
+  for (const entry of list) {
     if (!isObject(entry) || typeof entry.name !== "string") throw missing(action, "pk[].name");
-    return entry.name;
-  });
+    names.push(entry.name);
+  }
+  return names;
 }
 
 export function stringField(doc: JsonObject, field: string, action: string): string {

@@ -1,0 +1,48 @@
+// essctl start: runs replication, delivery workers and heartbeats until SIGTERM/SIGINT (graceful).
+import { loadConfig, parseDuration } from "../config/index.js";
+import { EssEngine } from "../engine.js";
+import { createLogger } from "../ops/logger.js";
+import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
+
+export const startCommand: EssctlCommand = {
+  usage: "start",
+  description: "run replication, delivery workers and heartbeats until SIGTERM/SIGINT (graceful stop)",
+  configure(command) {
+    command
+      .option("--lease-timeout <duration>", "how long a batch stays with a process that stopped answering", "60s")
+      .option("--no-capture", "deliver only (another process runs replication on this ledger)");
+  },
+  async run(context, _args, options) {
+    const leaseMs = parseDurationOption(options.leaseTimeout, "lease-timeout");
+    const config = await loadConfig(context.configPath, { env: context.env });
+    const logger = createLogger();
+    const engine = await EssEngine.create(config, { logger, leaseMs, captureEnabled: options.capture !== false });
+    const running = engine.start();
+    const stopped = new Promise<void>((resolve) => {
+      if (context.signal.aborted) resolve();
+      context.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    logger.info(
+      { connectors: config.connectors.map((c) => c.name), mappings: config.mappings.map((m) => m.name) },
+      "ESS started",
+    );
+    try {
+      await Promise.race([running, stopped]);
+    } catch (error) {
+      logger.error({ err: error }, "ESS stopped on an error");
+      await engine.stop().catch(() => undefined);
+      throw error;
+    }
+    logger.info("stopping: finishing the batches in hand and storing what was received");
+    await engine.stop();
+    logger.info("ESS stopped");
+    return EXIT.ok;
+  },
+};
+
+function parseDurationOption(value: unknown, option: string): number {
+  const ms = parseDuration(String(value));
+  if (ms === undefined || ms <= 0)
+    throw new UsageError(`--${option} takes a duration like 30s or 2m, got ${String(value)}`, option);
+  return ms;
+}

@@ -1,0 +1,158 @@
+// One ESS process: capture (replication → feed + deliveries in one ledger transaction) and the
+// delivery workers, built from a validated configuration.
+import { hostname } from "node:os";
+import pg from "pg";
+import { type Adapter, createAdapter } from "./adapters/index.js";
+import { CaptureService, type CaptureStatus } from "./capture/capture-service.js";
+import { DeliveryPlanner } from "./capture/delivery-planner.js";
+import type { ConnectorConfig, EssConfig } from "./config/types.js";
+import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
+import { DeliveryService } from "./delivery/delivery-service.js";
+import type { DeliveryEvents } from "./delivery/delivery-worker.js";
+import { insertDeliveries } from "./ledger/delivery-writer.js";
+import { type CompiledMapping, compileMapping } from "./mapping/index.js";
+import type { Logger } from "./ops/logger.js";
+import type { TableRef } from "./source/change.js";
+import { primaryKeyColumns } from "./source/table-keys.js";
+
+export interface EngineOptions {
+  readonly logger: Logger;
+  /** How long a claimed batch stays with this process without a lease renewal. */
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+  readonly statusIntervalMs?: number;
+  /** Metric and test hooks. */
+  readonly events?: DeliveryEvents & HeartbeatEvents;
+  /** Run only the delivery side (no replication), e.g. a second worker process on the same ledger. */
+  readonly captureEnabled?: boolean;
+}
+
+export class EngineSetupError extends Error {
+  override readonly name = "EngineSetupError";
+}
+
+export class EssEngine {
+  private capture: CaptureService | undefined;
+  private delivery: DeliveryService | undefined;
+  private running: Promise<void> | undefined;
+  readonly pool: pg.Pool;
+
+  private constructor(
+    readonly config: EssConfig,
+    readonly mappings: readonly CompiledMapping[],
+    private readonly adapters: ReadonlyMap<string, Adapter>,
+    private readonly options: EngineOptions,
+  ) {
+    this.pool = new pg.Pool({
+      connectionString: config.ledger.url ?? config.database.url,
+      application_name: "ess-delivery",
+      max: Math.max(4, config.connectors.length * 2 + 2),
+    });
+    this.pool.on("error", (error) => options.logger.warn({ err: error }, "idle ledger connection failed"));
+  }
+
+  /** Resolves mapping keys against the source database, compiles the mappings and creates the adapters. */
+  static async create(config: EssConfig, options: EngineOptions): Promise<EssEngine> {
+    const connectors = new Map<string, ConnectorConfig>(config.connectors.map((c) => [c.name, c]));
+    const source = new pg.Client({ connectionString: config.database.url, application_name: "ess-setup" });
+    await source.connect();
+    const compiled: CompiledMapping[] = [];
+    try {
+      for (const mapping of config.mappings) {
+        let keyColumns: string[] | undefined;
+        if (mapping.source.table && !mapping.source.key) {
+          keyColumns = await primaryKeyColumns(source, mapping.source.table);
+        }
+        const result = compileMapping(mapping, connectors, keyColumns?.length ? { keyColumns } : {});
+        if (!result.mapping) {
+          throw new EngineSetupError(result.errors.map((e) => e.message).join("\n"));
+        }
+        compiled.push(result.mapping);
+      }
+    } finally {
+      await source.end();
+    }
+    const adapters = new Map<string, Adapter>(
+      config.connectors.map((c) => [c.name, createAdapter(c, { logger: options.logger })]),
+    );
+    return new EssEngine(config, compiled, adapters, options);
+  }
+
+  /** Starts delivery, then capture; the returned promise settles when the engine stops (or capture fails for good). */
+  start(): Promise<void> {
+    if (this.running) return this.running;
+    const { config, options } = this;
+    const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    const byName = new Map(this.mappings.map((m) => [m.config.name, m]));
+    this.delivery = new DeliveryService({
+      connectors: config.connectors,
+      adapters: this.adapters,
+      pool: this.pool,
+      schema: config.ledger.schema,
+      owner,
+      leaseMs: options.leaseMs ?? 60_000,
+      ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+      renderBody: (batch, records) => {
+        const target = byName.get(batch.mapping)?.targets[batch.targetIndex];
+        return target
+          ? target.renderBatchBody(records, { createdAt: batch.createdAt, sequence: batch.sequence })
+          : Buffer.concat(records);
+      },
+      retention: { deliveredMs: config.ledger.retention.deliveredMs, auditMs: config.ledger.retention.auditMs },
+      logger: options.logger,
+      ...(options.events ? { events: options.events } : {}),
+    });
+    const tables = uniqueTables(this.mappings);
+    const planner = new DeliveryPlanner(this.mappings);
+    const delivery = this.delivery;
+    this.running = (async () => {
+      await delivery.start();
+      if (options.captureEnabled === false) return;
+      this.capture = new CaptureService({
+        sourceUrl: config.database.url,
+        ledgerUrl: config.ledger.url ?? config.database.url,
+        schema: config.ledger.schema,
+        slot: config.replication.slot,
+        publication: config.replication.publication,
+        plugin: config.replication.plugin,
+        tables,
+        heartbeatMs: config.replication.heartbeatMs,
+        logger: options.logger,
+        ...(options.statusIntervalMs ? { statusIntervalMs: options.statusIntervalMs } : {}),
+        hooks: {
+          sameTransaction: (changes) => {
+            const planned = planner.plan(changes);
+            if (planned.length === 0) return undefined;
+            return async (client) => {
+              await insertDeliveries(client, config.ledger.schema, planned);
+            };
+          },
+          onDurable: () => delivery.wake(),
+        },
+      });
+      await this.capture.run();
+    })();
+    return this.running;
+  }
+
+  captureStatus(): CaptureStatus | undefined {
+    return this.capture?.status();
+  }
+
+  /** Graceful: capture stores what it received, workers finish their batch in hand. */
+  async stop(): Promise<void> {
+    await this.capture?.stop();
+    await this.running?.catch(() => undefined);
+    await this.delivery?.stop();
+    await this.pool.end();
+  }
+}
+
+function uniqueTables(mappings: readonly CompiledMapping[]): TableRef[] {
+  const seen = new Map<string, TableRef>();
+  for (const m of mappings) {
+    const t = m.config.source.table;
+    if (t) seen.set(`${t.schema}.${t.name}`, t);
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,27 @@
+// Runs the real essctl command line (from source) as a child process.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const ESSCTL = fileURLToPath(new URL("../../src/cli/essctl.ts", import.meta.url));
+
+export interface EssctlResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function essctl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<EssctlResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", ESSCTL, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+export const ESSCTL_ENTRY = ESSCTL;
