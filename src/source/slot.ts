@@ -40,7 +40,19 @@ export async function ensureSlot(client: pg.ClientBase, slot: string, plugin: st
     if ((error as { code?: string }).code !== "42710") throw error;
   }
   const created = await readSlot(client, slot);
-  if (!created) throw new SourceSetupError(`replication slot ${slot} could not be created`);
+  if (!created) {
+    // Slot names are global to the server: the name may be taken by another database's slot.
+    const elsewhere = await client.query<{ database: string }>(
+      "select database from pg_replication_slots where slot_name = $1",
+      [slot],
+    );
+    const owner = elsewhere.rows[0]?.database;
+    throw new SourceSetupError(
+      owner
+        ? `replication slot ${slot} already exists in database ${owner}; slot names are global to the server: choose another replication.slot`
+        : `replication slot ${slot} could not be created`,
+    );
+  }
   return { created: true, confirmedFlushLsn: created.confirmed, restartLsn: created.restart };
 }
 

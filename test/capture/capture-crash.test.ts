@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { prepareSource, waitFor } from "../support/capture-fixture.js";
+import { prepareSource, slotFor, waitFor } from "../support/capture-fixture.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
 const CAPTURE_PROCESS = fileURLToPath(new URL("../support/capture-process.ts", import.meta.url));
@@ -31,7 +31,7 @@ describe("capture survives SIGKILL", () => {
     db = await createTestDatabase("capture-crash");
     await prepareSource(db.url);
     // The slot must exist before the writer starts: changes committed before it are not in its stream.
-    await db.query("select pg_create_logical_replication_slot('ess_main', 'pgoutput')");
+    await db.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [slotFor(db.url)]);
   });
   afterAll(async () => {
     await db.drop();

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { captureOptions, feedCount, prepareSource, startCapture, waitFor } from "../support/capture-fixture.js";
+import { captureOptions, feedCount, prepareSource, slotFor, startCapture, waitFor } from "../support/capture-fixture.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
 interface FeedRecord {
@@ -64,14 +64,14 @@ describe("capture into the ledger", () => {
       const last = feed.rows.at(-1)?.commit_lsn ?? "0/0";
       await waitFor("the slot to confirm the last stored transaction", async () => {
         const slot = await db.query<{ ok: boolean }>(
-          "select confirmed_flush_lsn > $1::pg_lsn as ok from pg_replication_slots where slot_name = 'ess_main'",
-          [last],
+          "select confirmed_flush_lsn > $1::pg_lsn as ok from pg_replication_slots where slot_name = $2",
+          [last, slotFor(db.url)],
         );
         return slot.rows[0]?.ok === true;
       });
       const checkpoint = await db.query<{ ok: boolean }>(
-        "select confirmed_lsn > $1::pg_lsn as ok from ess.checkpoints where slot = 'ess_main'",
-        [last],
+        "select confirmed_lsn > $1::pg_lsn as ok from ess.checkpoints where slot = $2",
+        [last, slotFor(db.url)],
       );
       expect(checkpoint.rows[0]?.ok).toBe(true);
     } finally {
@@ -115,7 +115,8 @@ describe("capture into the ledger", () => {
     await service.stop();
     await done;
     const slot = await db.query<{ active: boolean }>(
-      "select active from pg_replication_slots where slot_name = 'ess_main'",
+      "select active from pg_replication_slots where slot_name = $1",
+      [slotFor(db.url)],
     );
     expect(slot.rows[0]?.active).toBe(false);
     // Restarting reads nothing twice: the ledger keeps exactly one row per change.

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { captureOptions, feedCount, prepareSource, startCapture, waitFor } from "../support/capture-fixture.js";
+import { captureOptions, feedCount, prepareSource, slotFor, startCapture, waitFor } from "../support/capture-fixture.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { type PostgresServer, startEmbeddedPostgres } from "../support/embedded-server.js";
 
@@ -9,7 +9,8 @@ async function confirmedFlush(url: string): Promise<bigint> {
   await client.connect();
   try {
     const r = await client.query<{ lsn: string }>(
-      "select (confirmed_flush_lsn - '0/0'::pg_lsn)::text as lsn from pg_replication_slots where slot_name = 'ess_main'",
+      "select (confirmed_flush_lsn - '0/0'::pg_lsn)::text as lsn from pg_replication_slots where slot_name = $1",
+      [slotFor(url)],
     );
     return BigInt(r.rows[0]?.lsn ?? "0");
   } finally {

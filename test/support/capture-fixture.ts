@@ -28,12 +28,17 @@ export async function prepareSource(url: string, schema = "ess"): Promise<void> 
   await migrate({ connectionString: url, schema });
 }
 
+/** Slot names are global to a server: each test database gets its own. */
+export function slotFor(url: string): string {
+  return `slot_${new URL(url).pathname.slice(1)}`.slice(0, 63);
+}
+
 export function captureOptions(url: string, overrides: Partial<CaptureServiceOptions> = {}): CaptureServiceOptions {
   return {
     sourceUrl: url,
     ledgerUrl: url,
     schema: "ess",
-    slot: "ess_main",
+    slot: slotFor(url),
     publication: "ess_pub",
     plugin: "pgoutput",
     tables: [

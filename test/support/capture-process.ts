@@ -1,6 +1,7 @@
 // A capture process for crash tests: runs the capture service from a JSON argument until SIGTERM.
 import { CaptureService } from "../../src/capture/capture-service.js";
 import { createLogger } from "../../src/ops/logger.js";
+import { slotFor } from "./capture-fixture.js";
 
 const url = process.argv[2];
 if (!url) {
@@ -11,7 +12,7 @@ const service = new CaptureService({
   sourceUrl: url,
   ledgerUrl: url,
   schema: "ess",
-  slot: "ess_main",
+  slot: slotFor(url),
   publication: "ess_pub",
   plugin: "pgoutput",
   tables: [

@@ -40,8 +40,10 @@ export const PERMITS_TABLE = `
 export async function createSite(label: string, files: (site: { dropDir: string }) => SiteFiles): Promise<EssSite> {
   const db = await createTestDatabase(label);
   await db.query(PERMITS_TABLE);
-  // Its own statement: a slot cannot be created in a transaction that has written.
-  await db.query("select pg_create_logical_replication_slot('ess_main', 'pgoutput')");
+  // Its own statement: a slot cannot be created in a transaction that has written. Slot names
+  // are global to the server, so each site's slot is named after its database.
+  const slot = `slot_${db.name}`;
+  await db.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
   await migrate({ connectionString: db.url, schema: "ess" });
   const dir = await mkdtemp(join(tmpdir(), "ess-site-"));
   const dropDir = join(dir, "drop");
@@ -58,7 +60,7 @@ export async function createSite(label: string, files: (site: { dropDir: string 
       "  schema: ess",
       `  retention: ${content.retention ?? "{ delivered: 7d, audit: 400d }"}`,
       "replication:",
-      "  slot: ess_main",
+      `  slot: ${slot}`,
       "  publication: ess_pub",
       `  heartbeat: ${content.heartbeat ?? "1s"}`,
       "connectors: ./connectors",
