@@ -2,8 +2,8 @@
 // pg-logical-replication consumer) and ESS's capture-to-ledger rate on the same changes.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication";
 import pg from "pg";
+import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication";
 import { CaptureService } from "../src/capture/capture-service.js";
 import { migrate } from "../src/ledger/migrate.js";
 import { silentLogger } from "../src/ops/logger.js";
@@ -17,7 +17,11 @@ export interface CaptureBenchResult {
   readonly ratio: number;
 }
 
-const PG_RECVLOGICAL_CANDIDATES = ["/usr/bin/pg_recvlogical", "/usr/lib/postgresql/17/bin/pg_recvlogical", "/usr/lib/postgresql/15/bin/pg_recvlogical"];
+const PG_RECVLOGICAL_CANDIDATES = [
+  "/usr/bin/pg_recvlogical",
+  "/usr/lib/postgresql/17/bin/pg_recvlogical",
+  "/usr/lib/postgresql/15/bin/pg_recvlogical",
+];
 
 export async function prepareBenchDatabase(url: string, rows: number): Promise<{ endLsn: string; changes: number }> {
   const client = new pg.Client({ connectionString: url });
@@ -64,8 +68,19 @@ async function rawWithPgRecvlogical(tool: string, url: string, endLsn: string): 
     const child = spawn(
       tool,
       [
-        "-d", url, "--slot", "raw_bench", "--start", "--no-loop", `--endpos=${endLsn}`, "-f", "/dev/null",
-        "-o", "proto_version=1", "-o", "publication_names=ess_pub",
+        "-d",
+        url,
+        "--slot",
+        "raw_bench",
+        "--start",
+        "--no-loop",
+        `--endpos=${endLsn}`,
+        "-f",
+        "/dev/null",
+        "-o",
+        "proto_version=1",
+        "-o",
+        "publication_names=ess_pub",
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -74,7 +89,9 @@ async function rawWithPgRecvlogical(tool: string, url: string, endLsn: string): 
       stderr += c.toString();
     });
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited ${code}: ${stderr}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited ${code}: ${stderr}`)),
+    );
   });
   return Number(process.hrtime.bigint() - started) / 1e9;
 }

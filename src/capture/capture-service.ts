@@ -2,8 +2,8 @@
 // resume position, reconnection with backoff, the idle-slot heartbeat and a graceful stop.
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { FeedWriter } from "../ledger/feed-writer.js";
 import { readCheckpoint } from "../ledger/checkpoints.js";
+import { FeedWriter } from "../ledger/feed-writer.js";
 import type { Logger } from "../ops/logger.js";
 import type { Lsn, TableRef } from "../source/change.js";
 import { decoderSetup } from "../source/decoder-factory.js";

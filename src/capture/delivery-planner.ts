@@ -1,10 +1,11 @@
 // Turns captured changes into deliveries: every matching mapping target renders its record now,
 // so the bytes are fixed in the ledger before any attempt; a record that cannot be rendered
 // becomes a dead letter with its reason instead of stopping the stream.
+
+import { correlationIdFor, deliveryToken } from "../delivery/token.js";
 import type { PlannedDelivery } from "../ledger/delivery-writer.js";
 import { type CompiledMapping, MappingError } from "../mapping/index.js";
 import { formatLsn } from "../source/lsn.js";
-import { correlationIdFor, deliveryToken } from "../delivery/token.js";
 import type { CapturedChange } from "./feed-rows.js";
 
 export class DeliveryPlanner {

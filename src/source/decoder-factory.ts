@@ -10,7 +10,11 @@ export interface DecoderSetup {
   readonly sessionSettings: Readonly<Record<string, string>>;
 }
 
-export function decoderSetup(plugin: "pgoutput" | "wal2json", publication: string, tables: readonly TableRef[]): DecoderSetup {
+export function decoderSetup(
+  plugin: "pgoutput" | "wal2json",
+  publication: string,
+  tables: readonly TableRef[],
+): DecoderSetup {
   if (plugin === "pgoutput") {
     return {
       decoder: new PgoutputDecoder(),

@@ -1,13 +1,14 @@
 // One streaming replication session: START_REPLICATION from a position, typed messages in order,
 // and standby status updates that only ever report what the consumer has made durable.
-import { LogicalReplicationService } from "pg-logical-replication";
+
 import type pg from "pg";
+import { LogicalReplicationService } from "pg-logical-replication";
+import { assertPlainIdentifier, quoteLiteral } from "../ledger/sql-identifier.js";
 import type { Logger } from "../ops/logger.js";
 import type { ChangeDecoder, Lsn, SourceMessage } from "./change.js";
 import { formatLsn, parseLsn } from "./lsn.js";
 import { startupOptions } from "./session-settings.js";
 import { standbyStatusUpdate } from "./standby-status.js";
-import { assertPlainIdentifier, quoteLiteral } from "../ledger/sql-identifier.js";
 
 export interface ReplicationStreamOptions {
   readonly connectionString: string;

@@ -1,6 +1,13 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { captureOptions, feedCount, prepareSource, slotFor, startCapture, waitFor } from "../support/capture-fixture.js";
+import {
+  captureOptions,
+  feedCount,
+  prepareSource,
+  slotFor,
+  startCapture,
+  waitFor,
+} from "../support/capture-fixture.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
 interface FeedRecord {
@@ -114,10 +121,9 @@ describe("capture into the ledger", () => {
     });
     await service.stop();
     await done;
-    const slot = await db.query<{ active: boolean }>(
-      "select active from pg_replication_slots where slot_name = $1",
-      [slotFor(db.url)],
-    );
+    const slot = await db.query<{ active: boolean }>("select active from pg_replication_slots where slot_name = $1", [
+      slotFor(db.url),
+    ]);
     expect(slot.rows[0]?.active).toBe(false);
     // Restarting reads nothing twice: the ledger keeps exactly one row per change.
     const again = startCapture(captureOptions(db.url));

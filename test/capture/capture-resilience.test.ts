@@ -1,6 +1,13 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { captureOptions, feedCount, prepareSource, slotFor, startCapture, waitFor } from "../support/capture-fixture.js";
+import {
+  captureOptions,
+  feedCount,
+  prepareSource,
+  slotFor,
+  startCapture,
+  waitFor,
+} from "../support/capture-fixture.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { type PostgresServer, startEmbeddedPostgres } from "../support/embedded-server.js";
 

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EssEngine } from "../../src/engine.js";
 import { silentLogger } from "../../src/ops/logger.js";
 import { waitFor } from "../support/capture-fixture.js";
-import { essctl } from "../support/essctl.js";
 import { createSite, type EssSite, permitStatusMapping } from "../support/ess-site.js";
+import { essctl } from "../support/essctl.js";
 import { type ReceivedRequest, startHttpServer, type TestHttpServer } from "../support/http-server.js";
 
 const INITIAL_MS = 200;
@@ -26,7 +26,7 @@ function restConnector(url: string): string {
   ].join("\n");
 }
 
-const permitOf = (r: ReceivedRequest) => (JSON.parse(r.body) as { permit_id: string; status: string });
+const permitOf = (r: ReceivedRequest) => JSON.parse(r.body) as { permit_id: string; status: string };
 
 describe("a failing partner", () => {
   let site: EssSite;
@@ -59,7 +59,8 @@ describe("a failing partner", () => {
     await site.db.query("insert into permits (id, status) values ('BP-BAD', 'PENDING')");
     await site.db.query("insert into permits (id, status) values ('BP-REJECT', 'PENDING')");
     await site.db.query("update permits set status = 'APPROVED' where id = 'BP-BAD'");
-    for (let i = 0; i < 5; i++) await site.db.query("insert into permits (id, status) values ($1, 'PENDING')", [`BP-OK${i}`]);
+    for (let i = 0; i < 5; i++)
+      await site.db.query("insert into permits (id, status) values ($1, 'PENDING')", [`BP-OK${i}`]);
 
     const badAttempts = () => partner.requests.filter((r) => r.url !== "/health" && permitOf(r).permit_id === "BP-BAD");
     await waitFor("BP-BAD to go dead", async () => {
@@ -118,7 +119,9 @@ describe("a failing partner", () => {
     });
     const resent = partner.requests.filter((r) => r.headers["idempotency-key"] === before.rows[0]?.token);
     expect(resent.length).toBe(MAX_ATTEMPTS + 1);
-    const replayedAudit = await site.db.query<{ n: string }>("select count(*) as n from ess.audit where event = 'replayed'");
+    const replayedAudit = await site.db.query<{ n: string }>(
+      "select count(*) as n from ess.audit where event = 'replayed'",
+    );
     expect(Number(replayedAudit.rows[0]?.n)).toBe(2);
   }, 60_000);
 });
@@ -129,7 +132,9 @@ describe("two ESS processes on one ledger", () => {
   const engines: EssEngine[] = [];
 
   beforeAll(async () => {
-    partner = await startHttpServer((request) => (request.url === "/health" ? { status: 200 } : { status: 200, delayMs: 2 }));
+    partner = await startHttpServer((request) =>
+      request.url === "/health" ? { status: 200 } : { status: 200, delayMs: 2 },
+    );
     site = await createSite("two-processes", () => ({
       connectors: { gis: restConnector(partner.url).replace("maxRecords: 10", "maxRecords: 5") },
       mappings: { permit_status: permitStatusMapping("gis", "json") },
@@ -147,7 +152,8 @@ describe("two ESS processes on one ledger", () => {
 
   it("delivers each delivery once between them", async () => {
     const rows = 300;
-    for (let i = 0; i < rows; i++) await site.db.query("insert into permits (id, status) values ($1, 'PENDING')", [`P${i}`]);
+    for (let i = 0; i < rows; i++)
+      await site.db.query("insert into permits (id, status) values ($1, 'PENDING')", [`P${i}`]);
     await waitFor(`${rows} deliveries sent`, async () => {
       const r = await site.db.query<{ n: string }>("select count(*) as n from ess.deliveries where state = 'sent'");
       return Number(r.rows[0]?.n) === rows;
