@@ -25,6 +25,11 @@ export interface EngineOptions {
   readonly events?: DeliveryEvents & HeartbeatEvents;
   /** Run only the delivery side (no replication), e.g. a second worker process on the same ledger. */
   readonly captureEnabled?: boolean;
+  /**
+   * Crash testing: the probability that the process kills itself (SIGKILL) right after a partner
+   * accepted a batch and before the ledger records it — the window the idempotency token covers.
+   */
+  readonly killAfterSendProbability?: number;
 }
 
 export class EngineSetupError extends Error {
@@ -99,6 +104,13 @@ export class EssEngine {
           : Buffer.concat(records);
       },
       retention: { deliveredMs: config.ledger.retention.deliveredMs, auditMs: config.ledger.retention.auditMs },
+      ...(options.killAfterSendProbability
+        ? {
+            afterSend: () => {
+              if (Math.random() < (options.killAfterSendProbability ?? 0)) process.kill(process.pid, "SIGKILL");
+            },
+          }
+        : {}),
       logger: options.logger,
       ...(options.events ? { events: options.events } : {}),
     });

@@ -16,7 +16,14 @@ export const startCommand: EssctlCommand = {
     const leaseMs = parseDurationOption(options.leaseTimeout, "lease-timeout");
     const config = await loadConfig(context.configPath, { env: context.env });
     const logger = createLogger();
-    const engine = await EssEngine.create(config, { logger, leaseMs, captureEnabled: options.capture !== false });
+    // A fault-injection knob for crash tests; unset in production.
+    const killAfterSend = Number(context.env.ESS_FAULT_KILL_AFTER_SEND ?? 0);
+    const engine = await EssEngine.create(config, {
+      logger,
+      leaseMs,
+      captureEnabled: options.capture !== false,
+      ...(killAfterSend > 0 ? { killAfterSendProbability: killAfterSend } : {}),
+    });
     const running = engine.start();
     const stopped = new Promise<void>((resolve) => {
       if (context.signal.aborted) resolve();

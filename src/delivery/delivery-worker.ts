@@ -33,6 +33,8 @@ export interface DeliveryWorkerOptions {
   readonly renderBody: BatchBodyRenderer;
   readonly logger: Logger;
   readonly events?: DeliveryEvents;
+  /** Fault injection for crash tests: called after the partner accepted a batch, before the ledger knows. */
+  readonly afterSend?: () => void;
 }
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
@@ -183,6 +185,7 @@ export class DeliveryWorker {
       clearInterval(renewal);
     }
     const durationMs = Date.now() - started;
+    if (!failure) this.options.afterSend?.();
     const client = await pool.connect();
     try {
       if (failure) {
