@@ -2,14 +2,9 @@
 import { DateTime } from "luxon";
 import type { ScheduleWindow } from "../config/types.js";
 
+/** The window is the local time [start, end) on its days; the configuration refuses windows across midnight. */
 export function isWindowOpen(window: ScheduleWindow, instant: Date): boolean {
   const local = DateTime.fromJSDate(instant, { zone: window.timezone });
   const minute = local.hour * 60 + local.minute;
-  if (window.startMinute <= window.endMinute) {
-    return window.days.includes(local.weekday) && minute >= window.startMinute && minute < window.endMinute;
-  }
-  // A window across midnight ("Mon-Fri 22:00-06:00") belongs to the day it opened.
-  if (minute >= window.startMinute) return window.days.includes(local.weekday);
-  const previousDay = local.weekday === 1 ? 7 : local.weekday - 1;
-  return minute < window.endMinute && window.days.includes(previousDay);
+  return window.days.includes(local.weekday) && minute >= window.startMinute && minute < window.endMinute;
 }

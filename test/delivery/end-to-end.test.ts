@@ -123,4 +123,37 @@ describe("end to end: table rows become fixed-width records in a drop directory"
     expect(dead.rows[0]?.state).toBe("dead");
     expect(dead.rows[0]?.last_error).toMatch(/PERMIT_ID/);
   });
+
+  it("essctl pause holds a connector's deliveries without spending attempts, and resume releases them", async () => {
+    const paused = await essctl(["pause", "city_drop", "--config", site.configPath]);
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toMatch(/city_drop: paused/);
+    // Let any claim already in flight finish before counting.
+    await new Promise((r) => setTimeout(r, 500));
+    const before = (await readDrops(site.dropDir)).length;
+    await site.db.query("insert into permits (id, status) values ('BP-HELD', 'PENDING')");
+    await waitFor("the held delivery to be queued", async () => {
+      const r = await site.db.query("select 1 from ess.deliveries where ordering_key = 'BP-HELD'");
+      return (r.rowCount ?? 0) > 0;
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const held = await site.db.query<{ state: string; attempts: number }>(
+      "select state, attempts from ess.deliveries where ordering_key = 'BP-HELD'",
+    );
+    expect(held.rows[0]).toEqual({ state: "pending", attempts: 0 });
+    expect((await readDrops(site.dropDir)).length).toBe(before);
+
+    const resumed = await essctl(["resume", "city_drop", "--config", site.configPath, "--json"]);
+    expect(JSON.parse(resumed.stdout)).toEqual({ connector: "city_drop", paused: false, changed: true });
+    await waitFor("BP-HELD delivered after resume", async () =>
+      (await readDrops(site.dropDir)).some((r) => r.id === "BP-HELD"),
+    );
+    const audit = await site.db.query<{ event: string }>(
+      "select event from ess.audit where event in ('paused', 'resumed') and connector = 'city_drop' order by id",
+    );
+    expect(audit.rows.map((r) => r.event)).toEqual(["paused", "resumed"]);
+    const unknown = await essctl(["pause", "no_such_connector", "--config", site.configPath]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no connector named no_such_connector/);
+  });
 });

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "../../src/ledger/migrate.js";
+import { pruneLedger } from "../../src/ledger/retention.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+
+describe("ledger retention", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase("retention");
+    await migrate({ connectionString: db.url, schema: "ess" });
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it("prunes old sent and confirmed deliveries with their feed rows, keeps pending, retrying and dead ones, and prunes old audit rows", async () => {
+    const states = ["sent", "confirmed", "pending", "retrying", "dead", "sent"];
+    for (const [i, state] of states.entries()) {
+      await db.query(
+        `insert into ess.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, key, after, captured_at)
+         values ('0/100', $1, 1, now(), 'insert', 'public', 'permits', '{}', '{}', now() - interval '2 days')`,
+        [i],
+      );
+      await db.query(
+        `insert into ess.deliveries (token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn,
+                                     ordinal, commit_time, state, payload, updated_at)
+         values ($1, $1, 'c', 'm', 0, $2, '0/100', $3, now(), $4, '\\x00', now() - ($5 || ' hours')::interval)`,
+        [`t${i}`, `k${i}`, i, state, i === 5 ? "0" : "48"],
+      );
+    }
+    // One change no mapping wanted: its feed row has no delivery at all.
+    await db.query(
+      `insert into ess.feed (commit_lsn, ordinal, xid, commit_time, op, key, after, captured_at)
+       values ('0/200', 0, 2, now(), 'insert', '{}', '{}', now() - interval '2 days')`,
+    );
+    await db.query("insert into ess.audit (event, at) values ('sent', now() - interval '500 days'), ('sent', now())");
+
+    const report = await pruneLedger(db, "ess", {
+      deliveredMs: 24 * 3600_000,
+      auditMs: 400 * 24 * 3600_000,
+      batchSize: 1,
+    });
+    expect(report).toMatchObject({ deliveries: 2, feed: 3, audit: 1 });
+
+    const left = await db.query<{ token: string; state: string }>(
+      "select token, state from ess.deliveries order by token",
+    );
+    expect(left.rows.map((r) => `${r.token}:${r.state}`)).toEqual(["t2:pending", "t3:retrying", "t4:dead", "t5:sent"]);
+    const feed = await db.query<{ ordinal: number }>(
+      "select ordinal from ess.feed where commit_lsn = '0/100' order by ordinal",
+    );
+    expect(feed.rows.map((r) => r.ordinal)).toEqual([2, 3, 4, 5]);
+    const audit = await db.query<{ n: string }>("select count(*) as n from ess.audit");
+    expect(Number(audit.rows[0]?.n)).toBe(1);
+  });
+});
