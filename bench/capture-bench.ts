@@ -43,7 +43,7 @@ export async function prepareBenchDatabase(url: string, rows: number): Promise<{
       await client.query(
         `insert into permits (id, permit_no, status, amount, applicant, district, issued_on, inspector_id, notes)
          select g, 'BP-' || g, 'PENDING', (g % 100000) + 0.25, 'Applicant ' || g, 'D' || (g % 12),
-                date '2025-01-01' + (g % 365), g % 500, 'bench row ' || g
+                date '2025-01-01' + (g % 365)::int, g % 500, 'bench row ' || g
            from generate_series($1::bigint, $2::bigint) g`,
         [start, end],
       );

@@ -50,12 +50,16 @@ create table :ESS_SCHEMA.deliveries (
 );
 create index deliveries_due_idx on :ESS_SCHEMA.deliveries (connector, next_attempt_at, id)
   where state in ('pending', 'retrying');
-create index deliveries_key_idx on :ESS_SCHEMA.deliveries (connector, ordering_key, id)
-  where state in ('pending', 'retrying', 'sending');
+-- Only deliveries on their way or waiting for a retry can hold back later ones of their key:
+-- the ordering barrier reads this small index, never the backlog.
+create index deliveries_inflight_idx on :ESS_SCHEMA.deliveries (connector, ordering_key, id)
+  where state in ('sending', 'retrying');
 create index deliveries_batch_idx on :ESS_SCHEMA.deliveries (batch_id) where batch_id is not null;
 create index deliveries_state_idx on :ESS_SCHEMA.deliveries (connector, state);
 create index deliveries_done_idx on :ESS_SCHEMA.deliveries (updated_at) where state in ('sent', 'confirmed');
 create index deliveries_source_idx on :ESS_SCHEMA.deliveries (commit_lsn, ordinal);
+-- Partner callbacks quote the correlation id.
+create index deliveries_correlation_idx on :ESS_SCHEMA.deliveries (correlation_id);
 
 create table :ESS_SCHEMA.connectors (
   connector      text        primary key,

@@ -1,5 +1,5 @@
-// One ESS process: capture (replication → feed + deliveries in one ledger transaction) and the
-// delivery workers, built from a validated configuration.
+// One ESS process: capture (replication → feed + deliveries in one ledger transaction), the
+// delivery workers and the operator endpoints, built from a validated configuration.
 import { hostname } from "node:os";
 import pg from "pg";
 import { type Adapter, createAdapter } from "./adapters/index.js";
@@ -11,7 +11,12 @@ import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
 import { insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
+import type { HttpAddress } from "./ops/http-server.js";
 import type { Logger } from "./ops/logger.js";
+import { EssMetrics } from "./ops/metrics.js";
+import { OpsService } from "./ops/ops-service.js";
+import type { ReadinessReport } from "./ops/readiness.js";
+import type { ReplicationReading } from "./ops/replication-monitor.js";
 import type { TableRef } from "./source/change.js";
 import { primaryKeyColumns } from "./source/table-keys.js";
 
@@ -30,7 +35,11 @@ export interface EngineOptions {
    * accepted a batch and before the ledger records it — the window the idempotency token covers.
    */
   readonly killAfterSendProbability?: number;
+  /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
+  readonly processMetrics?: boolean;
 }
+
+type EngineEvents = DeliveryEvents & HeartbeatEvents;
 
 export class EngineSetupError extends Error {
   override readonly name = "EngineSetupError";
@@ -41,6 +50,10 @@ export class EssEngine {
   private delivery: DeliveryService | undefined;
   private running: Promise<void> | undefined;
   readonly pool: pg.Pool;
+  /** The Prometheus registry behind /metrics, fed by this engine's delivery events. */
+  readonly metrics: EssMetrics;
+  private readonly ops: OpsService;
+  private readonly events: EngineEvents;
 
   private constructor(
     readonly config: EssConfig,
@@ -54,6 +67,19 @@ export class EssEngine {
       max: Math.max(4, config.connectors.length * 2 + 2),
     });
     this.pool.on("error", (error) => options.logger.warn({ err: error }, "idle ledger connection failed"));
+    this.metrics = new EssMetrics({
+      connectors: config.connectors.map((c) => c.name),
+      processMetrics: options.processMetrics ?? true,
+    });
+    this.events = combineEvents(this.metrics.events(), options.events);
+    this.ops = new OpsService({
+      config,
+      metrics: this.metrics,
+      ledgerPool: this.pool,
+      captureEnabled: options.captureEnabled !== false,
+      capture: () => this.capture?.status(),
+      logger: options.logger,
+    });
   }
 
   /** Resolves mapping keys against the source database, compiles the mappings and creates the adapters. */
@@ -112,7 +138,7 @@ export class EssEngine {
           }
         : {}),
       logger: options.logger,
-      ...(options.events ? { events: options.events } : {}),
+      events: this.events,
     });
     const tables = uniqueTables(this.mappings);
     const planner = new DeliveryPlanner(this.mappings);
@@ -142,6 +168,7 @@ export class EssEngine {
           onDurable: () => delivery.wake(),
         },
       });
+      this.ops.startMonitoring();
       await this.capture.run();
     })();
     return this.running;
@@ -151,13 +178,58 @@ export class EssEngine {
     return this.capture?.status();
   }
 
+  /** Serves /metrics, /healthz, /readyz and POST /inbound/<connector> on `http.listen`; returns the bound address. */
+  listen(): Promise<HttpAddress> {
+    return this.ops.listen();
+  }
+
+  /** Where the HTTP endpoints listen (after listen()). */
+  httpAddress(): HttpAddress | undefined {
+    return this.ops.address();
+  }
+
+  /** What /readyz answers: replication connected and moving, the ledger reachable. */
+  readiness(): Promise<ReadinessReport> {
+    return this.ops.readinessReport();
+  }
+
+  /** The last sample of the slot: lag, retained WAL and whether replication is stalled. */
+  replicationStatus(): ReplicationReading | undefined {
+    return this.ops.replication();
+  }
+
   /** Graceful: capture stores what it received, workers finish their batch in hand. */
   async stop(): Promise<void> {
+    this.ops.markStopping();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
     await this.delivery?.stop();
+    await this.ops.stop();
     await this.pool.end();
   }
+}
+
+/** Metrics first, then the caller's hooks (tests). */
+function combineEvents(metrics: EngineEvents, extra: EngineEvents | undefined): EngineEvents {
+  if (!extra) return metrics;
+  return {
+    onItem: (connector, verdict, commitTime) => {
+      metrics.onItem?.(connector, verdict, commitTime);
+      extra.onItem?.(connector, verdict, commitTime);
+    },
+    onBatch: (connector, batch, durationMs) => {
+      metrics.onBatch?.(connector, batch, durationMs);
+      extra.onBatch?.(connector, batch, durationMs);
+    },
+    onTransition: (connector, state) => {
+      metrics.onTransition?.(connector, state);
+      extra.onTransition?.(connector, state);
+    },
+    onProbe: (connector, up) => {
+      metrics.onProbe?.(connector, up);
+      extra.onProbe?.(connector, up);
+    },
+  };
 }
 
 function uniqueTables(mappings: readonly CompiledMapping[]): TableRef[] {

@@ -1,2 +1,2 @@
-// The library API of ESS: the Gateway for application events.
-export {};
+// The library API of ESS: the Gateway for application events (SPEC §5).
+export * from "./gateway/index.js";

@@ -184,8 +184,11 @@ export class CaptureService {
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   if (code) {
-    // 08 connection exceptions, 57P0x admin/crash shutdown, 53 insufficient resources, 55006 slot in use.
-    return /^(08|57P0|53|55006|40001|40P01)/.test(code);
+    // Node socket errors; SQLSTATE 08 connection exceptions, 57P0x admin/crash shutdown,
+    // 53 insufficient resources, 55006 slot in use, 55000 not accepting connections yet.
+    if (/^E[A-Z]+$/.test(code))
+      return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|ENOTFOUND)$/.test(code);
+    if (/^(08|57P0|53|55006|55000|40001|40P01)/.test(code)) return true;
   }
   const message = String((error as Error)?.message ?? error);
   return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection terminated|terminating connection|the database system is (starting up|shutting down)|Client has encountered a connection error|socket/i.test(

@@ -11,10 +11,16 @@ export interface CheckProblem {
   readonly path?: string;
   readonly expected?: string;
   readonly found?: string;
+  /** What fixes it: the SQL to run, a command, or a change to a file. */
+  readonly fix?: string;
+  /** The statements of the fix, when it is SQL. */
+  readonly sql?: readonly string[];
 }
 
 export interface CheckPhaseResult {
   readonly problems: readonly CheckProblem[];
+  /** Facts that need no action, e.g. a replication slot that `essctl start` will create. */
+  readonly info?: readonly string[];
   /** Statements a DBA must run (CREATE PUBLICATION, ALTER TABLE … REPLICA IDENTITY, GRANT…). */
   readonly sql?: readonly string[];
 }
@@ -35,6 +41,7 @@ export interface CheckReport {
   readonly mappings: readonly string[];
   readonly phases: readonly { readonly name: string; readonly ok: boolean }[];
   readonly problems: readonly CheckProblem[];
+  readonly info: readonly string[];
   readonly sql: readonly string[];
 }
 
@@ -65,17 +72,20 @@ export async function runChecks(
         ...(e.expected !== undefined ? { expected: e.expected } : {}),
         ...(e.found !== undefined ? { found: e.found } : {}),
       })),
+      info: [],
       sql: [],
     };
   }
   const phases = [{ name: CONFIGURATION_PHASE, ok: true }];
   const problems: CheckProblem[] = [];
+  const info: string[] = [];
   const sql: string[] = [];
   for (const phase of options.phases) {
     const result = await phase.run(config, options.signal);
     phases.push({ name: phase.name, ok: result.problems.length === 0 });
     problems.push(...result.problems);
-    sql.push(...(result.sql ?? []));
+    info.push(...(result.info ?? []));
+    for (const statement of result.sql ?? []) if (!sql.includes(statement)) sql.push(statement);
   }
   return {
     ok: problems.length === 0,
@@ -84,13 +94,17 @@ export async function runChecks(
     mappings: config.mappings.map((m) => m.name),
     phases,
     problems,
+    info,
     sql,
   };
 }
 
-/** The report as an operator reads it: every problem on its own line, then the SQL to run, then a summary. */
+/** The report as an operator reads it: every problem on its own line with its fix, notes, the SQL to run, then a summary. */
 export function formatCheckReport(report: CheckReport): string {
-  const lines = report.problems.map((problem) => problem.message);
+  const lines = report.problems.flatMap((problem) =>
+    problem.fix ? [problem.message, `  fix: ${problem.fix.replaceAll("\n", "\n       ")}`] : [problem.message],
+  );
+  lines.push(...report.info.map((note) => `note: ${note}`));
   if (report.sql.length > 0) lines.push("", "-- SQL a DBA must run:", ...report.sql);
   const file = displayFileName(report.config);
   if (report.ok) {

@@ -1,16 +1,48 @@
-// essctl check: validates the configuration files (and, through further phases, the database they describe).
+// essctl check: validates the configuration files, then the source database and ledger they describe.
+import { type EssConfig, formatFieldPath } from "../config/index.js";
+import { checkDatabase } from "../source/database-checks.js";
 import { type CheckPhase, formatCheckReport, runChecks } from "./check-report.js";
 import { type EssctlCommand, EXIT } from "./cli-options.js";
 
-/** Phases after the configuration files, in order (the database checks join here). */
-const PHASES: readonly CheckPhase[] = [];
+const DATABASE_PHASE: CheckPhase = {
+  name: "database",
+  async run(config: EssConfig) {
+    const result = await checkDatabase(config);
+    return {
+      problems: result.problems.map((p) => ({
+        phase: "database",
+        message: p.message,
+        ...(p.location
+          ? {
+              file: p.location.file,
+              path: formatFieldPath(p.location.path),
+              ...(p.location.line !== undefined ? { line: p.location.line, column: p.location.column ?? 1 } : {}),
+            }
+          : {}),
+        fix: p.fix,
+        ...(p.sql.length > 0 ? { sql: p.sql } : {}),
+      })),
+      info: result.info,
+      sql: result.sql,
+    };
+  },
+};
+
+/** Phases after the configuration files, in order. */
+const PHASES: readonly CheckPhase[] = [DATABASE_PHASE];
 
 export const checkCommand: EssctlCommand = {
   usage: "check",
-  description: "validate ess.yaml, connectors/ and mappings/; every problem names its file, line and field",
+  description:
+    "validate ess.yaml, connectors/ and mappings/ (every problem names its file, line and field), then the database: " +
+    "wal_level, publication, tables, columns, replica identity, privileges, slot and ledger; prints the SQL a DBA must run",
   json: true,
-  async run(context) {
-    const report = await runChecks(context.configPath, { env: context.env, phases: PHASES, signal: context.signal });
+  configure(command) {
+    command.option("--offline", "check the configuration files only, without connecting to the database");
+  },
+  async run(context, _args, options) {
+    const phases = options.offline === true ? [] : PHASES;
+    const report = await runChecks(context.configPath, { env: context.env, phases, signal: context.signal });
     if (context.json) context.output.printJson(report);
     else if (report.ok) context.output.print(formatCheckReport(report));
     else context.output.warn(formatCheckReport(report));

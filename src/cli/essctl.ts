@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // essctl: the operator command line of ESS; each command lives in its own file and is registered here.
+import { backfillCommand } from "./backfill.js";
 import { checkCommand } from "./check.js";
 import type { EssctlCommand } from "./cli-options.js";
+import { demoCommand } from "./demo.js";
 import { listCommand } from "./list.js";
 import { migrateCommand } from "./migrate.js";
 import { pauseCommand, resumeCommand } from "./pause.js";
 import { runEssctl } from "./program.js";
+import { publicationCommand } from "./publication.js";
 import { replayCommand } from "./replay.js";
 import { startCommand } from "./start.js";
 import { statsCommand } from "./stats.js";
@@ -14,12 +17,15 @@ import { statsCommand } from "./stats.js";
 const COMMANDS: readonly EssctlCommand[] = [
   migrateCommand,
   checkCommand,
+  publicationCommand,
   startCommand,
   listCommand,
   replayCommand,
   statsCommand,
   pauseCommand,
   resumeCommand,
+  backfillCommand,
+  demoCommand,
 ];
 
 const stop = new AbortController();

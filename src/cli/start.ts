@@ -1,12 +1,14 @@
-// essctl start: runs replication, delivery workers and heartbeats until SIGTERM/SIGINT (graceful).
+// essctl start: runs replication, delivery workers, heartbeats and the HTTP endpoints until SIGTERM/SIGINT (graceful).
 import { loadConfig, parseDuration } from "../config/index.js";
 import { EssEngine } from "../engine.js";
+import type { HttpAddress } from "../ops/http-server.js";
 import { createLogger } from "../ops/logger.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
 
 export const startCommand: EssctlCommand = {
   usage: "start",
-  description: "run replication, delivery workers and heartbeats until SIGTERM/SIGINT (graceful stop)",
+  description:
+    "run replication, delivery workers, heartbeats and the HTTP endpoints (/metrics /healthz /readyz /inbound) until SIGTERM/SIGINT",
   configure(command) {
     command
       .option("--lease-timeout <duration>", "how long a batch stays with a process that stopped answering", "60s")
@@ -24,6 +26,16 @@ export const startCommand: EssctlCommand = {
       captureEnabled: options.capture !== false,
       ...(killAfterSend > 0 ? { killAfterSendProbability: killAfterSend } : {}),
     });
+    let address: HttpAddress;
+    try {
+      address = await engine.listen();
+    } catch (error) {
+      await engine
+        .stop()
+        .catch((stopError: unknown) => logger.warn({ err: stopError }, "cleanup after a failed start"));
+      throw error;
+    }
+    logger.info({ url: address.url }, "HTTP endpoints listening: /metrics /healthz /readyz /inbound/<connector>");
     const running = engine.start();
     const stopped = new Promise<void>((resolve) => {
       if (context.signal.aborted) resolve();

@@ -6,6 +6,7 @@ import type { ConnectorConfig } from "../config/types.js";
 import { BatchClaims, type ClaimedBatch } from "../ledger/batch-claims.js";
 import { BatchOutcomes, type ItemVerdict } from "../ledger/batch-outcomes.js";
 import { readConnectorStates, setAttention } from "../ledger/connector-state.js";
+import { withPooledClient } from "../ledger/queryable.js";
 import type { Logger } from "../ops/logger.js";
 import { decideRetry } from "./retry-policy.js";
 import { isWindowOpen } from "./schedule.js";
@@ -107,9 +108,8 @@ export class DeliveryWorker {
 
   private async claim(): Promise<ClaimedBatch | null> {
     const { connector, adapter, pool } = this.options;
-    const client = await pool.connect();
-    try {
-      return await this.claims.claim(client, {
+    return withPooledClient(pool, (client) =>
+      this.claims.claim(client, {
         connector: connector.name,
         ordering: connector.ordering,
         maxRecords: connector.batch.maxRecords,
@@ -117,10 +117,8 @@ export class DeliveryWorker {
         owner: this.options.owner,
         leaseMs: this.options.leaseMs,
         nameFor: adapter.batchName ? (b) => adapter.batchName?.(b) ?? "" : undefined,
-      });
-    } finally {
-      client.release();
-    }
+      }),
+    );
   }
 
   private async deliver(claimed: ClaimedBatch): Promise<void> {
@@ -186,16 +184,13 @@ export class DeliveryWorker {
     }
     const durationMs = Date.now() - started;
     if (!failure) this.options.afterSend?.();
-    const client = await pool.connect();
-    try {
+    await withPooledClient(pool, async (client) => {
       if (failure) {
-        await this.recordBatchFailure(client, claimed, failure);
+        await this.recordBatchFailure(client, claimed, failure, durationMs);
       } else {
-        await this.recordOutcomes(client, claimed, outcomes ?? []);
+        await this.recordOutcomes(client, claimed, outcomes ?? [], durationMs);
       }
-    } finally {
-      client.release();
-    }
+    });
     this.options.events?.onBatch?.(connector.name, claimed, durationMs);
   }
 
@@ -203,6 +198,7 @@ export class DeliveryWorker {
     client: pg.PoolClient,
     claimed: ClaimedBatch,
     outcomes: readonly ItemOutcome[],
+    durationMs: number,
   ): Promise<void> {
     const { connector, logger } = this.options;
     const byId = new Map(outcomes.map((o) => [o.id, o]));
@@ -257,7 +253,8 @@ export class DeliveryWorker {
           batch: claimed.id,
           attempt: claimed.attempt,
           outcome: verdict.verdict,
-          ...(verdict.verdict !== "sent" ? { error: verdict.error } : {}),
+          durationMs,
+          ...(verdict.verdict !== "sent" ? { error: verdict.error, reason: verdict.reason } : {}),
         },
         "delivery attempt",
       );
@@ -265,7 +262,12 @@ export class DeliveryWorker {
     }
   }
 
-  private async recordBatchFailure(client: pg.PoolClient, claimed: ClaimedBatch, failure: AdapterError): Promise<void> {
+  private async recordBatchFailure(
+    client: pg.PoolClient,
+    claimed: ClaimedBatch,
+    failure: AdapterError,
+    durationMs: number,
+  ): Promise<void> {
     const { connector, logger, schema } = this.options;
     const members = claimed.items.map((i) => ({ id: i.id, token: i.token }));
     const batchInfo = { id: claimed.id, connector: connector.name, attempt: claimed.attempt, items: members };
@@ -278,6 +280,7 @@ export class DeliveryWorker {
         failure: failure.failure,
         reason: failure.reason,
         tokens: members.map((m) => m.token),
+        durationMs,
         err: failure,
       },
       "delivery attempt failed",
@@ -310,6 +313,22 @@ export class DeliveryWorker {
               delayMs: decision.delayMs,
             }
           : { id: item.id, token: item.token, verdict: "dead", error: failure.message, reason: failure.reason };
+      // One line per item, like a sent batch: every delivery line carries its token and correlation id.
+      logger.info(
+        {
+          connector: connector.name,
+          deliveryId: item.id,
+          token: item.token,
+          correlationId: item.correlationId,
+          batch: claimed.id,
+          attempt: claimed.attempt,
+          outcome: verdict.verdict,
+          durationMs,
+          error: failure.message,
+          reason: failure.reason,
+        },
+        "delivery attempt",
+      );
       this.options.events?.onItem?.(connector.name, verdict, item.commitTime);
     }
   }

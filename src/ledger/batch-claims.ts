@@ -122,26 +122,35 @@ export class BatchClaims {
   private async formBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {
     const s = this.s;
     const candidate = `d.connector = $1 and d.state in ('pending', 'retrying') and d.batch_id is null and d.next_attempt_at <= now()`;
-    // An earlier delivery that is still on its way (sending, in a batch, or waiting for its
-    // retry time) holds every later one that shares its key (or, for 'connector', all later ones).
-    const activeNotCandidate = `e.state in ('pending', 'retrying', 'sending')
-          and not (e.state in ('pending', 'retrying') and e.batch_id is null and e.next_attempt_at <= now())`;
+    // An earlier delivery still on its way (sending, or retrying and not yet due) holds every
+    // later one of its key ('key') or every later one at all ('connector'). Pending deliveries
+    // are always claimable, so only in-flight rows can hold, and they are found through a
+    // small partial index: one index probe per candidate, never a scan of the backlog.
+    const holds = `e.connector = $1 and e.state in ('sending', 'retrying')
+           and not (e.state = 'retrying' and e.batch_id is null and e.next_attempt_at <= now())`;
     let barrier = "";
     if (options.ordering === "key") {
-      barrier = `and not exists (select 1 from ${s}.deliveries e
-                  where e.connector = d.connector and e.ordering_key = d.ordering_key and e.id < d.id and ${activeNotCandidate})`;
+      barrier = `and not exists (select 1 from ${s}.deliveries e where ${holds} and e.ordering_key = d.ordering_key and e.id < d.id)`;
     } else if (options.ordering === "connector") {
-      barrier = `and d.id < coalesce((select min(e.id) from ${s}.deliveries e where e.connector = $1 and ${activeNotCandidate}), 9223372036854775807)`;
+      barrier = `and d.id < coalesce((select min(e.id) from ${s}.deliveries e where ${holds}), 9223372036854775807)`;
     }
-    const due = await client.query<ItemRow & { created_at: Date; attempts: number }>(
-      `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping, d.target_index,
-              d.created_at, d.attempts
-         from ${s}.deliveries d
-        where ${candidate} ${barrier}
-        order by d.id
-        limit $2
-        for update skip locked`,
-      [options.connector, options.maxRecords],
+    const sql = `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping,
+                        d.target_index, d.created_at, d.attempts
+                   from ${s}.deliveries d
+                  where ${candidate} ${barrier}
+                  order by d.id limit $2 for update of d skip locked`;
+    // Statistics often say "nothing in flight" (they lag behind bursts), and the planner then
+    // compares every candidate with every in-flight row. Per-candidate index probes in id order
+    // are right for any backlog size, so the claim asks for them explicitly.
+    await client.query(
+      "set local enable_material = off; set local enable_hashjoin = off; set local enable_mergejoin = off",
+    );
+    const due = await client.query<ItemRow & { created_at: Date; attempts: number }>(sql, [
+      options.connector,
+      options.maxRecords,
+    ]);
+    await client.query(
+      "set local enable_material = on; set local enable_hashjoin = on; set local enable_mergejoin = on",
     );
     if (due.rows.length === 0) return null;
     // One batch holds one mapping target (one record layout); cut at the first change of

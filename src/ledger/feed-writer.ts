@@ -42,7 +42,7 @@ export class FeedWriter {
     this.insertSql = `insert into ${s}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
       select r.commit_lsn, r.ordinal, r.xid, r.commit_time, r.op, r.table_schema, r.table_name, r.topic, r.key, r.before, r.after
         from json_to_recordset($1::json) as r(commit_lsn pg_lsn, ordinal integer, xid bigint, commit_time timestamptz,
-             op text, table_schema text, table_name text, topic text, key jsonb, before jsonb, after jsonb)
+             op text, table_schema text, table_name text, topic text, key json, before json, after json)
       on conflict (commit_lsn, ordinal) do nothing`;
     this.checkpointSql = `insert into ${s}.checkpoints (slot, confirmed_lsn) values ($1, $2::pg_lsn)
       on conflict (slot) do update set confirmed_lsn = greatest(${s}.checkpoints.confirmed_lsn, excluded.confirmed_lsn), updated_at = now()`;

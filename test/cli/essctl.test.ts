@@ -61,28 +61,37 @@ describe("essctl", () => {
   });
 
   it("check exits 0 and sums up a valid configuration", async () => {
-    const run = await runEssctl(["check", "--config", "site/ess.yaml"], { cwd: dir.dir, env: ENV });
+    const run = await runEssctl(["check", "--offline", "--config", "site/ess.yaml"], { cwd: dir.dir, env: ENV });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("site/ess.yaml: configuration valid: 1 connector (gis), 1 mapping (permits)");
   });
 
   it("takes --config before or after the command, with the same result", async () => {
-    const before = await runEssctl(["--config", "site/ess.yaml", "check", "--json"], { cwd: dir.dir, env: ENV });
-    const after = await runEssctl(["check", "--json", "--config", "site/ess.yaml"], { cwd: dir.dir, env: ENV });
+    const before = await runEssctl(["--config", "site/ess.yaml", "check", "--offline", "--json"], {
+      cwd: dir.dir,
+      env: ENV,
+    });
+    const after = await runEssctl(["check", "--offline", "--json", "--config", "site/ess.yaml"], {
+      cwd: dir.dir,
+      env: ENV,
+    });
     expect(before.code).toBe(0);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout)).toEqual(JSON.parse(before.stdout));
   });
 
   it("reads ./ess.yaml when --config is not given", async () => {
-    const run = await runEssctl(["check"], { cwd: dir.path("site"), env: ENV });
+    const run = await runEssctl(["check", "--offline"], { cwd: dir.path("site"), env: ENV });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("ess.yaml: configuration valid");
   });
 
   it("check --json prints one JSON document with the connectors and mappings", async () => {
-    const run = await runEssctl(["check", "--json", "--config", "site/ess.yaml"], { cwd: dir.dir, env: ENV });
+    const run = await runEssctl(["check", "--offline", "--json", "--config", "site/ess.yaml"], {
+      cwd: dir.dir,
+      env: ENV,
+    });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({
@@ -167,7 +176,7 @@ describe("essctl", () => {
   });
 
   it("the shipped examples (ess.yaml, connectors/, mappings/) pass check with no environment set", async () => {
-    const run = await runEssctl(["check", "--json"], { cwd: resolve(".") });
+    const run = await runEssctl(["check", "--offline", "--json"], { cwd: resolve(".") });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);

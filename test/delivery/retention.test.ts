@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../src/ledger/migrate.js";
 import { pruneLedger } from "../../src/ledger/retention.js";
@@ -35,11 +36,13 @@ describe("ledger retention", () => {
     );
     await db.query("insert into ess.audit (event, at) values ('sent', now() - interval '500 days'), ('sent', now())");
 
-    const report = await pruneLedger(db, "ess", {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const report = await pruneLedger(client, "ess", {
       deliveredMs: 24 * 3600_000,
       auditMs: 400 * 24 * 3600_000,
       batchSize: 1,
-    });
+    }).finally(() => client.end());
     expect(report).toMatchObject({ deliveries: 2, feed: 3, audit: 1 });
 
     const left = await db.query<{ token: string; state: string }>(

@@ -1,0 +1,170 @@
+// End to end: commit → fixed-width file on disk through the whole engine (capture, mapping,
+// ledger, batching, file drop), as a backlog rate and as commit-to-delivered latency under a
+// steady load.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { loadConfig } from "../src/config/index.js";
+import { EssEngine } from "../src/engine.js";
+import { migrate } from "../src/ledger/migrate.js";
+import { silentLogger } from "../src/ops/logger.js";
+
+export interface E2eBenchResult {
+  readonly e2e_rows: number;
+  readonly e2e_rows_per_s: number;
+  readonly latency_rate_per_s: number;
+  readonly latency_changes: number;
+  readonly latency_p50_ms: number;
+  readonly latency_p99_ms: number;
+}
+
+async function site(adminUrl: string, name: string): Promise<{ url: string; configPath: string; dir: string }> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  await client.query(`create table permits (id bigint primary key, status text not null, amount numeric(12,2),
+                        updated_at timestamptz not null default now());
+                      create publication ess_pub for table permits`);
+  await client.query(`select pg_create_logical_replication_slot('${name}_slot', 'pgoutput')`);
+  await client.end();
+  await migrate({ connectionString: url.toString(), schema: "ess" });
+  const dir = await mkdtemp(join(tmpdir(), "ess-bench-"));
+  await mkdir(join(dir, "connectors"));
+  await mkdir(join(dir, "mappings"));
+  await mkdir(join(dir, "drop"));
+  await writeFile(
+    join(dir, "ess.yaml"),
+    `database:\n  url: ${url}\nreplication:\n  slot: ${name}_slot\n  publication: ess_pub\n  heartbeat: 1s\n`,
+  );
+  await writeFile(
+    join(dir, "connectors", "city_hall_cobol.yaml"),
+    [
+      "name: city_hall_cobol",
+      "adapter: file",
+      "file:",
+      `  dir: ${join(dir, "drop")}`,
+      '  file: "permit_{date:%Y%m%d}_{batch}.txt"',
+      "encoding: cp037",
+      "batch: { maxRecords: 5000, maxWait: 200ms }",
+      "",
+    ].join("\n"),
+  );
+  await writeFile(
+    join(dir, "mappings", "permit_status.yaml"),
+    [
+      "name: permit_status",
+      "source:",
+      "  table: public.permits",
+      "timezone: America/New_York",
+      "targets:",
+      "  - connector: city_hall_cobol",
+      "    format: fixed-width",
+      "    fields:",
+      "      PERMIT_ID: id | width:10",
+      "      STATUS    : status | width:10",
+      "      TS        : updated_at | format:%Y%m%d%H%M%S",
+      "",
+    ].join("\n"),
+  );
+  return { url: url.toString(), configPath: join(dir, "ess.yaml"), dir };
+}
+
+async function sentCount(client: pg.Client): Promise<number> {
+  const r = await client.query<{ n: string }>("select count(*) as n from ess.deliveries where state = 'sent'");
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Writes a backlog first, then times the engine from start until every record is in a file. */
+async function backlogRate(adminUrl: string, rows: number): Promise<number> {
+  const s = await site(adminUrl, "ess_bench_e2e");
+  const client = new pg.Client({ connectionString: s.url });
+  await client.connect();
+  try {
+    for (let start = 1; start <= rows; start += 10_000) {
+      await client.query(
+        "insert into permits (id, status, amount) select g, 'APPROVED', g % 1000 + 0.5 from generate_series($1::bigint, $2::bigint) g",
+        [start, Math.min(rows, start + 9_999)],
+      );
+    }
+    const engine = await EssEngine.create(await loadConfig(s.configPath, { env: {} }), {
+      logger: silentLogger(),
+      pollMs: 20,
+    });
+    const started = process.hrtime.bigint();
+    void engine.start();
+    while ((await sentCount(client)) < rows) await new Promise((r) => setTimeout(r, 50));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await engine.stop();
+    return rows / seconds;
+  } finally {
+    await client.end();
+    await rm(s.dir, { recursive: true, force: true });
+  }
+}
+
+/** A steady `rate` changes/s (10 rows per transaction) for `seconds`; latency = sent_at − commit time. */
+async function steadyLatency(
+  adminUrl: string,
+  rate: number,
+  seconds: number,
+): Promise<{ p50: number; p99: number; n: number }> {
+  const s = await site(adminUrl, "ess_bench_latency");
+  const client = new pg.Client({ connectionString: s.url });
+  await client.connect();
+  const engine = await EssEngine.create(await loadConfig(s.configPath, { env: {} }), {
+    logger: silentLogger(),
+    pollMs: 20,
+  });
+  void engine.start();
+  try {
+    const perTxn = 10;
+    const intervalMs = (1000 * perTxn) / rate;
+    const total = rate * seconds;
+    const t0 = Date.now();
+    for (let i = 0; i < total; i += perTxn) {
+      await client.query(
+        "insert into permits (id, status) select g, 'APPROVED' from generate_series($1::bigint, $2::bigint) g",
+        [i + 1, i + perTxn],
+      );
+      const due = t0 + ((i + perTxn) / perTxn) * intervalMs;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    while ((await sentCount(client)) < total) await new Promise((r) => setTimeout(r, 50));
+    const r = await client.query<{ p50: number; p99: number; n: string }>(
+      `select percentile_cont(0.5) within group (order by extract(epoch from sent_at - commit_time) * 1000) as p50,
+              percentile_cont(0.99) within group (order by extract(epoch from sent_at - commit_time) * 1000) as p99,
+              count(*) as n
+         from ess.deliveries where state = 'sent'`,
+    );
+    return { p50: Number(r.rows[0]?.p50), p99: Number(r.rows[0]?.p99), n: Number(r.rows[0]?.n) };
+  } finally {
+    await engine.stop();
+    await client.end();
+    await rm(s.dir, { recursive: true, force: true });
+  }
+}
+
+export async function measureEndToEnd(
+  adminUrl: string,
+  rows: number,
+  rate = 1000,
+  seconds = 15,
+): Promise<E2eBenchResult> {
+  const e2e = await backlogRate(adminUrl, rows);
+  const latency = await steadyLatency(adminUrl, rate, seconds);
+  return {
+    e2e_rows: rows,
+    e2e_rows_per_s: Math.round(e2e),
+    latency_rate_per_s: rate,
+    latency_changes: latency.n,
+    latency_p50_ms: Math.round(latency.p50),
+    latency_p99_ms: Math.round(latency.p99),
+  };
+}

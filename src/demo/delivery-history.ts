@@ -1,0 +1,48 @@
+// Reads from the ledger which deliveries needed more than one attempt, and why the earlier ones failed.
+import type pg from "pg";
+import { quoteIdentifier } from "../ledger/sql-identifier.js";
+
+export interface RetriedDelivery {
+  readonly id: string;
+  readonly connector: string;
+  readonly key: string;
+  readonly token: string;
+  readonly state: string;
+  readonly attempts: number;
+  readonly reference: string | null;
+  /** The audit trail's failed attempts, oldest first. */
+  readonly failures: readonly { readonly attempt: number | null; readonly error: string | null }[];
+}
+
+export async function retriedDeliveries(ledger: pg.ClientBase, schema: string): Promise<RetriedDelivery[]> {
+  const s = quoteIdentifier(schema);
+  const result = await ledger.query<{
+    id: string;
+    connector: string;
+    ordering_key: string;
+    token: string;
+    state: string;
+    attempts: number;
+    partner_reference: string | null;
+    failures: { attempt: number | null; error: string | null }[];
+  }>(
+    `select d.id, d.connector, d.ordering_key, d.token, d.state, d.attempts, d.partner_reference,
+            coalesce(json_agg(json_build_object('attempt', a.attempt, 'error', a.error) order by a.id)
+                       filter (where a.id is not null), '[]') as failures
+       from ${s}.deliveries d
+       left join ${s}.audit a on a.delivery_id = d.id and a.event = 'failed'
+      where d.attempts > 1
+      group by d.id
+      order by d.id`,
+  );
+  return result.rows.map((r) => ({
+    id: r.id,
+    connector: r.connector,
+    key: r.ordering_key,
+    token: r.token,
+    state: r.state,
+    attempts: r.attempts,
+    reference: r.partner_reference,
+    failures: r.failures,
+  }));
+}

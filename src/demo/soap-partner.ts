@@ -1,0 +1,103 @@
+// The county scheduler for the demo: a SOAP server on 127.0.0.1 built from the connector's own WSDL
+// (soap.listen) that checks the WS-Security UsernameToken and records every call.
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { listen } from "soap";
+
+export interface ReceivedSoapCall {
+  readonly operation: string;
+  /** The operation's arguments as the server parsed them (xsd:date arrives as a Date). */
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly token: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly username: string | undefined;
+  /** What the partner answered: its confirmation id, or the fault it raised. */
+  readonly answer: string;
+}
+
+export interface SoapPartnerOptions {
+  readonly wsdlFile: string;
+  readonly service: string;
+  readonly port: string;
+  readonly operation: string;
+  readonly path: string;
+  readonly username: string;
+}
+
+export interface SoapPartner {
+  /** The service address (the connector's `endpoint`). */
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  readonly calls: readonly ReceivedSoapCall[];
+  stop(): Promise<void>;
+}
+
+export async function startSoapPartner(options: SoapPartnerOptions): Promise<SoapPartner> {
+  const wsdl = await readFile(options.wsdlFile, "utf8");
+  const password = randomBytes(12).toString("base64url");
+  const calls: ReceivedSoapCall[] = [];
+  const server = createServer();
+  const operation = async (args: unknown, _callback: unknown, header: unknown) => {
+    const security = field(header, "Security", "UsernameToken");
+    const call = {
+      operation: options.operation,
+      args: (args ?? {}) as Record<string, unknown>,
+      token: text(field(header, "IdempotencyToken")),
+      correlationId: text(field(header, "CorrelationId")),
+      username: text(field(security, "Username")),
+    };
+    if (call.username !== options.username || text(field(security, "Password")) !== password) {
+      calls.push({ ...call, answer: "fault: authentication failed" });
+      throw { Fault: { faultcode: "soap:Client", faultstring: "authentication failed", statusCode: 500 } };
+    }
+    const confirmation = `CS-${String(calls.length + 1).padStart(5, "0")}`;
+    calls.push({ ...call, answer: confirmation });
+    return { confirmation_id: confirmation, status: "RESCHEDULED" };
+  };
+  const services = { [options.service]: { [options.port]: { [options.operation]: operation } } };
+  await new Promise<void>((resolve, reject) => {
+    listen(server, {
+      path: options.path,
+      services,
+      xml: wsdl,
+      suppressStack: true,
+      callback: (error: unknown) => (error ? reject(error) : resolve()),
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  let stopped = false;
+  return {
+    url: `http://127.0.0.1:${port}${options.path}`,
+    username: options.username,
+    password,
+    calls,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function field(value: unknown, ...path: string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    current = current && typeof current === "object" ? (current as Record<string, unknown>)[key] : undefined;
+  }
+  return current;
+}
+
+/** A header element's text: a plain string, or `$value` when the element carried attributes. */
+function text(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  const inner = field(value, "$value");
+  return typeof inner === "string" ? inner : undefined;
+}

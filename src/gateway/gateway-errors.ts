@@ -1,0 +1,108 @@
+// The named failures of the Gateway: an event or receipt id the caller got wrong, and database
+// failures sorted by SQLSTATE so an application knows whether to retry.
+import pg from "pg";
+
+/** Every error the Gateway throws extends this one. */
+export class GatewayError extends Error {
+  override readonly name: string = "GatewayError";
+}
+
+/** The event cannot be sent as given: a bad topic, a payload that is not a JSON object. Never retriable. */
+export class InvalidEventError extends GatewayError {
+  override readonly name = "InvalidEventError";
+  constructor(
+    /** Where in the event: "topic", "payload", "payload.visits[2].at". */
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`invalid event: ${path}: ${reason}`);
+  }
+}
+
+/** receipt() was given something that is not a receipt id (receipt ids are UUIDs). */
+export class InvalidReceiptIdError extends GatewayError {
+  override readonly name = "InvalidReceiptIdError";
+  constructor(readonly id: string) {
+    super(`not a receipt id: ${JSON.stringify(id.slice(0, 80))} (receipt ids are the UUIDs send() returns)`);
+  }
+}
+
+/** The Gateway cannot work as set up: a bad ledger schema name, or a source database without wal_level=logical. */
+export class GatewaySetupError extends GatewayError {
+  override readonly name = "GatewaySetupError";
+  constructor(
+    message: string,
+    /** SQL a DBA can run to fix it. */
+    readonly fixSql?: string,
+  ) {
+    super(fixSql ? `${message}\n  fix: ${fixSql}` : message);
+  }
+}
+
+/**
+ * What went wrong with the database, as an application acts on it:
+ * - connection: unreachable, restarting, out of connections; retry later
+ * - conflict: serialization failure or deadlock; retry the caller's whole transaction
+ * - aborted-transaction: the caller's transaction had already failed; roll it back
+ * - read-only: a read-only transaction or a standby; send on the primary
+ * - permission: the role may not emit logical messages or read the ledger
+ * - ledger-missing: the ledger schema is not there; run `essctl migrate`
+ * - timeout: a statement or lock timeout; retry later
+ * - other: anything else (the SQLSTATE is in `code`)
+ */
+export type DatabaseFailure =
+  | "connection"
+  | "conflict"
+  | "aborted-transaction"
+  | "read-only"
+  | "permission"
+  | "ledger-missing"
+  | "timeout"
+  | "other";
+
+export class GatewayDatabaseError extends GatewayError {
+  override readonly name = "GatewayDatabaseError";
+  constructor(
+    readonly operation: "send" | "receipt",
+    readonly failure: DatabaseFailure,
+    /** Worth trying again as it is (a conflict: the caller's whole transaction). */
+    readonly retriable: boolean,
+    /** The SQLSTATE, when the server answered. */
+    readonly code: string | undefined,
+    message: string,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const BY_CLASS: ReadonlyArray<readonly [RegExp, DatabaseFailure, boolean]> = [
+  [/^08/, "connection", true],
+  [/^57P0[123]$/, "connection", true],
+  [/^53/, "connection", true],
+  [/^(40001|40P01)$/, "conflict", true],
+  [/^25P02$/, "aborted-transaction", false],
+  [/^25006$/, "read-only", false],
+  [/^42501$/, "permission", false],
+  [/^(42P01|3F000)$/, "ledger-missing", false],
+  [/^(57014|55P03)$/, "timeout", true],
+];
+
+/** Sorts a failure by its SQLSTATE; an error the server did not send (socket, connect) is a connection failure. */
+export function classifyDatabaseError(error: unknown): { failure: DatabaseFailure; retriable: boolean; code?: string } {
+  if (!(error instanceof pg.DatabaseError)) return { failure: "connection", retriable: true };
+  const code = error.code;
+  if (code === undefined) return { failure: "other", retriable: false };
+  for (const [pattern, failure, retriable] of BY_CLASS) {
+    if (pattern.test(code)) return { failure, retriable, code };
+  }
+  return { failure: "other", retriable: false, code };
+}
+
+/** Wraps a database failure of one Gateway operation, keeping the original as the cause. */
+export function databaseError(operation: "send" | "receipt", error: unknown): GatewayDatabaseError {
+  const { failure, retriable, code } = classifyDatabaseError(error);
+  const hint = failure === "ledger-missing" ? " (is the ledger migrated? run essctl migrate)" : "";
+  const message = `${operation} failed: ${failure}${code ? ` [SQLSTATE ${code}]` : ""}: ${(error as Error)?.message ?? String(error)}${hint}`;
+  return new GatewayDatabaseError(operation, failure, retriable, code, message, { cause: error });
+}

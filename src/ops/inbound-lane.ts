@@ -1,0 +1,147 @@
+// POST /inbound/<connector> (SPEC §7): authenticates a partner callback and confirms the delivery it
+// names; every rejected callback is answered with its reason and stored nowhere.
+import type { IncomingMessage } from "node:http";
+import type pg from "pg";
+import type { ConnectorConfig } from "../config/types.js";
+import { confirmDelivery } from "../ledger/inbound.js";
+import { authenticateInbound, SIGNATURE_HEADER } from "./inbound-auth.js";
+import { parseCallback } from "./inbound-callback.js";
+import type { Logger } from "./logger.js";
+import type { EssMetrics, InboundOutcome } from "./metrics.js";
+import { BodyTooLargeError, readRequestBody } from "./request-body.js";
+
+export const DEFAULT_INBOUND_BODY_LIMIT = 1024 * 1024;
+
+export interface InboundReply {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface InboundLaneOptions {
+  readonly connectors: readonly ConnectorConfig[];
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly logger: Logger;
+  readonly metrics?: EssMetrics;
+  readonly maxBodyBytes?: number;
+}
+
+/** SQLSTATE class 22 (data exception): e.g. a \u0000 in a JSON string, which jsonb cannot hold. */
+const DATA_EXCEPTION = /^22/;
+
+export class InboundLane {
+  private readonly connectors: ReadonlyMap<string, ConnectorConfig>;
+
+  constructor(private readonly options: InboundLaneOptions) {
+    this.connectors = new Map(options.connectors.map((c) => [c.name, c]));
+  }
+
+  async receive(connectorName: string, request: IncomingMessage): Promise<InboundReply> {
+    const { logger } = this.options;
+    const connector = this.connectors.get(connectorName);
+    const log = logger.child({ connector: connectorName, remote: request.socket.remoteAddress });
+    if (!connector) return this.reject(log, connectorName, "unknown_connector", 404, "no such connector");
+    const auth = connector.inbound;
+    if (!auth) {
+      return this.reject(log, connectorName, "forbidden", 403, "this connector accepts no inbound callbacks");
+    }
+    let body: Buffer;
+    try {
+      body = await readRequestBody(request, this.options.maxBodyBytes ?? DEFAULT_INBOUND_BODY_LIMIT);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      return this.reject(log, connectorName, "too_large", 413, error.message, { connection: "close" });
+    }
+    const verdict = authenticateInbound(
+      auth,
+      { signature: header(request, SIGNATURE_HEADER), authorization: header(request, "authorization") },
+      body,
+    );
+    if (!verdict.ok) {
+      const message =
+        verdict.reason === "missing"
+          ? "authentication required: an X-ESS-Signature or a bearer token"
+          : "invalid signature or token";
+      const challenge: Record<string, string> =
+        auth.bearerToken !== undefined ? { "www-authenticate": 'Bearer realm="ess-inbound"' } : {};
+      return this.reject(log, connectorName, "unauthenticated", 401, message, challenge);
+    }
+    const parsed = parseCallback(body);
+    if (!parsed.ok) return this.reject(log, connectorName, "malformed", 400, parsed.reason);
+    const client = await this.options.pool.connect();
+    // A checked-out client has no error listener of the pool's: without this one, a connection
+    // lost mid-transaction would be an uncaught exception instead of this request's failure.
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+    };
+    client.on("error", onError);
+    let result: Awaited<ReturnType<typeof confirmDelivery>>;
+    try {
+      result = await confirmDelivery(client, this.options.schema, {
+        connector: connectorName,
+        correlation: parsed.correlation,
+        body: parsed.document,
+        via: verdict.method,
+      });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === "string" && DATA_EXCEPTION.test(code)) {
+        return this.reject(log, connectorName, "malformed", 400, "the body holds values the ledger cannot store");
+      }
+      throw error;
+    } finally {
+      client.off("error", onError);
+      client.release(lost);
+    }
+    if (result.kind === "unknown") {
+      return this.reject(
+        log.child({ correlationId: parsed.correlation }),
+        connectorName,
+        "unknown_correlation",
+        404,
+        "no delivery of this connector has that correlation id or token",
+      );
+    }
+    this.options.metrics?.recordInbound(connectorName, result.duplicate ? "duplicate" : "confirmed");
+    log.info(
+      {
+        deliveryId: result.deliveryId,
+        token: result.token,
+        correlationId: result.correlationId,
+        previousState: result.previousState,
+        duplicate: result.duplicate,
+        via: verdict.method,
+      },
+      result.duplicate ? "delivery already confirmed" : "delivery confirmed by the partner",
+    );
+    return {
+      status: 200,
+      body: {
+        state: "confirmed",
+        deliveryId: result.deliveryId,
+        correlationId: result.correlationId,
+        duplicate: result.duplicate,
+      },
+    };
+  }
+
+  private reject(
+    log: Logger,
+    connector: string,
+    outcome: InboundOutcome,
+    status: number,
+    error: string,
+    headers: Readonly<Record<string, string>> = {},
+  ): InboundReply {
+    this.options.metrics?.recordInbound(connector, outcome);
+    log.warn({ status, outcome }, `inbound callback rejected: ${error}`);
+    return { status, body: { error }, headers };
+  }
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}

@@ -1,0 +1,203 @@
+// The Prometheus metrics of one ESS process (SPEC §6) in their own registry, fed by delivery events and samplers.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { HeartbeatEvents } from "../delivery/connector-heartbeat.js";
+import type { DeliveryEvents } from "../delivery/delivery-worker.js";
+import type { ItemVerdict } from "../ledger/batch-outcomes.js";
+
+/** Per-connector ledger counts that the gauges mirror. */
+export interface ConnectorGaugeValues {
+  readonly connector: string;
+  readonly retrying: number;
+  readonly dead: number;
+  /** Heartbeat state: reachable (and not held for attention). */
+  readonly up: boolean;
+}
+
+export interface ReplicationGaugeValues {
+  readonly connected: boolean;
+  readonly lagBytes: number;
+  readonly lagSeconds: number;
+  readonly retainedWalBytes: number;
+  readonly stalled: boolean;
+}
+
+/** What an inbound callback came to, for `ess_inbound_callbacks_total{outcome}`. */
+export type InboundOutcome =
+  | "confirmed"
+  | "duplicate"
+  | "unauthenticated"
+  | "forbidden"
+  | "malformed"
+  | "too_large"
+  | "unknown_connector"
+  | "unknown_correlation"
+  | "error";
+
+/**
+ * Commit-to-acknowledgement latency spans sub-second REST calls to drop files collected by a
+ * nightly batch window, hence buckets from 50 ms to a day.
+ */
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600];
+
+export interface MetricsOptions {
+  /** Connector names: their series exist (at zero) from the first scrape. */
+  readonly connectors: readonly string[];
+  /** Process metrics (CPU, memory, event loop); off in tests that build many registries. */
+  readonly processMetrics?: boolean;
+}
+
+export class EssMetrics {
+  readonly registry = new Registry();
+  private readonly success: Counter<"connector">;
+  private readonly failure: Counter<"connector" | "reason">;
+  private readonly retryPending: Gauge<"connector">;
+  private readonly deadLetters: Gauge<"connector">;
+  private readonly connectorUp: Gauge<"connector">;
+  private readonly latency: Histogram<"connector">;
+  private readonly lagBytes: Gauge;
+  private readonly lagSeconds: Gauge;
+  private readonly retainedWal: Gauge;
+  private readonly connected: Gauge;
+  private readonly stalled: Gauge;
+  private readonly inbound: Counter<"connector" | "outcome">;
+  private readonly known: ReadonlySet<string>;
+
+  constructor(options: MetricsOptions) {
+    const registers = [this.registry];
+    this.known = new Set(options.connectors);
+    this.success = new Counter({
+      name: "ess_success_total",
+      help: "Deliveries a partner accepted",
+      labelNames: ["connector"],
+      registers,
+    });
+    this.failure = new Counter({
+      name: "ess_failure_total",
+      help: "Failed delivery attempts, by the adapter's reason (retried or dead)",
+      labelNames: ["connector", "reason"],
+      registers,
+    });
+    this.retryPending = new Gauge({
+      name: "ess_retry_pending",
+      help: "Deliveries waiting for their next attempt after a failure",
+      labelNames: ["connector"],
+      registers,
+    });
+    this.deadLetters = new Gauge({
+      name: "ess_dead_letters",
+      help: "Deliveries in the dead letters (until replayed or purged)",
+      labelNames: ["connector"],
+      registers,
+    });
+    this.connectorUp = new Gauge({
+      name: "ess_connector_up",
+      help: "1 when the partner answers its heartbeat and the connector is not held for attention",
+      labelNames: ["connector"],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: "ess_delivery_latency_seconds",
+      help: "From the source commit to the partner's acknowledgement",
+      labelNames: ["connector"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.lagBytes = new Gauge({
+      name: "ess_replication_lag_bytes",
+      help: "pg_current_wal_lsn() minus the slot's confirmed_flush_lsn",
+      registers,
+    });
+    this.lagSeconds = new Gauge({
+      name: "ess_replication_lag_seconds",
+      help: "Age of the last captured commit while the slot is behind; 0 when caught up",
+      registers,
+    });
+    this.retainedWal = new Gauge({
+      name: "ess_slot_retained_wal_bytes",
+      help: "pg_current_wal_lsn() minus the slot's restart_lsn: WAL the server keeps for ESS",
+      registers,
+    });
+    this.connected = new Gauge({
+      name: "ess_replication_connected",
+      help: "1 while the replication session is connected",
+      registers,
+    });
+    this.stalled = new Gauge({
+      name: "ess_replication_stalled",
+      help: "1 when the slot's confirmed position has not moved for replication.stallAfter while WAL grew",
+      registers,
+    });
+    this.inbound = new Counter({
+      name: "ess_inbound_callbacks_total",
+      help: "Partner callbacks on /inbound/<connector>, by outcome",
+      labelNames: ["connector", "outcome"],
+      registers,
+    });
+    for (const connector of options.connectors) {
+      this.success.inc({ connector }, 0);
+      this.latency.zero({ connector });
+      this.retryPending.set({ connector }, 0);
+      this.deadLetters.set({ connector }, 0);
+    }
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text for GET /metrics. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  recordItem(connector: string, verdict: ItemVerdict, commitTime: Date, now = Date.now()): void {
+    if (verdict.verdict === "sent") {
+      this.success.inc({ connector });
+      this.latency.observe({ connector }, Math.max(0, (now - commitTime.getTime()) / 1000));
+      return;
+    }
+    // Items a per-record adapter never got to (an earlier one failed) were not attempted: no failure.
+    if (verdict.verdict === "retry" && verdict.spent === false) return;
+    this.failure.inc({ connector, reason: verdict.reason });
+  }
+
+  setConnectorUp(connector: string, up: boolean): void {
+    this.connectorUp.set({ connector }, up ? 1 : 0);
+  }
+
+  setConnectorCounts(values: readonly ConnectorGaugeValues[]): void {
+    for (const v of values) {
+      this.retryPending.set({ connector: v.connector }, v.retrying);
+      this.deadLetters.set({ connector: v.connector }, v.dead);
+      this.setConnectorUp(v.connector, v.up);
+    }
+  }
+
+  setReplication(values: ReplicationGaugeValues): void {
+    this.connected.set(values.connected ? 1 : 0);
+    this.lagBytes.set(values.lagBytes);
+    this.lagSeconds.set(values.lagSeconds);
+    this.retainedWal.set(values.retainedWalBytes);
+    this.stalled.set(values.stalled ? 1 : 0);
+  }
+
+  setReplicationConnected(connected: boolean): void {
+    this.connected.set(connected ? 1 : 0);
+  }
+
+  /** Unknown connector names come from request URLs: they share one label value, so they cannot grow the series. */
+  recordInbound(connector: string, outcome: InboundOutcome): void {
+    this.inbound.inc({ connector: this.known.has(connector) ? connector : "", outcome });
+  }
+
+  /** The delivery and heartbeat hooks that feed the counters. */
+  events(): Required<DeliveryEvents & HeartbeatEvents> {
+    return {
+      onItem: (connector, verdict, commitTime) => this.recordItem(connector, verdict, commitTime),
+      onBatch: () => undefined,
+      onTransition: (connector, state) => this.setConnectorUp(connector, state === "online"),
+      onProbe: () => undefined,
+    };
+  }
+}

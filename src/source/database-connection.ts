@@ -1,0 +1,66 @@
+// Opens a short-lived connection for the set-up checks, turning "cannot connect" into one typed error without credentials.
+import pg from "pg";
+import { redactUrl } from "../config/index.js";
+
+export type DatabaseRole = "source" | "ledger";
+
+/** The database could not be reached or refused the login: a runtime failure, not a configuration problem. */
+export class DatabaseUnreachableError extends Error {
+  override readonly name = "DatabaseUnreachableError";
+  constructor(
+    readonly database: DatabaseRole,
+    /** The URL with its password hidden. */
+    readonly url: string,
+    /** SQLSTATE (28P01 bad password, 3D000 no such database) or the socket error code (ECONNREFUSED). */
+    readonly code: string | undefined,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot connect to the ${database} database ${url}: ${reason}`, options);
+  }
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export async function withDatabase<T>(
+  database: DatabaseRole,
+  url: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: "essctl",
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  // A connection dropped while idle surfaces on the next query; without a listener it would crash the process.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new DatabaseUnreachableError(database, redactUrl(url), codeOf(error), redactUrl(reasonOf(error)), {
+      cause: error,
+    });
+  }
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  const first = (error as { errors?: unknown[] }).errors?.[0];
+  return first === undefined ? undefined : codeOf(first);
+}
+
+/** Node reports a refused "localhost" (tried over IPv6 and IPv4) as an AggregateError with an empty message. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message !== "") return error.message;
+  const inner = (error as { errors?: unknown[] }).errors;
+  if (inner && inner.length > 0) return inner.map(reasonOf).join("; ");
+  return codeOf(error) ?? error.name;
+}
