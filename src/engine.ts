@@ -125,9 +125,9 @@ export class EssEngine {
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
       renderBody: (batch, records) => {
         const target = byName.get(batch.mapping)?.targets[batch.targetIndex];
-        return target
-          ? target.renderBatchBody(records, { createdAt: batch.createdAt, sequence: batch.sequence })
-          : Buffer.concat(records);
+        if (!target) return { body: Buffer.concat(records) };
+        const body = target.renderBatchBody(records, { createdAt: batch.createdAt, sequence: batch.sequence });
+        return target.fileHeader ? { body, fileHeader: target.fileHeader } : { body };
       },
       retention: { deliveredMs: config.ledger.retention.deliveredMs, auditMs: config.ledger.retention.auditMs },
       ...(options.killAfterSendProbability

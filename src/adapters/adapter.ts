@@ -26,6 +26,11 @@ export interface Batch {
   readonly items: readonly DeliveryItem[];
   /** For drop adapters: the whole file body (records, plus any header/trailer), assembled by the delivery engine. */
   readonly body: Buffer;
+  /**
+   * The leading bytes of `body` that belong only at the start of a file (a CSV header row): an
+   * append to a file that already has content leaves them out.
+   */
+  readonly fileHeader?: Buffer;
   /** The drop file name chosen before the first attempt (from `batchName`), recorded in the ledger. */
   readonly name?: string;
   /** Adapter state saved by an earlier attempt of this batch (e.g. the append offset). */

@@ -85,7 +85,13 @@ async function appendOnce(
     throw new DropTargetError(saved.invalid, "attention", "invalid_saved_state", "stat", path);
   }
   const size = await target.size(name, context.signal);
-  const decision = decideAppend(saved.offset, size, batch.body.length);
+  // The saved offset, once there is one, fixes where the batch goes and so which bytes it writes:
+  // the file header only when the batch starts the file.
+  const at = saved.offset ?? size ?? 0;
+  const header = batch.fileHeader;
+  const startsWithHeader = header !== undefined && batch.body.subarray(0, header.length).equals(header);
+  const bytes = at > 0 && startsWithHeader ? batch.body.subarray(header.length) : batch.body;
+  const decision = decideAppend(saved.offset, size, bytes.length);
   switch (decision.action) {
     case "mismatch":
       throw new DropTargetError(describeMismatch(path, decision), "attention", "append_offset_mismatch", "stat", path);
@@ -108,7 +114,7 @@ async function appendOnce(
         }
       }
       throwIfAborted("append", path, context.signal);
-      await target.append(name, batch.body, decision.at, context.signal);
+      await target.append(name, bytes, decision.at, context.signal);
   }
 }
 

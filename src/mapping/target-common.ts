@@ -26,6 +26,8 @@ export interface CompiledTarget {
    * the CSV header row before them, or one JSON document a line. Throws MappingError.
    */
   renderBatchBody(records: readonly Buffer[], context: BatchContext): Buffer;
+  /** Bytes that start a file only (the CSV header row); renderBatchBody's body begins with them. */
+  readonly fileHeader?: Buffer;
 }
 
 /** A location one key deeper, e.g. the target's `connector:`. */

@@ -150,6 +150,7 @@ export function compileTarget(
     return {
       target: {
         ...base,
+        ...(target.csv.header ? { fileHeader: csvHeader(layout, codec) } : {}),
         render: (row, context) => renderCsv(layout, codec, row, context),
         renderBatchBody: (records) =>
           Buffer.concat(target.csv.header ? [csvHeader(layout, codec), ...records] : [...records]),
