@@ -1,5 +1,7 @@
 // Writes a batch of captured changes and the slot checkpoint to the ledger in one transaction.
+import { pipeline } from "node:stream/promises";
 import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../source/change.js";
 import { formatLsn } from "../source/lsn.js";
 import { quoteIdentifier } from "./sql-identifier.js";
@@ -30,6 +32,7 @@ export type SameTransactionWork = (client: pg.ClientBase) => Promise<void>;
 
 export class FeedWriter {
   private readonly insertSql: string;
+  private readonly copySql: string;
   private readonly checkpointSql: string;
 
   constructor(
@@ -44,16 +47,40 @@ export class FeedWriter {
         from json_to_recordset($1::json) as r(commit_lsn pg_lsn, ordinal integer, xid bigint, commit_time timestamptz,
              op text, table_schema text, table_name text, topic text, key json, before json, after json)
       on conflict (commit_lsn, ordinal) do nothing`;
+    this.copySql = `copy ${s}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
+      from stdin`;
     this.checkpointSql = `insert into ${s}.checkpoints (slot, confirmed_lsn) values ($1, $2::pg_lsn)
       on conflict (slot) do update set confirmed_lsn = greatest(${s}.checkpoints.confirmed_lsn, excluded.confirmed_lsn), updated_at = now()`;
   }
 
   /** Returns how many rows were new (the rest were already stored by an earlier run). */
   async write(client: pg.ClientBase, batch: FeedBatch, sameTransaction?: SameTransactionWork): Promise<number> {
+    if (batch.rows.length > 0) {
+      try {
+        return await this.writeOnce(client, batch, sameTransaction, "copy");
+      } catch (error) {
+        // A change already stored (read again after a restart): this batch takes the slower
+        // path that skips what is there. COPY cannot skip, and it is the common case by far.
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      }
+    }
+    return this.writeOnce(client, batch, sameTransaction, "insert");
+  }
+
+  private async writeOnce(
+    client: pg.ClientBase,
+    batch: FeedBatch,
+    sameTransaction: SameTransactionWork | undefined,
+    method: "copy" | "insert",
+  ): Promise<number> {
     await client.query("begin");
     try {
       let inserted = 0;
-      if (batch.rows.length > 0) {
+      if (batch.rows.length > 0 && method === "copy") {
+        const stream = client.query(copyFrom(this.copySql));
+        await pipeline(copyChunks(batch.rows), stream);
+        inserted = batch.rows.length;
+      } else if (batch.rows.length > 0) {
         const result = await client.query(this.insertSql, [encodeRows(batch.rows)]);
         inserted = result.rowCount ?? 0;
       }
@@ -67,6 +94,39 @@ export class FeedWriter {
       await client.query("rollback").catch(() => undefined);
       throw error;
     }
+  }
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
+
+/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
+function copyField(value: string | null): string {
+  if (value === null) return "\\N";
+  // Almost every field has nothing to escape (JSON text escapes its own control characters).
+  if (!NEEDS_COPY_ESCAPE.test(value)) return value;
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
+}
+
+/** A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. */
+function jsonField(json: string): string {
+  return json === "null" ? "\\N" : copyField(json);
+}
+
+/** The batch as COPY text, in chunks of rows so a large batch is not one huge string. */
+function* copyChunks(rows: readonly FeedRow[]): Generator<string> {
+  const perChunk = 500;
+  for (let start = 0; start < rows.length; start += perChunk) {
+    let text = "";
+    for (let i = start; i < Math.min(rows.length, start + perChunk); i++) {
+      const r = rows[i] as FeedRow;
+      text +=
+        `${formatLsn(r.commitLsn)}\t${r.ordinal}\t${r.xid}\t${r.commitTime.toISOString()}\t${r.op}\t` +
+        `${copyField(r.tableSchema)}\t${copyField(r.tableName)}\t${copyField(r.topic)}\t` +
+        `${jsonField(r.keyJson)}\t${jsonField(r.beforeJson)}\t${jsonField(r.afterJson)}\n`;
+    }
+    yield text;
   }
 }
 

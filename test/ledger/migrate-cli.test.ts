@@ -50,9 +50,11 @@ describe("essctl migrate", () => {
     const sql = await essctl(["migrate", "--config", config, "--sql"]);
     expect(sql.code).toBe(0);
     expect(sql.stdout).toContain('create schema if not exists "ess_cli"');
+    // A configuration placeholder, not a JavaScript template.
+    const unset = ["$", "{NOT_SET_ANYWHERE}"].join("");
     await writeFile(
       join(dir, "bad.yaml"),
-      "database:\n  url: ${NOT_SET_ANYWHERE}\nreplication:\n  slot: s_cli\n  publication: p_cli\n",
+      `database:\n  url: ${unset}\nreplication:\n  slot: s_cli\n  publication: p_cli\n`,
     );
     const bad = await essctl(["migrate", "--config", join(dir, "bad.yaml")]);
     expect(bad.code).toBe(2);
