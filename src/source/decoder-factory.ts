@@ -2,7 +2,7 @@
 import type { ChangeDecoder, TableRef } from "./change.js";
 import { PgoutputDecoder, pgoutputStartOptions } from "./pgoutput-decoder.js";
 import { REPLICATION_SESSION_SETTINGS } from "./session-settings.js";
-import { WAL2JSON_START_OPTIONS, Wal2JsonDecoder } from "./wal2json-decoder.js";
+import { Wal2JsonDecoder, wal2jsonStartOptions } from "./wal2json-decoder.js";
 
 export interface DecoderSetup {
   readonly decoder: ChangeDecoder;
@@ -22,16 +22,11 @@ export function decoderSetup(
       sessionSettings: REPLICATION_SESSION_SETTINGS,
     };
   }
-  // wal2json has no publications: the mapped tables are named in its add-tables filter.
-  const addTables = tables.map((t) => `${escapeWal2JsonName(t.schema)}.${escapeWal2JsonName(t.name)}`).join(",");
+  // wal2json has no publications: the mapped tables are its add-tables filter, and without one
+  // it would decode every table, the ledger's own included.
   return {
     decoder: new Wal2JsonDecoder(),
-    pluginOptions: addTables ? { ...WAL2JSON_START_OPTIONS, "add-tables": addTables } : WAL2JSON_START_OPTIONS,
+    pluginOptions: wal2jsonStartOptions(tables),
     sessionSettings: REPLICATION_SESSION_SETTINGS,
   };
-}
-
-/** wal2json splits add-tables on ',' and '.', with backslash as its escape character. */
-function escapeWal2JsonName(name: string): string {
-  return name.replace(/[\\,.]/g, (c) => `\\${c}`);
 }
