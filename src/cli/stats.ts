@@ -1,6 +1,8 @@
 // essctl stats: per connector counts, last success and heartbeat state; replication lag and retained WAL.
 import { connectorCounts } from "../ledger/delivery-queries.js";
 import { quoteIdentifier } from "../ledger/sql-identifier.js";
+import { probeRunningEngine } from "../ops/engine-probe.js";
+import { CAUGHT_UP_BYTES } from "../ops/replication-lag.js";
 import { readSlotStatus } from "../source/slot-status.js";
 import { type EssctlCommand, EXIT } from "./cli-options.js";
 import { withLedger, withSource } from "./ledger-access.js";
@@ -20,10 +22,17 @@ export const statsCommand: EssctlCommand = {
       const lastCommit = last.rows[0]?.commit_time ?? null;
       // Caught up (nothing but our own heartbeats behind the slot) means no lag in time either.
       const lagSeconds =
-        slot.lagBytes > 64 * 1024 && lastCommit ? Math.max(0, (Date.now() - lastCommit.getTime()) / 1000) : 0;
+        slot.lagBytes > CAUGHT_UP_BYTES && lastCommit ? Math.max(0, (Date.now() - lastCommit.getTime()) / 1000) : 0;
+      // A running engine knows whether the slot stopped advancing (and why); it may not be running.
+      const engine = await probeRunningEngine(config.http);
       return {
         connectors,
+        engine: engine.reachable
+          ? { running: true, ready: engine.ready, reasons: engine.reasons }
+          : { running: false, reasons: [engine.error] },
         replication: {
+          stalled: engine.reachable && engine.stalled,
+          stallCauses: engine.reachable ? engine.stallCauses : [],
           slot: slot.slot,
           slotExists: slot.exists,
           active: slot.active,
@@ -60,6 +69,15 @@ export const statsCommand: EssctlCommand = {
       `\nreplication slot ${r.slot}: ${r.slotExists ? (r.active ? "active" : "inactive") : "not created yet"}, ` +
         `lag ${r.lagBytes} bytes / ${r.lagSeconds} s, retained WAL ${r.retainedWalBytes} bytes`,
     );
+    if (r.stalled) {
+      const line = `STALLED: the slot has not advanced while the server's WAL grew. Likely causes: ${
+        r.stallCauses.join("; ") || "a long transaction, the ledger unreachable, a held connector"
+      }`;
+      // Red on a terminal, so it is seen at a glance; plain text when piped.
+      context.output.print(process.stdout.isTTY ? `\u001b[31m${line}\u001b[0m` : line);
+    }
+    if (!report.engine.running)
+      context.output.print(`essctl start: not reachable (${report.engine.reasons.join("; ")})`);
     return EXIT.ok;
   },
 };
