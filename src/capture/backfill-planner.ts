@@ -1,11 +1,11 @@
 // Renders a backfilled row through its mapping's targets, with tokens derived from the row's state.
 import { createHash } from "node:crypto";
-import { correlationIdFor, deliveryToken } from "../delivery/token.js";
 import type { PlannedDelivery } from "../ledger/delivery-writer.js";
 import { rowToJson } from "../ledger/value-json.js";
-import { type CompiledMapping, MappingError } from "../mapping/index.js";
+import type { CompiledMapping } from "../mapping/index.js";
 import type { TableRef } from "../source/change.js";
 import type { Row } from "../source/value.js";
+import { renderDelivery } from "./render-delivery.js";
 
 /** One snapshot row the mapping takes, with what the ledger needs to tell whether the stream already sent it. */
 export interface BackfillCandidate {
@@ -43,38 +43,18 @@ export function planBackfillRow(
   const identity =
     identityColumns.length > 0 ? Object.fromEntries(identityColumns.map((c) => [c, state[c] ?? null])) : state;
   const stateHash = createHash("sha256").update(stateText).digest("hex").slice(0, 32);
-  const deliveries = mapping.targets.map((target): PlannedDelivery => {
-    const token = deliveryToken({
-      connector: target.connector,
-      mapping: mapping.config.name,
-      targetIndex: target.index,
-      change: `backfill:${orderingKey}:${stateHash}`,
-    });
-    const correlationId = correlationIdFor(token);
-    const base = {
-      token,
-      correlationId,
-      connector: target.connector,
-      mapping: mapping.config.name,
-      targetIndex: target.index,
-      orderingKey,
-      // Not a captured change: nothing in the feed to point at.
-      commitLsn: null,
-      ordinal: null,
-      commitTime: snapshotTime,
-    };
-    try {
-      const payload = target.render(row, { op: "insert", token, correlationId, commitTime: snapshotTime });
-      return { ...base, state: "pending", payload, error: null };
-    } catch (error) {
-      // Like a streamed change: a row that cannot be rendered waits in the dead letters with its reason.
-      const what = `mapping ${mapping.config.name} target ${target.index} (${target.connector})`;
-      const reason =
-        error instanceof MappingError
-          ? `${what}: ${error.message}`
-          : `${what}: unexpected error: ${(error as Error)?.message}`;
-      return { ...base, state: "dead", payload: null, error: reason };
-    }
-  });
+  const deliveries = mapping.targets.map(
+    (target): PlannedDelivery =>
+      renderDelivery(mapping, target, {
+        identity: `backfill:${orderingKey}:${stateHash}`,
+        row,
+        op: "insert",
+        orderingKey,
+        // Not a captured change: nothing in the feed to point at.
+        commitLsn: null,
+        ordinal: null,
+        commitTime: snapshotTime,
+      }),
+  );
   return { orderingKey, identity, state, deliveries };
 }

@@ -2,11 +2,11 @@
 // so the bytes are fixed in the ledger before any attempt; a record that cannot be rendered
 // becomes a dead letter with its reason instead of stopping the stream.
 
-import { correlationIdFor, deliveryToken } from "../delivery/token.js";
 import type { PlannedDelivery } from "../ledger/delivery-writer.js";
-import { type CompiledMapping, MappingError } from "../mapping/index.js";
+import type { CompiledMapping } from "../mapping/index.js";
 import { formatLsn } from "../source/lsn.js";
 import type { CapturedChange } from "./feed-rows.js";
+import { renderDelivery } from "./render-delivery.js";
 
 export class DeliveryPlanner {
   constructor(private readonly mappings: readonly CompiledMapping[]) {}
@@ -48,38 +48,14 @@ export class DeliveryPlanner {
     orderingKey: string,
   ): PlannedDelivery {
     const { feed } = change;
-    const token = deliveryToken({
-      connector: target.connector,
-      mapping: mapping.config.name,
-      targetIndex: target.index,
-      change: `${formatLsn(feed.commitLsn)}/${feed.ordinal}`,
-    });
-    const correlationId = correlationIdFor(token);
-    const base = {
-      token,
-      correlationId,
-      connector: target.connector,
-      mapping: mapping.config.name,
-      targetIndex: target.index,
+    return renderDelivery(mapping, target, {
+      identity: `${formatLsn(feed.commitLsn)}/${feed.ordinal}`,
+      row: change.row ?? {},
+      op: change.op,
       orderingKey,
       commitLsn: feed.commitLsn,
       ordinal: feed.ordinal,
       commitTime: feed.commitTime,
-    };
-    try {
-      const payload = target.render(change.row ?? {}, {
-        op: change.op,
-        token,
-        correlationId,
-        commitTime: feed.commitTime,
-      });
-      return { ...base, state: "pending", payload, error: null };
-    } catch (error) {
-      const reason =
-        error instanceof MappingError
-          ? `mapping ${mapping.config.name} target ${target.index} (${target.connector}): ${error.message}`
-          : `mapping ${mapping.config.name} target ${target.index} (${target.connector}): unexpected error: ${(error as Error)?.message}`;
-      return { ...base, state: "dead", payload: null, error: reason };
-    }
+    });
   }
 }

@@ -1,0 +1,55 @@
+// Renders one change through one mapping target into a planned delivery: a pending one with its
+// bytes and deterministic token, or a dead letter carrying the reason it could not be rendered.
+import { correlationIdFor, deliveryToken } from "../delivery/token.js";
+import type { PlannedDelivery } from "../ledger/delivery-writer.js";
+import { type CompiledMapping, MappingError } from "../mapping/index.js";
+import type { Lsn, Op } from "../source/change.js";
+import type { Row } from "../source/value.js";
+
+export interface DeliverySource {
+  /** The change's identity inside the token ("commitLsn/ordinal", or a backfill identity). */
+  readonly identity: string;
+  readonly row: Row;
+  readonly op: Op;
+  readonly orderingKey: string;
+  /** Where the change sits in the feed; null for rows that never went through it (backfill). */
+  readonly commitLsn: Lsn | null;
+  readonly ordinal: number | null;
+  readonly commitTime: Date;
+}
+
+export function renderDelivery(
+  mapping: CompiledMapping,
+  target: CompiledMapping["targets"][number],
+  source: DeliverySource,
+): PlannedDelivery {
+  const token = deliveryToken({
+    connector: target.connector,
+    mapping: mapping.config.name,
+    targetIndex: target.index,
+    change: source.identity,
+  });
+  const correlationId = correlationIdFor(token);
+  const base = {
+    token,
+    correlationId,
+    connector: target.connector,
+    mapping: mapping.config.name,
+    targetIndex: target.index,
+    orderingKey: source.orderingKey,
+    commitLsn: source.commitLsn,
+    ordinal: source.ordinal,
+    commitTime: source.commitTime,
+  };
+  try {
+    const payload = target.render(source.row, { op: source.op, token, correlationId, commitTime: source.commitTime });
+    return { ...base, state: "pending", payload, error: null };
+  } catch (error) {
+    const what = `mapping ${mapping.config.name} target ${target.index} (${target.connector})`;
+    const reason =
+      error instanceof MappingError
+        ? `${what}: ${error.message}`
+        : `${what}: unexpected error: ${(error as Error)?.message}`;
+    return { ...base, state: "dead", payload: null, error: reason };
+  }
+}
