@@ -48,8 +48,10 @@ create table :ESS_SCHEMA.deliveries (
   sent_at        timestamptz,
   confirmed_at   timestamptz
 );
-create index deliveries_due_idx on :ESS_SCHEMA.deliveries (connector, next_attempt_at, id)
-  where state in ('pending', 'retrying');
+-- The claimable deliveries in id order: a claim reads only these, however many sent rows
+-- retention still keeps.
+create index deliveries_due_idx on :ESS_SCHEMA.deliveries (connector, id)
+  where state in ('pending', 'retrying') and batch_id is null;
 -- Only deliveries on their way or waiting for a retry can hold back later ones of their key:
 -- the ordering barrier reads this small index, never the backlog.
 create index deliveries_inflight_idx on :ESS_SCHEMA.deliveries (connector, ordering_key, id)

@@ -134,6 +134,17 @@ export class BatchClaims {
       if (open.rows.length > 0) return null;
     }
     const candidate = `d.connector = $1 and d.state in ('pending', 'retrying') and d.batch_id is null and d.next_attempt_at <= now()`;
+    // Before locking anything: is a batch due at all (full, waited long enough, or a retry)?
+    // While deliveries trickle in, most polls end here instead of locking rows only to let go.
+    const probe = await client.query<{ n: number; oldest: Date | null; retry: boolean }>(
+      `select count(*)::int as n, min(created_at) as oldest, coalesce(bool_or(attempts > 0), false) as retry
+         from (select d.created_at, d.attempts from ${s}.deliveries d where ${candidate} order by d.id limit $2) due`,
+      [options.connector, options.maxRecords],
+    );
+    const ready = probe.rows[0];
+    if (!ready || ready.n === 0) return null;
+    const waited = ready.oldest !== null && Date.now() - ready.oldest.getTime() >= options.maxWaitMs;
+    if (ready.n < options.maxRecords && !waited && !ready.retry) return null;
     // An earlier delivery still on its way (sending, or retrying and not yet due) holds every
     // later one of its key ('key') or every later one at all ('connector'). Pending deliveries
     // are always claimable, so only in-flight rows can hold, and they are found through a
