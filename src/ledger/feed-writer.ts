@@ -99,13 +99,14 @@ export class FeedWriter {
 
 const UNIQUE_VIOLATION = "23505";
 
-const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
-
 /** COPY text format: tab-separated, \N for NULL, backslash escapes. */
 function copyField(value: string | null): string {
   if (value === null) return "\\N";
-  // Almost every field has nothing to escape (JSON text escapes its own control characters).
-  if (!NEEDS_COPY_ESCAPE.test(value)) return value;
+  // Almost every field has nothing to escape (JSON text escapes its own control characters);
+  // indexOf is much faster than a regular expression on these long strings.
+  if (value.indexOf("\\") < 0 && value.indexOf("\n") < 0 && value.indexOf("\t") < 0 && value.indexOf("\r") < 0) {
+    return value;
+  }
   return value.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
 }
 

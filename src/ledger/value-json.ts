@@ -1,12 +1,16 @@
 // The ledger's JSON form of typed values: lossless text for int8, numeric, bytea and time values.
 import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, UnchangedToast, type Value } from "../source/value.js";
 
+/** Text that JSON can hold between quotes as it is: no quote, backslash, control or lone surrogate. */
+const PLAIN_JSON_TEXT = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
 /** Appends the JSON text of one value; hand-written because JSON.stringify cannot take bigint or Buffer. */
 export function valueToJson(value: Value): string {
   if (value === null) return "null";
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      // Most column text needs no escaping; JSON.stringify is the slow path for what does.
+      return PLAIN_JSON_TEXT.test(value) ? `"${value}"` : JSON.stringify(value);
     case "number":
       // JSON has no NaN/Infinity: keep PostgreSQL's spelling as text.
       return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
@@ -25,12 +29,25 @@ export function valueToJson(value: Value): string {
   return JSON.stringify(String(value));
 }
 
+/** Column names repeat on every row: their JSON form (`"name":`) is made once. */
+const keyPrefixes = new Map<string, string>();
+
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `${JSON.stringify(key)}:`;
+    // Bounded: column names of the mapped tables, not data.
+    if (keyPrefixes.size < 10_000) keyPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
 export function rowToJson(row: Row | null): string {
   if (row === null) return "null";
   let out = "{";
   let first = true;
   for (const key in row) {
-    out += `${first ? "" : ","}${JSON.stringify(key)}:${valueToJson(row[key] as Value)}`;
+    out += (first ? "" : ",") + keyPrefix(key) + valueToJson(row[key] as Value);
     first = false;
   }
   return `${out}}`;
