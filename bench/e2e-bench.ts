@@ -80,6 +80,26 @@ async function sentCount(client: pg.Client): Promise<number> {
   return Number(r.rows[0]?.n ?? 0);
 }
 
+/** Counts deliveries the partner accepted, from the engine's own events (no polling queries). */
+function sentCounter(target: number): {
+  events: { onItem(connector: string, verdict: { verdict: string }): void };
+  done: Promise<void>;
+} {
+  let sent = 0;
+  let finished: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  return {
+    events: {
+      onItem: (_connector, verdict) => {
+        if (verdict.verdict === "sent" && ++sent >= target) finished();
+      },
+    },
+    done,
+  };
+}
+
 /** Writes a backlog first, then times the engine from start until every record is in a file. */
 async function backlogRate(adminUrl: string, rows: number): Promise<number> {
   const s = await site(adminUrl, "ess_bench_e2e");
@@ -92,15 +112,18 @@ async function backlogRate(adminUrl: string, rows: number): Promise<number> {
         [start, Math.min(rows, start + 9_999)],
       );
     }
+    const counter = sentCounter(rows);
     const engine = await EssEngine.create(await loadConfig(s.configPath, { env: {} }), {
       logger: silentLogger(),
       pollMs: 20,
+      events: counter.events,
     });
     const started = process.hrtime.bigint();
     void engine.start();
-    while ((await sentCount(client)) < rows) await new Promise((r) => setTimeout(r, 50));
+    await counter.done;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await engine.stop();
+    if ((await sentCount(client)) !== rows) throw new Error("the ledger disagrees with the delivery events");
     return rows / seconds;
   } finally {
     await client.end();
