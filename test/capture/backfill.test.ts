@@ -160,6 +160,9 @@ describe("backfill consistency with the stream", () => {
   });
 
   it("without capture running, waits for it, then fails and queues nothing", async () => {
+    // WAL after the slot's position, so there is something capture would have to store first
+    // (other activity on the server may or may not provide it).
+    await site.db.query("select pg_logical_emit_message(false, 'test', 'after the slot')");
     const failure = await runBackfill(config, "permit_status", { catchUpTimeoutMs: 700 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(CaptureBehindError);
     expect(failure).toMatchObject({ slotActive: false });
