@@ -2,6 +2,7 @@
 import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, UnchangedToast, type Value } from "../source/value.js";
 
 /** Text that JSON can hold between quotes as it is: no quote, backslash, control or lone surrogate. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters JSON must escape.
 const PLAIN_JSON_TEXT = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 /** Appends the JSON text of one value; hand-written because JSON.stringify cannot take bigint or Buffer. */
