@@ -8,7 +8,7 @@ import { BatchOutcomes, type ItemVerdict } from "../ledger/batch-outcomes.js";
 import { readConnectorStates, setAttention } from "../ledger/connector-state.js";
 import { withPooledClient } from "../ledger/queryable.js";
 import type { Logger } from "../ops/logger.js";
-import { decideRetry } from "./retry-policy.js";
+import { verdictsForBatchFailure, verdictsForOutcomes } from "./item-verdicts.js";
 import { isWindowOpen } from "./schedule.js";
 
 /** A drop file body, and the bytes it begins with that belong only at the start of a file. */
@@ -47,8 +47,6 @@ export interface DeliveryWorkerOptions {
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
 
 const DROP_ADAPTERS = new Set(["sftp", "file"]);
-/** The reason per-record adapters give for items they did not send because an earlier one failed. */
-const NOT_ATTEMPTED = "not_attempted";
 
 export class DeliveryWorker {
   private readonly claims: BatchClaims;
@@ -210,66 +208,15 @@ export class DeliveryWorker {
     outcomes: readonly ItemOutcome[],
     durationMs: number,
   ): Promise<void> {
-    const { connector, logger } = this.options;
-    const byId = new Map(outcomes.map((o) => [o.id, o]));
-    let attention: AdapterError | undefined;
-    const verdicts: ItemVerdict[] = claimed.items.map((item) => {
-      const outcome = byId.get(item.id);
-      if (!outcome) {
-        return retryOrDead(
-          item,
-          new AdapterError("the adapter returned no outcome for this delivery", "retriable", "no_outcome"),
-          connector,
-        );
-      }
-      if (outcome.ok)
-        return {
-          id: item.id,
-          token: item.token,
-          verdict: "sent",
-          ...(outcome.reference ? { reference: outcome.reference } : {}),
-        };
-      if (outcome.error.reason === NOT_ATTEMPTED) {
-        // The partner never saw it (an earlier record of the batch failed): queue it again at
-        // once, without spending an attempt, so keys other than the failing one keep flowing.
-        return {
-          id: item.id,
-          token: item.token,
-          verdict: "retry",
-          error: outcome.error.message,
-          reason: NOT_ATTEMPTED,
-          delayMs: 0,
-          spent: false,
-        };
-      }
-      if (outcome.error.failure === "attention") attention ??= outcome.error;
-      return retryOrDead(item, outcome.error, connector);
-    });
+    const { connector } = this.options;
+    const { verdicts, attention } = verdictsForOutcomes(claimed.items, outcomes, connector.retry);
     await this.outcomes.recordItems(
       client,
       { id: claimed.id, connector: connector.name, attempt: claimed.attempt },
       verdicts,
     );
     if (attention) await setAttention(client, this.options.schema, connector.name, attention.message);
-    const byItem = new Map(claimed.items.map((i) => [i.id, i]));
-    for (const verdict of verdicts) {
-      const item = byItem.get(verdict.id);
-      logger.info(
-        {
-          connector: connector.name,
-          deliveryId: verdict.id,
-          token: verdict.token,
-          correlationId: item?.correlationId,
-          batch: claimed.id,
-          attempt: claimed.attempt,
-          outcome: verdict.verdict,
-          durationMs,
-          ...(verdict.verdict !== "sent" ? { error: verdict.error, reason: verdict.reason } : {}),
-        },
-        "delivery attempt",
-      );
-      if (item) this.options.events?.onItem?.(connector.name, verdict, item.commitTime);
-    }
+    this.report(claimed, verdicts, durationMs);
   }
 
   private async recordBatchFailure(
@@ -280,7 +227,6 @@ export class DeliveryWorker {
   ): Promise<void> {
     const { connector, logger, schema } = this.options;
     const members = claimed.items.map((i) => ({ id: i.id, token: i.token }));
-    const batchInfo = { id: claimed.id, connector: connector.name, attempt: claimed.attempt, items: members };
     logger.warn(
       {
         connector: connector.name,
@@ -302,44 +248,44 @@ export class DeliveryWorker {
       await setAttention(client, schema, connector.name, failure.message);
       return;
     }
-    const decision = decideRetry(connector.retry, failure.failure, claimed.attempt, failure.retryAfterMs);
+    const { decision, delayMs, verdicts } = verdictsForBatchFailure(
+      claimed.items,
+      failure,
+      claimed.attempt,
+      connector.retry,
+    );
     await this.outcomes.recordBatchFailure(
       client,
-      batchInfo,
-      decision.verdict,
+      { id: claimed.id, connector: connector.name, attempt: claimed.attempt, items: members },
+      decision,
       failure.message,
       failure.reason,
-      decision.verdict === "retry" ? decision.delayMs : 0,
+      delayMs,
     );
-    for (const item of claimed.items) {
-      const verdict: ItemVerdict =
-        decision.verdict === "retry"
-          ? {
-              id: item.id,
-              token: item.token,
-              verdict: "retry",
-              error: failure.message,
-              reason: failure.reason,
-              delayMs: decision.delayMs,
-            }
-          : { id: item.id, token: item.token, verdict: "dead", error: failure.message, reason: failure.reason };
-      // One line per item, like a sent batch: every delivery line carries its token and correlation id.
+    this.report(claimed, verdicts, durationMs);
+  }
+
+  /** One log line per delivery attempt (with token and correlation id), and the metric events. */
+  private report(claimed: ClaimedBatch, verdicts: readonly ItemVerdict[], durationMs: number): void {
+    const { connector, logger } = this.options;
+    const byItem = new Map(claimed.items.map((i) => [i.id, i]));
+    for (const verdict of verdicts) {
+      const item = byItem.get(verdict.id);
       logger.info(
         {
           connector: connector.name,
-          deliveryId: item.id,
-          token: item.token,
-          correlationId: item.correlationId,
+          deliveryId: verdict.id,
+          token: verdict.token,
+          correlationId: item?.correlationId,
           batch: claimed.id,
-          attempt: claimed.attempt,
+          attempt: item?.attempt ?? claimed.attempt,
           outcome: verdict.verdict,
           durationMs,
-          error: failure.message,
-          reason: failure.reason,
+          ...(verdict.verdict !== "sent" ? { error: verdict.error, reason: verdict.reason } : {}),
         },
         "delivery attempt",
       );
-      this.options.events?.onItem?.(connector.name, verdict, item.commitTime);
+      if (item) this.options.events?.onItem?.(connector.name, verdict, item.commitTime);
     }
   }
 
@@ -353,22 +299,4 @@ export class DeliveryWorker {
       this.wakeUp = done;
     });
   }
-}
-
-function retryOrDead(
-  item: { id: string; token: string; attempt: number },
-  error: AdapterError,
-  connector: ConnectorConfig,
-): ItemVerdict {
-  const decision = decideRetry(connector.retry, error.failure, item.attempt, error.retryAfterMs);
-  return decision.verdict === "retry"
-    ? {
-        id: item.id,
-        token: item.token,
-        verdict: "retry",
-        error: error.message,
-        reason: error.reason,
-        delayMs: decision.delayMs,
-      }
-    : { id: item.id, token: item.token, verdict: "dead", error: error.message, reason: error.reason };
 }

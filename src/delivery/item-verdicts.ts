@@ -1,0 +1,97 @@
+// What each delivery of an attempted batch becomes: sent, retried at a time, or dead (pure rules).
+import { AdapterError, type ItemOutcome } from "../adapters/adapter.js";
+import type { RetryPolicy } from "../config/types.js";
+import type { ItemVerdict } from "../ledger/batch-outcomes.js";
+import { decideRetry } from "./retry-policy.js";
+
+/** The reason per-record adapters give for items they did not send because an earlier one failed. */
+export const NOT_ATTEMPTED = "not_attempted";
+
+export interface AttemptedItem {
+  readonly id: string;
+  readonly token: string;
+  /** This delivery's attempt number. */
+  readonly attempt: number;
+}
+
+export interface ItemVerdicts {
+  readonly verdicts: readonly ItemVerdict[];
+  /** The first failure that needs an operator (the connector is held until then). */
+  readonly attention?: AdapterError;
+}
+
+/** Verdicts from per-item outcomes (per-record adapters, or a drop batch that was accepted whole). */
+export function verdictsForOutcomes(
+  items: readonly AttemptedItem[],
+  outcomes: readonly ItemOutcome[],
+  policy: RetryPolicy,
+): ItemVerdicts {
+  const byId = new Map(outcomes.map((o) => [o.id, o]));
+  let attention: AdapterError | undefined;
+  const verdicts = items.map((item): ItemVerdict => {
+    const outcome = byId.get(item.id);
+    if (!outcome) {
+      return retryOrDead(
+        item,
+        new AdapterError("the adapter returned no outcome for this delivery", "retriable", "no_outcome"),
+        policy,
+      );
+    }
+    if (outcome.ok) {
+      return {
+        id: item.id,
+        token: item.token,
+        verdict: "sent",
+        ...(outcome.reference ? { reference: outcome.reference } : {}),
+      };
+    }
+    if (outcome.error.reason === NOT_ATTEMPTED) {
+      // The partner never saw it (an earlier record of the batch failed): queue it again at
+      // once, without spending an attempt, so keys other than the failing one keep flowing.
+      return {
+        id: item.id,
+        token: item.token,
+        verdict: "retry",
+        error: outcome.error.message,
+        reason: NOT_ATTEMPTED,
+        delayMs: 0,
+        spent: false,
+      };
+    }
+    if (outcome.error.failure === "attention") attention ??= outcome.error;
+    return retryOrDead(item, outcome.error, policy);
+  });
+  return attention ? { verdicts, attention } : { verdicts };
+}
+
+/** A whole drop batch failed: every member shares the batch's decision. */
+export function verdictsForBatchFailure(
+  items: readonly AttemptedItem[],
+  failure: AdapterError,
+  batchAttempt: number,
+  policy: RetryPolicy,
+): { readonly decision: "retry" | "dead"; readonly delayMs: number; readonly verdicts: readonly ItemVerdict[] } {
+  const decision = decideRetry(policy, failure.failure, batchAttempt, failure.retryAfterMs);
+  const delayMs = decision.verdict === "retry" ? decision.delayMs : 0;
+  const verdicts = items.map(
+    (item): ItemVerdict =>
+      decision.verdict === "retry"
+        ? { id: item.id, token: item.token, verdict: "retry", error: failure.message, reason: failure.reason, delayMs }
+        : { id: item.id, token: item.token, verdict: "dead", error: failure.message, reason: failure.reason },
+  );
+  return { decision: decision.verdict, delayMs, verdicts };
+}
+
+function retryOrDead(item: AttemptedItem, error: AdapterError, policy: RetryPolicy): ItemVerdict {
+  const decision = decideRetry(policy, error.failure, item.attempt, error.retryAfterMs);
+  return decision.verdict === "retry"
+    ? {
+        id: item.id,
+        token: item.token,
+        verdict: "retry",
+        error: error.message,
+        reason: error.reason,
+        delayMs: decision.delayMs,
+      }
+    : { id: item.id, token: item.token, verdict: "dead", error: error.message, reason: error.reason };
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { AdapterError, type ItemOutcome } from "../../src/adapters/adapter.js";
+import { NOT_ATTEMPTED, verdictsForBatchFailure, verdictsForOutcomes } from "../../src/delivery/item-verdicts.js";
+
+const policy = { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 4000 };
+const item = (id: string, attempt = 1) => ({ id, token: `t${id}`, attempt });
+
+describe("what each delivery of an attempted batch becomes", () => {
+  it.each([
+    {
+      what: "accepted → sent, with the partner's reference",
+      outcome: { id: "1", ok: true, reference: "ACK-1" } as ItemOutcome,
+      attempt: 1,
+      expected: { verdict: "sent", reference: "ACK-1" },
+    },
+    {
+      what: "permanent failure → dead at once",
+      outcome: { id: "1", ok: false, error: new AdapterError("HTTP 400", "permanent", "http_400") } as ItemOutcome,
+      attempt: 1,
+      expected: { verdict: "dead", reason: "http_400" },
+    },
+    {
+      what: "retriable with Retry-After → retry after it",
+      outcome: {
+        id: "1",
+        ok: false,
+        error: new AdapterError("HTTP 503", "retriable", "http_503", 2000),
+      } as ItemOutcome,
+      attempt: 1,
+      expected: { verdict: "retry", reason: "http_503", delayMs: 2000 },
+    },
+    {
+      what: "retriable on the last attempt → dead",
+      outcome: { id: "1", ok: false, error: new AdapterError("timeout", "retriable", "timeout") } as ItemOutcome,
+      attempt: 3,
+      expected: { verdict: "dead", reason: "timeout" },
+    },
+    {
+      what: "not attempted because an earlier record failed → again at once, attempt given back",
+      outcome: { id: "1", ok: false, error: new AdapterError("not sent", "retriable", NOT_ATTEMPTED) } as ItemOutcome,
+      attempt: 3,
+      expected: { verdict: "retry", reason: NOT_ATTEMPTED, delayMs: 0, spent: false },
+    },
+  ])("$what", ({ outcome, attempt, expected }) => {
+    const { verdicts } = verdictsForOutcomes([item("1", attempt)], [outcome], policy);
+    expect(verdicts).toHaveLength(1);
+    expect(verdicts[0]).toMatchObject({ id: "1", token: "t1", ...expected });
+  });
+
+  it("an item the adapter said nothing about is retried, never counted as sent", () => {
+    const { verdicts } = verdictsForOutcomes([item("1"), item("2")], [{ id: "1", ok: true }], policy);
+    expect(verdicts.map((v) => v.verdict)).toEqual(["sent", "retry"]);
+    expect(verdicts[1]).toMatchObject({ reason: "no_outcome" });
+  });
+
+  it("an attention failure is reported so the connector can be held", () => {
+    const error = new AdapterError("operation missing from the WSDL", "attention", "unknown_operation");
+    const result = verdictsForOutcomes([item("1")], [{ id: "1", ok: false, error }], policy);
+    expect(result.attention).toBe(error);
+  });
+
+  it("a failed drop batch shares one decision across its members", () => {
+    const failure = new AdapterError("connection refused", "retriable", "connection_refused", 1500);
+    const retry = verdictsForBatchFailure([item("1"), item("2")], failure, 1, policy);
+    expect(retry).toMatchObject({ decision: "retry", delayMs: 1500 });
+    expect(retry.verdicts.map((v) => v.verdict)).toEqual(["retry", "retry"]);
+    const dead = verdictsForBatchFailure([item("1"), item("2")], failure, 3, policy);
+    expect(dead.decision).toBe("dead");
+    expect(dead.verdicts.map((v) => v.verdict)).toEqual(["dead", "dead"]);
+  });
+});
