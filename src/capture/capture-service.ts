@@ -8,7 +8,7 @@ import type { Logger } from "../ops/logger.js";
 import type { Lsn, TableRef } from "../source/change.js";
 import { decoderSetup } from "../source/decoder-factory.js";
 import { formatLsn } from "../source/lsn.js";
-import { ReplicationStream } from "../source/replication-stream.js";
+import { ReplicationSilentError, ReplicationStream } from "../source/replication-stream.js";
 import { ensureSlot, verifyPublication } from "../source/slot.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
 import { type CaptureHooks, type CaptureLimits, CapturePipeline, DEFAULT_CAPTURE_LIMITS } from "./capture-pipeline.js";
@@ -29,6 +29,8 @@ export interface CaptureServiceOptions {
   readonly hooks?: CaptureHooks;
   readonly reconnect?: BackoffPolicy;
   readonly statusIntervalMs?: number;
+  /** Replace a replication connection that stays silent this long (default 30 s). */
+  readonly silentAfterMs?: number;
 }
 
 export interface CaptureStatus {
@@ -48,6 +50,8 @@ export class CaptureService {
   private lastCommitTime: Date | undefined;
   private reconnects = 0;
   private durable: Lsn = 0n;
+  /** The walsender of a session given up for silence: it may still hold the slot. */
+  private abandonedBackend: number | undefined;
 
   constructor(private readonly options: CaptureServiceOptions) {}
 
@@ -75,6 +79,7 @@ export class CaptureService {
         } catch (error) {
           if (this.stopping) break;
           if (!isTransient(error)) throw error;
+          if (error instanceof ReplicationSilentError) this.abandonedBackend = error.backendPid;
           const delay = backoffDelay(options.reconnect ?? { initialMs: 250, maxMs: 15_000 }, failures++);
           this.reconnects++;
           options.logger.warn(
@@ -113,6 +118,15 @@ export class CaptureService {
     try {
       await source.connect();
       await ledger.connect();
+      if (this.abandonedBackend !== undefined) {
+        // Our own earlier session behind a hung path still holds the slot until the server's
+        // wal_sender_timeout; end exactly that backend (never another process's session).
+        await source.query(
+          "select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active_pid = $2",
+          [options.slot, this.abandonedBackend],
+        );
+        this.abandonedBackend = undefined;
+      }
       if (options.plugin === "pgoutput") await verifyPublication(source, options.publication, options.tables);
       const slot = await ensureSlot(source, options.slot, options.plugin);
       await source.end();
@@ -126,6 +140,7 @@ export class CaptureService {
           pluginOptions: setup.pluginOptions,
           sessionSettings: setup.sessionSettings,
           statusIntervalMs: options.statusIntervalMs,
+          ...(options.silentAfterMs ? { silentAfterMs: options.silentAfterMs } : {}),
           logger: options.logger,
         },
         setup.decoder,
@@ -182,6 +197,7 @@ export class CaptureService {
 
 /** Errors worth reconnecting for: connection loss, server restart, shutdown in progress. */
 function isTransient(error: unknown): boolean {
+  if (error instanceof ReplicationSilentError) return true;
   const code = (error as { code?: string }).code;
   if (code) {
     // Node socket errors; SQLSTATE 08 connection exceptions, 57P0x admin/crash shutdown,

@@ -20,6 +20,12 @@ export interface ReplicationStreamOptions {
   readonly sessionSettings?: Readonly<Record<string, string>>;
   /** How often to send a status update even when nothing changed (keeps wal_sender_timeout away). */
   readonly statusIntervalMs?: number;
+  /**
+   * End the session when the server has said nothing for this long although replies were asked
+   * for: a connection that hangs without an error (a dead peer, a frozen network path) is then
+   * replaced instead of waiting for TCP to notice, hours later.
+   */
+  readonly silentAfterMs?: number;
   readonly logger: Logger;
 }
 
@@ -28,6 +34,18 @@ export interface StreamConsumer {
   onMessage(message: SourceMessage): void | Promise<void>;
   /** True when everything handed over so far is durable and no transaction is open. */
   isIdle(): boolean;
+}
+
+/** The server went silent: the session is ended so that it can be opened again. */
+export class ReplicationSilentError extends Error {
+  override readonly name = "ReplicationSilentError";
+  constructor(
+    readonly silentForMs: number,
+    /** The walsender of the silent session, which may still hold the slot. */
+    readonly backendPid: number | undefined,
+  ) {
+    super(`the replication connection has been silent for ${Math.round(silentForMs / 1000)} s; reconnecting`);
+  }
 }
 
 export class DecodeFailure extends Error {
@@ -73,6 +91,7 @@ class DecoderPlugin {
 
 interface ServiceInternals {
   _connection: { sendCopyFromChunk(buffer: Buffer): void } | null;
+  _client: { processID?: number } | null;
 }
 
 export class ReplicationStream {
@@ -87,6 +106,7 @@ export class ReplicationStream {
   /** The server's WAL position from the last keepalive (for lag). */
   serverWalEnd: Lsn = 0n;
   lastServerContact = 0;
+  private statusTicks = 0;
 
   constructor(
     private readonly options: ReplicationStreamOptions,
@@ -127,6 +147,7 @@ export class ReplicationStream {
     this.abortSession = fail;
     service.on("error", (error: Error) => fail(error));
     service.on("data", async (walStart: string, parsed: Parsed) => {
+      this.lastServerContact = Date.now();
       if (this.failure) return;
       if (!parsed.ok) {
         fail(new DecodeFailure(walStart, { cause: parsed.error.cause }));
@@ -154,8 +175,22 @@ export class ReplicationStream {
       if (shouldRespond || this.durable !== this.lastSent) this.sendStatus();
     });
     service.on("start", () => {
+      this.backendPid = (service as unknown as ServiceInternals)._client?.processID;
       options.logger.info({ slot: options.slot, from: formatLsn(options.startLsn) }, "replication started");
-      this.statusTimer = setInterval(() => this.sendStatus(), options.statusIntervalMs ?? 1000);
+      this.lastServerContact = Date.now();
+      const everyMs = options.statusIntervalMs ?? 1000;
+      const silentAfterMs = options.silentAfterMs ?? 30_000;
+      // Ask for a reply a few times within the silence limit, so an idle but healthy server
+      // still answers in time.
+      const replyEvery = Math.max(1, Math.floor(silentAfterMs / everyMs / 4));
+      this.statusTimer = setInterval(() => {
+        const silentFor = this.silentForMs();
+        if (silentFor > silentAfterMs) {
+          fail(new ReplicationSilentError(silentFor, this.backendPid));
+          return;
+        }
+        this.sendStatus(++this.statusTicks % replyEvery === 0);
+      }, everyMs);
       this.statusTimer.unref();
     });
     try {
@@ -167,6 +202,9 @@ export class ReplicationStream {
       service.removeAllListeners();
     }
   }
+
+  /** The server process (walsender) of this session, once connected. */
+  backendPid: number | undefined;
 
   /** Ends the session with an error (the consumer cannot go on); run() rejects with it. */
   abort(error: Error): void {
@@ -185,11 +223,20 @@ export class ReplicationStream {
     await this.service.stop();
   }
 
-  private sendStatus(): void {
+  /**
+   * How long the server has said nothing. Zero while messages already received wait for us:
+   * back-pressure from a slow ledger is our silence, not the server's.
+   */
+  silentForMs(): number {
+    if (this.handledCount !== this.plugin.parsedCount || this.lastServerContact === 0) return 0;
+    return Date.now() - this.lastServerContact;
+  }
+
+  private sendStatus(replyRequested = false): void {
     const connection = (this.service as unknown as ServiceInternals)._connection;
     if (!connection) return;
     try {
-      connection.sendCopyFromChunk(standbyStatusUpdate(this.durable, new Date()));
+      connection.sendCopyFromChunk(standbyStatusUpdate(this.durable, new Date(), replyRequested));
       this.lastSent = this.durable;
     } catch (error) {
       this.options.logger.warn({ err: error }, "could not send a standby status update");

@@ -8,11 +8,17 @@ export interface TcpProxy {
   holdNewConnections(): void;
   /** Passes the held connections (those still waiting) and every new one through again. */
   release(): void;
+  /**
+   * The connections open now stop passing data both ways and stay open (a hung network path);
+   * new connections pass as usual.
+   */
+  freezeOpen(): void;
   stop(): Promise<void>;
 }
 
 export async function startTcpProxy(upstreamHost: string, upstreamPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pipes: Array<{ client: Socket; upstream: Socket }> = [];
   const held: Socket[] = [];
   let holding = false;
   const track = (socket: Socket) => {
@@ -27,6 +33,7 @@ export async function startTcpProxy(upstreamHost: string, upstreamPort: number):
     track(upstream);
     client.pipe(upstream);
     upstream.pipe(client);
+    pipes.push({ client, upstream });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   };
@@ -49,6 +56,14 @@ export async function startTcpProxy(upstreamHost: string, upstreamPort: number):
     port: address.port,
     holdNewConnections: () => {
       holding = true;
+    },
+    freezeOpen: () => {
+      for (const { client, upstream } of pipes.splice(0)) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
     },
     release: () => {
       holding = false;
