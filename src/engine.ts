@@ -90,11 +90,10 @@ export class EssEngine {
     const compiled: CompiledMapping[] = [];
     try {
       for (const mapping of config.mappings) {
-        let keyColumns: string[] | undefined;
-        if (mapping.source.table && !mapping.source.key) {
-          keyColumns = await primaryKeyColumns(source, mapping.source.table);
-        }
-        const result = compileMapping(mapping, connectors, keyColumns?.length ? { keyColumns } : {});
+        // The primary key is only looked up where it is the ordering key.
+        const table = mapping.source.key ? undefined : mapping.source.table;
+        const keyColumns = table ? await primaryKeyColumns(source, table) : undefined;
+        const result = compileMapping(mapping, connectors, { keyColumns });
         if (!result.mapping) {
           throw new EngineSetupError(result.errors.map((e) => e.message).join("\n"));
         }

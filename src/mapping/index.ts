@@ -2,7 +2,7 @@
 export { registerEbcdicCodecs } from "./ebcdic-codecs.js";
 export { MappingConfigError, MappingError } from "./errors.js";
 export type { CompiledMapping, CompileOptions, CompileResult, MappedChange } from "./mapping.js";
-export { compileMapping } from "./mapping.js";
+export { compileMapping, mappingKeyColumns } from "./mapping.js";
 export type { BatchContext, RenderContext } from "./pseudo-columns.js";
 export { BATCH_PSEUDO_COLUMNS, RECORD_PSEUDO_COLUMNS } from "./pseudo-columns.js";
 export { compileStrftime, formatStrftime, StrftimeError } from "./strftime.js";

@@ -30,8 +30,8 @@ export interface CompiledMapping {
 
 export interface CompileOptions {
   /**
-   * Key columns when the mapping has no source.key: the table's primary key, resolved
-   * against the database. Without either, the key is the `id` column.
+   * The table's primary key, resolved against the database: the ordering key when the mapping
+   * has no source.key (see mappingKeyColumns).
    */
   readonly keyColumns?: readonly string[];
 }
@@ -93,6 +93,20 @@ function orderingKeyOf(columns: readonly string[], fallback: boolean): (row: Row
 }
 
 /** Compiles a mapping for its connectors; collects every error of every field and target. */
+/**
+ * The columns of a mapping's ordering key: `source.key`, else the table's primary key, else
+ * `id` (`fallback`: a table without a primary key, or one not known yet). An empty primary key
+ * counts as none.
+ */
+export function mappingKeyColumns(
+  mapping: MappingConfig,
+  primaryKey?: readonly string[],
+): { readonly columns: readonly string[]; readonly fallback: boolean } {
+  if (mapping.source.key !== undefined) return { columns: mapping.source.key, fallback: false };
+  if (primaryKey !== undefined && primaryKey.length > 0) return { columns: primaryKey, fallback: false };
+  return { columns: ["id"], fallback: true };
+}
+
 export function compileMapping(
   mapping: MappingConfig,
   connectors: ReadonlyMap<string, ConnectorConfig>,
@@ -115,8 +129,7 @@ export function compileMapping(
     zone = timeZone("UTC");
   }
   const pii = new Set(mapping.pii);
-  const keyColumns = mapping.source.key ?? options.keyColumns ?? ["id"];
-  const fallbackKey = mapping.source.key === undefined && options.keyColumns === undefined;
+  const { columns: keyColumns, fallback: fallbackKey } = mappingKeyColumns(mapping, options.keyColumns);
   for (const column of keyColumns) {
     if (pii.has(column)) {
       errors.push(

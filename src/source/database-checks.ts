@@ -1,7 +1,7 @@
 // Checks a loaded configuration against the live source database and ledger, and says what SQL or change fixes each problem.
 import type pg from "pg";
 import type { ConnectorConfig, EssConfig } from "../config/types.js";
-import { type CompiledMapping, compileMapping } from "../mapping/index.js";
+import { type CompiledMapping, compileMapping, mappingKeyColumns } from "../mapping/index.js";
 import type { TableRef } from "./change.js";
 import { withDatabase } from "./database-connection.js";
 import { type TableDemand, tableDemands } from "./database-demands.js";
@@ -83,8 +83,8 @@ export async function snapshotSource(client: pg.ClientBase, config: EssConfig): 
   for (const mapping of config.mappings) {
     const table = mapping.source.table;
     // As the engine does: without source.key, the ordering key is the table's primary key.
-    const primaryKey = table && !mapping.source.key ? inspection.tables.get(tableKey(table))?.primaryKey : undefined;
-    const result = compileMapping(mapping, connectors, primaryKey?.length ? { keyColumns: primaryKey } : {});
+    const primaryKey = table ? inspection.tables.get(tableKey(table))?.primaryKey : undefined;
+    const result = compileMapping(mapping, connectors, { keyColumns: primaryKey });
     if (result.mapping) compiled.push(result.mapping);
     for (const error of result.errors)
       mappingProblems.push(problem("mapping", error.message, { change: "correct the mapping" }));
@@ -95,7 +95,7 @@ export async function snapshotSource(client: pg.ClientBase, config: EssConfig): 
         file: mapping.location.file,
         table,
         ops: mapping.source.ops,
-        keyColumns: mapping.source.key ?? (primaryKey?.length ? primaryKey : ["id"]),
+        keyColumns: mappingKeyColumns(mapping, primaryKey).columns,
         uses: [],
       });
     }
