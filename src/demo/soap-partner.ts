@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { listen } from "soap";
+import { soapField, soapText } from "./soap-header-fields.js";
 
 export interface ReceivedSoapCall {
   readonly operation: string;
@@ -41,15 +42,15 @@ export async function startSoapPartner(options: SoapPartnerOptions): Promise<Soa
   const calls: ReceivedSoapCall[] = [];
   const server = createServer();
   const operation = async (args: unknown, _callback: unknown, header: unknown) => {
-    const security = field(header, "Security", "UsernameToken");
+    const security = soapField(header, "Security", "UsernameToken");
     const call = {
       operation: options.operation,
       args: (args ?? {}) as Record<string, unknown>,
-      token: text(field(header, "IdempotencyToken")),
-      correlationId: text(field(header, "CorrelationId")),
-      username: text(field(security, "Username")),
+      token: soapText(soapField(header, "IdempotencyToken")),
+      correlationId: soapText(soapField(header, "CorrelationId")),
+      username: soapText(soapField(security, "Username")),
     };
-    if (call.username !== options.username || text(field(security, "Password")) !== password) {
+    if (call.username !== options.username || soapText(soapField(security, "Password")) !== password) {
       calls.push({ ...call, answer: "fault: authentication failed" });
       throw { Fault: { faultcode: "soap:Client", faultstring: "authentication failed", statusCode: 500 } };
     }
@@ -85,19 +86,4 @@ export async function startSoapPartner(options: SoapPartnerOptions): Promise<Soa
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function field(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    current = current && typeof current === "object" ? (current as Record<string, unknown>)[key] : undefined;
-  }
-  return current;
-}
-
-/** A header element's text: a plain string, or `$value` when the element carried attributes. */
-function text(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  const inner = field(value, "$value");
-  return typeof inner === "string" ? inner : undefined;
 }

@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { type ISoapFault11, listen } from "soap";
+import { soapField, soapText } from "../../src/demo/soap-header-fields.js";
 import { freePort } from "./free-port.js";
 
 export interface ReceivedSoapCall {
@@ -46,30 +47,16 @@ export function soapFault(code: "Client" | "Server" | string, text: string): { F
   return { Fault: { faultcode: code.includes(":") ? code : `soap:${code}`, faultstring: text, statusCode: 500 } };
 }
 
-function field(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    current = current && typeof current === "object" ? (current as Record<string, unknown>)[key] : undefined;
-  }
-  return current;
-}
-
-function text(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  const inner = field(value, "$value");
-  return typeof inner === "string" ? inner : undefined;
-}
-
 function receivedCall(args: unknown, header: unknown): ReceivedSoapCall {
-  const token = field(header, "Security", "UsernameToken");
+  const token = soapField(header, "Security", "UsernameToken");
   return {
     args: (args ?? {}) as Record<string, unknown>,
     header: (header ?? {}) as Record<string, unknown>,
-    token: text(field(header, "IdempotencyToken")),
-    correlationId: text(field(header, "CorrelationId")),
-    username: text(field(token, "Username")),
-    password: text(field(token, "Password")),
-    passwordType: text(field(token, "Password", "attributes", "Type")),
+    token: soapText(soapField(header, "IdempotencyToken")),
+    correlationId: soapText(soapField(header, "CorrelationId")),
+    username: soapText(soapField(token, "Username")),
+    password: soapText(soapField(token, "Password")),
+    passwordType: soapText(soapField(token, "Password", "attributes", "Type")),
   };
 }
 
