@@ -58,7 +58,8 @@ export class DecodeFailure extends Error {
   }
 }
 
-type Parsed = { ok: true; message: SourceMessage | null } | { ok: false; error: DecodeFailure };
+/** The decoder's error travels as it is; the data handler, which knows the LSN, wraps it. */
+type Parsed = { ok: true; message: SourceMessage | null } | { ok: false; error: unknown };
 
 /**
  * Our decoder in the shape of a pg-logical-replication plugin (its base class is not exported).
@@ -84,7 +85,7 @@ class DecoderPlugin {
       // The chunk's buffer is reused by the socket: decoders copy what they keep.
       return { ok: true, message: this.decoder.decode(buffer) };
     } catch (error) {
-      return { ok: false, error: new DecodeFailure("?", { cause: error }) };
+      return { ok: false, error };
     }
   }
 }
@@ -150,7 +151,7 @@ export class ReplicationStream {
       this.lastServerContact = Date.now();
       if (this.failure) return;
       if (!parsed.ok) {
-        fail(new DecodeFailure(walStart, { cause: parsed.error.cause }));
+        fail(new DecodeFailure(walStart, { cause: parsed.error }));
         return;
       }
       try {
