@@ -165,7 +165,8 @@ async function packageVersion(dir: string): Promise<string> {
 
 /** The first temporary directory that the server user can reach and we can write. */
 async function reachableBase(): Promise<string> {
-  const candidates = [...new Set([tmpdir(), "/tmp", "/var/tmp"])];
+  // A cache, not scratch data: /var/tmp first, and never a private TMPDIR that a caller expects to find empty.
+  const candidates = [...new Set(["/var/tmp", "/tmp", tmpdir()])];
   for (const candidate of candidates) {
     const writable = await access(candidate, constants.W_OK).then(
       () => true,
