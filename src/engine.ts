@@ -30,11 +30,6 @@ export interface EngineOptions {
   readonly events?: DeliveryEvents & HeartbeatEvents;
   /** Run only the delivery side (no replication), e.g. a second worker process on the same ledger. */
   readonly captureEnabled?: boolean;
-  /**
-   * Crash testing: the probability that the process kills itself (SIGKILL) right after a partner
-   * accepted a batch and before the ledger records it — the window the idempotency token covers.
-   */
-  readonly killAfterSendProbability?: number;
   /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
   readonly processMetrics?: boolean;
 }
@@ -129,13 +124,6 @@ export class EssEngine {
         return target.fileHeader ? { body, fileHeader: target.fileHeader } : { body };
       },
       retention: { deliveredMs: config.ledger.retention.deliveredMs, auditMs: config.ledger.retention.auditMs },
-      ...(options.killAfterSendProbability
-        ? {
-            afterSend: () => {
-              if (Math.random() < (options.killAfterSendProbability ?? 0)) process.kill(process.pid, "SIGKILL");
-            },
-          }
-        : {}),
       logger: options.logger,
       events: this.events,
     });

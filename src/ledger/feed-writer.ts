@@ -2,6 +2,7 @@
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { faultPoint } from "../fault-points.js";
 import type { Lsn } from "../source/change.js";
 import { formatLsn } from "../source/lsn.js";
 import { copyField } from "./copy-text.js";
@@ -82,7 +83,10 @@ export class FeedWriter {
       let inserted = 0;
       if (batch.rows.length > 0 && method === "copy") {
         const stream = client.query(copyFrom(this.copySql));
-        await pipeline(copyChunks(batch.rows), stream);
+        await pipeline(
+          copyChunks(batch.rows, () => faultPoint("capture-copy-midway")),
+          stream,
+        );
         inserted = batch.rows.length;
       } else if (batch.rows.length > 0) {
         const result = await client.query(this.insertSql, [encodeRows(batch.rows)]);
@@ -108,8 +112,11 @@ function jsonField(json: string): string {
   return json === "null" ? "\\N" : copyField(json);
 }
 
-/** The batch as COPY text, in chunks of rows so a large batch is not one huge string. */
-function* copyChunks(rows: readonly FeedRow[]): Generator<string> {
+/**
+ * The batch as COPY text, in chunks of rows so a large batch is not one huge string.
+ * `afterFirstChunk` runs once the first chunk is handed to the COPY, before the rest and the end.
+ */
+function* copyChunks(rows: readonly FeedRow[], afterFirstChunk: () => void): Generator<string> {
   const perChunk = 500;
   for (let start = 0; start < rows.length; start += perChunk) {
     let text = "";
@@ -121,6 +128,7 @@ function* copyChunks(rows: readonly FeedRow[]): Generator<string> {
         `${jsonField(r.keyJson)}\t${jsonField(r.beforeJson)}\t${jsonField(r.afterJson)}\n`;
     }
     yield text;
+    if (start === 0) afterFirstChunk();
   }
 }
 
