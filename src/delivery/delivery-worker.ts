@@ -3,6 +3,7 @@
 import type pg from "pg";
 import { type Adapter, AdapterError, type Batch, type ItemOutcome } from "../adapters/adapter.js";
 import type { ConnectorConfig } from "../config/types.js";
+import { faultPoint } from "../fault-points.js";
 import { BatchClaims, type ClaimedBatch } from "../ledger/batch-claims.js";
 import { BatchOutcomes, type ItemVerdict, type OwnedBatch } from "../ledger/batch-outcomes.js";
 import { readConnectorStates, setAttention } from "../ledger/connector-state.js";
@@ -40,8 +41,6 @@ export interface DeliveryWorkerOptions {
   readonly renderBody: BatchBodyRenderer;
   readonly logger: Logger;
   readonly events?: DeliveryEvents;
-  /** Fault injection for crash tests: called after the partner accepted a batch, before the ledger knows. */
-  readonly afterSend?: () => void;
 }
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
@@ -154,6 +153,7 @@ export class DeliveryWorker {
     );
     let outcomes: readonly ItemOutcome[] | undefined;
     let failure: AdapterError | undefined;
+    faultPoint("claimed-before-send");
     try {
       // Rendering belongs to the attempt: a body that cannot be built is a verdict on this
       // batch (dead letter with the reason), never an error that leaves it 'sending'.
@@ -168,7 +168,7 @@ export class DeliveryWorker {
       clearInterval(renewal);
     }
     const durationMs = Date.now() - started;
-    if (!failure) this.options.afterSend?.();
+    if (!failure) faultPoint("accepted-before-ledger");
     const recorded = await withPooledClient(pool, async (client) => {
       if (failure) return this.recordBatchFailure(client, claimed, failure, durationMs);
       return this.recordOutcomes(client, claimed, outcomes ?? [], durationMs);
