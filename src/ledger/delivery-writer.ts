@@ -18,6 +18,13 @@ export interface PlannedDelivery {
   readonly state: "pending" | "dead";
   readonly payload: Buffer | null;
   readonly error: string | null;
+  /** For deliveries made from an application event: its receipt id and options. */
+  readonly event?: {
+    readonly receiptId: string | null;
+    readonly maxAttempts: number | null;
+    readonly correlationId: string | null;
+    readonly traceId: string | null;
+  };
 }
 
 /** Returns how many deliveries were new (tokens already stored are dropped by the unique key). */
@@ -42,25 +49,34 @@ export async function insertDeliveries(
       state: d.state,
       payload: d.payload === null ? null : `\\x${d.payload.toString("hex")}`,
       last_error: d.error,
+      receipt_id: d.event?.receiptId ?? null,
+      app_correlation_id: d.event?.correlationId ?? null,
+      trace_id: d.event?.traceId ?? null,
+      max_attempts: d.event?.maxAttempts ?? null,
     })),
   );
   const result = await client.query(
     `with incoming as (
        select * from json_to_recordset($1::json) as r(token text, correlation_id text, connector text, mapping text,
               target_index integer, ordering_key text, commit_lsn pg_lsn, ordinal integer, commit_time timestamptz,
-              state text, payload text, last_error text)
+              state text, payload text, last_error text, receipt_id uuid, app_correlation_id text, trace_id text,
+              max_attempts integer)
      ), inserted as (
        insert into ${s}.deliveries (token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn,
-                                    ordinal, commit_time, state, payload, last_error)
+                                    ordinal, commit_time, state, payload, last_error, receipt_id, app_correlation_id,
+                                    trace_id, max_attempts)
        select token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
-              state, decode(substr(payload, 3), 'hex'), last_error
+              state, decode(substr(payload, 3), 'hex'), last_error, receipt_id, app_correlation_id, trace_id,
+              max_attempts
          from incoming order by commit_lsn, ordinal, connector, target_index
        on conflict (token) do nothing
-       returning id, token, connector, state, last_error, mapping, target_index
+       returning id, token, connector, state, last_error, mapping, target_index, receipt_id, app_correlation_id,
+                 trace_id
      )
      insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail, error)
      select case when state = 'dead' then 'dead' else 'queued' end, id, token, connector, 0,
-            jsonb_build_object('mapping', mapping, 'target', target_index), last_error
+            jsonb_strip_nulls(jsonb_build_object('mapping', mapping, 'target', target_index, 'receiptId', receipt_id,
+                              'correlationId', app_correlation_id, 'traceId', trace_id)), last_error
        from inserted`,
     [json],
   );
