@@ -20,7 +20,6 @@ export interface DeliveryServiceOptions {
   readonly retention?: RetentionPolicy & { readonly everyMs?: number };
   readonly logger: Logger;
   readonly events?: DeliveryEvents & HeartbeatEvents;
-  readonly afterSend?: () => void;
 }
 
 export class DeliveryService {
@@ -55,7 +54,6 @@ export class DeliveryService {
         renderBody: options.renderBody,
         logger: options.logger,
         ...(options.events ? { events: options.events } : {}),
-        ...(options.afterSend ? { afterSend: options.afterSend } : {}),
       });
       this.workers.set(connector.name, worker);
       worker.start();

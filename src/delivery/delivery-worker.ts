@@ -3,6 +3,7 @@
 import type pg from "pg";
 import { type Adapter, AdapterError, type Batch, type ItemOutcome } from "../adapters/adapter.js";
 import type { ConnectorConfig } from "../config/types.js";
+import { faultPoint } from "../fault-points.js";
 import { BatchClaims, type ClaimedBatch } from "../ledger/batch-claims.js";
 import { BatchOutcomes, type ItemVerdict } from "../ledger/batch-outcomes.js";
 import { readConnectorStates, setAttention } from "../ledger/connector-state.js";
@@ -40,8 +41,6 @@ export interface DeliveryWorkerOptions {
   readonly renderBody: BatchBodyRenderer;
   readonly logger: Logger;
   readonly events?: DeliveryEvents;
-  /** Fault injection for crash tests: called after the partner accepted a batch, before the ledger knows. */
-  readonly afterSend?: () => void;
 }
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
@@ -171,6 +170,7 @@ export class DeliveryWorker {
     );
     let outcomes: readonly ItemOutcome[] | undefined;
     let failure: AdapterError | undefined;
+    faultPoint("claimed-before-send");
     try {
       outcomes = await adapter.send(batch, {
         signal: abort.signal,
@@ -191,7 +191,7 @@ export class DeliveryWorker {
       clearInterval(renewal);
     }
     const durationMs = Date.now() - started;
-    if (!failure) this.options.afterSend?.();
+    if (!failure) faultPoint("accepted-before-ledger");
     await withPooledClient(pool, async (client) => {
       if (failure) {
         await this.recordBatchFailure(client, claimed, failure, durationMs);
