@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { DEFAULTS } from "./defaults.js";
 import { SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT } from "./names.js";
+import { isValidTimezone, serverTimezone } from "./schedule.js";
 import type { EssConfig, SourceLocation } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
@@ -14,7 +15,7 @@ export interface EssFile {
   readonly mappingsDirAt: SourceLocation;
 }
 
-const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http"];
+const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http", "timezone"];
 const POSTGRES_URL_TEXT = "a PostgreSQL URL such as postgres://user@host:5432/database";
 const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/;
 const LISTEN_TEXT = "host:port, e.g. 127.0.0.1:9464 or [::1]:9464";
@@ -34,6 +35,9 @@ export function readEssFile(document: ValueReader): EssFile | undefined {
     connectorsDir: resolve(root, connectorsDir),
     mappingsDir: resolve(root, mappingsDir),
     http: readHttp(top),
+    timezone:
+      top.get("timezone")?.matching(isValidTimezone, "an IANA time zone such as America/New_York or UTC") ??
+      serverTimezone(),
   };
   return {
     settings,
