@@ -9,7 +9,7 @@ import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
-import { insertDeliveries } from "./ledger/delivery-writer.js";
+import { copyDeliveries, insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
 import type { HttpAddress } from "./ops/http-server.js";
 import type { Logger } from "./ops/logger.js";
@@ -30,11 +30,6 @@ export interface EngineOptions {
   readonly events?: DeliveryEvents & HeartbeatEvents;
   /** Run only the delivery side (no replication), e.g. a second worker process on the same ledger. */
   readonly captureEnabled?: boolean;
-  /**
-   * Crash testing: the probability that the process kills itself (SIGKILL) right after a partner
-   * accepted a batch and before the ledger records it — the window the idempotency token covers.
-   */
-  readonly killAfterSendProbability?: number;
   /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
   readonly processMetrics?: boolean;
 }
@@ -129,13 +124,6 @@ export class EssEngine {
         return target.fileHeader ? { body, fileHeader: target.fileHeader } : { body };
       },
       retention: { deliveredMs: config.ledger.retention.deliveredMs, auditMs: config.ledger.retention.auditMs },
-      ...(options.killAfterSendProbability
-        ? {
-            afterSend: () => {
-              if (Math.random() < (options.killAfterSendProbability ?? 0)) process.kill(process.pid, "SIGKILL");
-            },
-          }
-        : {}),
       logger: options.logger,
       events: this.events,
     });
@@ -160,8 +148,11 @@ export class EssEngine {
           sameTransaction: (changes) => {
             const planned = planner.plan(changes);
             if (planned.length === 0) return undefined;
-            return async (client) => {
-              await insertDeliveries(client, config.ledger.schema, planned);
+            return async (client, fresh) => {
+              // New changes have new deliveries: written once by COPY. A change read again
+              // after a restart may have its deliveries stored already: the token drops those.
+              if (fresh) await copyDeliveries(client, config.ledger.schema, planned);
+              else await insertDeliveries(client, config.ledger.schema, planned);
             };
           },
           onDurable: () => delivery.wake(),

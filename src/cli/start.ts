@@ -1,6 +1,7 @@
 // essctl start: runs replication, delivery workers, heartbeats and the HTTP endpoints until SIGTERM/SIGINT (graceful).
 import { loadConfig, parseDuration } from "../config/index.js";
 import { EssEngine } from "../engine.js";
+import { ignoredFaultSettings } from "../fault-points.js";
 import type { HttpAddress } from "../ops/http-server.js";
 import { createLogger } from "../ops/logger.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
@@ -18,13 +19,12 @@ export const startCommand: EssctlCommand = {
     const leaseMs = parseDurationOption(options.leaseTimeout, "lease-timeout");
     const config = await loadConfig(context.configPath, { env: context.env });
     const logger = createLogger();
-    // A fault-injection knob for crash tests; unset in production.
-    const killAfterSend = Number(context.env.ESS_FAULT_KILL_AFTER_SEND ?? 0);
+    const ignoredFaults = ignoredFaultSettings(context.env);
+    if (ignoredFaults) logger.warn(ignoredFaults);
     const engine = await EssEngine.create(config, {
       logger,
       leaseMs,
       captureEnabled: options.capture !== false,
-      ...(killAfterSend > 0 ? { killAfterSendProbability: killAfterSend } : {}),
     });
     let address: HttpAddress;
     try {

@@ -5,6 +5,7 @@ import { FORMATS_BY_ADAPTER } from "./adapter-formats.js";
 import { ADAPTER_KEYS, readDrop, readRest, readSftp, readSoap } from "./connector-adapters.js";
 import { DEFAULTS } from "./defaults.js";
 import { isKnownEncoding } from "./encodings.js";
+import { readInboundAuth } from "./inbound-auth.js";
 import { OBJECT_NAME, OBJECT_NAME_TEXT } from "./names.js";
 import { isValidTimezone, parseSchedule, SCHEDULE_EXAMPLE } from "./schedule.js";
 import { cronSchedule, dailySchedule, intervalSchedule } from "./schedule-clock.js";
@@ -14,7 +15,6 @@ import type {
   ConnectorConfig,
   DeliverySchedule,
   HeartbeatPolicy,
-  InboundAuth,
   RecordFormat,
   RetryPolicy,
   SourceLocation,
@@ -85,7 +85,7 @@ export function readConnector(document: ValueReader, defaults: ConnectorDefaults
     ordering: top.get("ordering")?.oneOf(["key", "connector", "none"], "ordering") ?? DEFAULTS.ordering,
     dryRun: top.get("dryRun")?.boolean() ?? DEFAULTS.dryRun,
     ...optional("schedule", readSchedule(top.get("schedule"), timezone)),
-    ...optional("inbound", readInbound(top.get("inbound"))),
+    ...optional("inbound", readInboundAuth(top.get("inbound"), "inbound")),
   };
   if (adapter !== undefined && format !== undefined && !FORMATS_BY_ADAPTER[adapter].includes(format)) {
     top.get("format")?.fail(`adapter ${adapter} cannot carry format ${format}`, {
@@ -229,15 +229,4 @@ function readClockSchedule(value: ValueReader, defaultZone: string): DeliverySch
   return parsed.ok
     ? parsed.value
     : cron.fail(parsed.reason, { expected: "minute hour day-of-month month day-of-week" });
-}
-
-function readInbound(value: ValueReader | undefined): InboundAuth | undefined {
-  const inbound = value?.map(["hmacSecret", "bearerToken"]);
-  if (!inbound) return undefined;
-  const hmacSecret = inbound.get("hmacSecret")?.string("a shared secret");
-  const bearerToken = inbound.get("bearerToken")?.string("a bearer token");
-  if (!inbound.has("hmacSecret") && !inbound.has("bearerToken")) {
-    return inbound.fail("inbound needs hmacSecret or bearerToken", { expected: "hmacSecret or bearerToken" });
-  }
-  return { ...optional("hmacSecret", hmacSecret), ...optional("bearerToken", bearerToken) };
 }

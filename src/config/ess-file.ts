@@ -1,6 +1,7 @@
 // Reads ess.yaml (SPEC §3.1): database, ledger, replication, the connector and mapping folders, http.
 import { resolve } from "node:path";
 import { DEFAULTS } from "./defaults.js";
+import { readInboundAuth } from "./inbound-auth.js";
 import { SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT } from "./names.js";
 import { isValidTimezone, serverTimezone } from "./schedule.js";
 import type { EssConfig, SourceLocation } from "./types.js";
@@ -15,7 +16,7 @@ export interface EssFile {
   readonly mappingsDirAt: SourceLocation;
 }
 
-const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http", "timezone"];
+const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http", "events", "timezone"];
 const POSTGRES_URL_TEXT = "a PostgreSQL URL such as postgres://user@host:5432/database";
 const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/;
 const LISTEN_TEXT = "host:port, e.g. 127.0.0.1:9464 or [::1]:9464";
@@ -38,12 +39,17 @@ export function readEssFile(document: ValueReader): EssFile | undefined {
     timezone:
       top.get("timezone")?.matching(isValidTimezone, "an IANA time zone such as America/New_York or UTC") ??
       serverTimezone(),
+    ...optionalEvents(readInboundAuth(top.get("events"), "events")),
   };
   return {
     settings,
     connectorsDirAt: top.get("connectors")?.location ?? document.location,
     mappingsDirAt: top.get("mappings")?.location ?? document.location,
   };
+}
+
+function optionalEvents(events: EssSettings["events"]): Pick<EssSettings, "events"> {
+  return events === undefined ? {} : { events };
 }
 
 export function isPostgresUrl(text: string): boolean {

@@ -34,6 +34,8 @@ export interface EssConfig {
   readonly http: { readonly host: string; readonly port: number };
   /** Default zone of schedules written without one and of `{{date}}` in drop names (the server's zone when unset). */
   readonly timezone: string;
+  /** Credentials for POST /events and GET /receipts/<id>; without them those endpoints answer 403. */
+  readonly events?: InboundAuth;
   readonly connectors: readonly ConnectorConfig[];
   readonly mappings: readonly MappingConfig[];
 }
