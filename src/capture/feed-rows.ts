@@ -118,6 +118,7 @@ export function eventToCaptured(txn: OpenTransaction, message: LogicalMessage): 
 }
 
 /** NUL (raw or as \u0000) and lone surrogates, which the feed's json cannot be read back with. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a raw NUL is one of the characters looked for.
 const UNSTORABLE_JSON_TEXT = /\\u0000|\\u[dD][89abAB][0-9a-fA-F]{2}|\\u[dD][c-fC-F][0-9a-fA-F]{2}|\u0000/;
 
 /** The event's JSON text as stored: as sent, unless it holds what the feed cannot hold. */
