@@ -48,6 +48,8 @@ describe("the seeds' one-line recipes", () => {
       timezone: "America/New_York",
     });
     expect(connector(config.connectors, "grants_redacted").dropFields).toEqual(["ssn", "dob"]);
+    const rotated = connector(config.connectors, "rotated_drop");
+    expect(rotated.adapter === "file" && rotated.file.rotateMs).toBe(7 * 86_400_000);
     const grants = config.mappings.find((m) => m.name === "grants");
     expect(grants?.targets[0]?.fields.map((f) => [f.name, f.spec])).toEqual([
       ["grant_id", "id"],
@@ -110,6 +112,7 @@ describe("the seeds' one-line recipes", () => {
     expect(aliases("connectors/grants_redacted.yaml")).toEqual([
       '4: transform: drop_fields ["ssn","dob"] => dropFields: [ssn, dob]',
     ]);
+    expect(aliases("connectors/rotated_drop.yaml")).toEqual(["4: rotate: 7d => file.rotate: 7d"]);
     expect(aliases("mappings/permit_fees.json")).toEqual([
       "4: target: permits_csv (with fields at the top) => targets: [ { connector, fields } ]",
       "4: connector: permits_csv (no format) => format: csv (the connector's format)",
