@@ -9,6 +9,7 @@ import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
+import { PullService } from "./inbound/pull-service.js";
 import { copyDeliveries, insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
 import type { HttpAddress } from "./ops/http-server.js";
@@ -43,6 +44,11 @@ export class EngineSetupError extends Error {
 export class EssEngine {
   private capture: CaptureService | undefined;
   private delivery: DeliveryService | undefined;
+  private pulls: PullService | undefined;
+  private requestStop: () => void = () => undefined;
+  private readonly stopRequested = new Promise<void>((resolve) => {
+    this.requestStop = resolve;
+  });
   private running: Promise<void> | undefined;
   readonly pool: pg.Pool;
   /** The Prometheus registry behind /metrics, fed by this engine's delivery events. */
@@ -130,9 +136,19 @@ export class EssEngine {
     const tables = uniqueTables(this.mappings);
     const planner = new DeliveryPlanner(this.mappings);
     const delivery = this.delivery;
+    this.pulls = new PullService({
+      connectors: config.connectors,
+      pool: this.pool,
+      schema: config.ledger.schema,
+      logger: options.logger,
+      metrics: this.metrics,
+    });
+    const pulls = this.pulls;
     this.running = (async () => {
       await delivery.start();
-      if (options.captureEnabled === false) return;
+      pulls.start();
+      // Delivery only: the engine runs until stop(), as a capturing one runs until capture ends.
+      if (options.captureEnabled === false) return this.stopRequested;
       this.capture = new CaptureService({
         sourceUrl: config.database.url,
         ledgerUrl: config.ledger.url ?? config.database.url,
@@ -191,8 +207,10 @@ export class EssEngine {
   /** Graceful: capture stores what it received, workers finish their batch in hand. */
   async stop(): Promise<void> {
     this.ops.markStopping();
+    this.requestStop();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
+    await this.pulls?.stop();
     await this.delivery?.stop();
     await this.ops.stop();
     await this.pool.end();

@@ -1,5 +1,6 @@
 // Reads one connectors/<name>.yaml (SPEC §3.2): the adapter, encoding, batching, retries, window and heartbeat.
 import { ADAPTER_KEYS, readDrop, readRest, readSftp, readSoap } from "./connector-adapters.js";
+import { readAnswerTable, readPull } from "./connector-pull.js";
 import { DEFAULTS } from "./defaults.js";
 import { isKnownEncoding } from "./encodings.js";
 import { readInboundAuth } from "./inbound-auth.js";
@@ -29,6 +30,8 @@ const CONNECTOR_KEYS = [
   "ordering",
   "dryRun",
   "inbound",
+  "pull",
+  "answers",
 ];
 
 /** What a connector file yielded: its name (for references) even when the rest is broken. */
@@ -57,8 +60,11 @@ export function readConnector(document: ValueReader): ReadConnector {
     dryRun: top.get("dryRun")?.boolean() ?? DEFAULTS.dryRun,
     ...optional("schedule", readSchedule(top.get("schedule"))),
     ...optional("inbound", readInboundAuth(top.get("inbound"), "inbound")),
+    ...optional("answers", readAnswerTable(top.get("answers"))),
   };
-  const config = adapter === undefined ? undefined : readAdapter(top, adapter, common);
+  const pull = readPull(top.get("pull"), adapter, common.encoding);
+  const config =
+    adapter === undefined ? undefined : readAdapter(top, adapter, { ...common, ...optional("pull", pull) });
   const clean = top.ctx.errors.length === errorsBefore;
   return { ...(name !== undefined ? { name } : {}), location, ...(clean && config ? { config } : {}) };
 }
