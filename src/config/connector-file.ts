@@ -125,11 +125,12 @@ function readBatch(value: ValueReader | undefined): BatchPolicy {
 }
 
 function readRetry(value: ValueReader | undefined): RetryPolicy {
-  const retry = value?.map(["maxAttempts", "initialDelay", "maxDelay"]);
+  const retry = value?.map(["maxAttempts", "maxAge", "initialDelay", "maxDelay"]);
   const policy = {
     maxAttempts: retry?.get("maxAttempts")?.integer({ min: 1, max: 1000 }) ?? DEFAULTS.retry.maxAttempts,
     initialDelayMs: retry?.get("initialDelay")?.duration() ?? DEFAULTS.retry.initialDelayMs,
     maxDelayMs: retry?.get("maxDelay")?.duration() ?? DEFAULTS.retry.maxDelayMs,
+    maxAgeMs: retry?.get("maxAge")?.duration() ?? DEFAULTS.retry.maxAgeMs,
   };
   if (retry && policy.maxDelayMs < policy.initialDelayMs) {
     (retry.get("maxDelay") ?? retry).fail("maxDelay is shorter than initialDelay", {

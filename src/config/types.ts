@@ -47,6 +47,8 @@ export interface RetryPolicy {
   readonly maxAttempts: number;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
+  /** A delivery is retried for at most this long after its first attempt, then it is dead. */
+  readonly maxAgeMs: number;
 }
 
 /** "Mon-Fri 06:00-22:00 America/New_York": deliveries are held outside the window. */
