@@ -45,11 +45,10 @@ export class EssEngine {
   private capture: CaptureService | undefined;
   private delivery: DeliveryService | undefined;
   private pulls: PullService | undefined;
-  private requestStop: () => void = () => undefined;
-  private readonly stopRequested = new Promise<void>((resolve) => {
-    this.requestStop = resolve;
-  });
   private running: Promise<void> | undefined;
+  /** Settles when stop() is called: a delivery-only engine runs until then. */
+  private stopRequested: Promise<void>;
+  private requestStop: () => void = () => undefined;
   readonly pool: pg.Pool;
   /** The Prometheus registry behind /metrics, fed by this engine's delivery events. */
   readonly metrics: EssMetrics;
@@ -62,6 +61,9 @@ export class EssEngine {
     private readonly adapters: ReadonlyMap<string, Adapter>,
     private readonly options: EngineOptions,
   ) {
+    this.stopRequested = new Promise<void>((resolve) => {
+      this.requestStop = resolve;
+    });
     this.pool = new pg.Pool({
       connectionString: config.ledger.url ?? config.database.url,
       application_name: "ess-delivery",
@@ -147,8 +149,11 @@ export class EssEngine {
     this.running = (async () => {
       await delivery.start();
       pulls.start();
-      // Delivery only: the engine runs until stop(), as a capturing one runs until capture ends.
-      if (options.captureEnabled === false) return this.stopRequested;
+      if (options.captureEnabled === false) {
+        // Delivery only: the workers run on their own timers until stop().
+        await this.stopRequested;
+        return;
+      }
       this.capture = new CaptureService({
         sourceUrl: config.database.url,
         ledgerUrl: config.ledger.url ?? config.database.url,
@@ -194,6 +199,11 @@ export class EssEngine {
     return this.ops.address();
   }
 
+  /** Where partners and applications call (`http.inbound.listen`, else `http.listen`). */
+  inboundAddress(): HttpAddress | undefined {
+    return this.ops.inboundAddress();
+  }
+
   /** What /readyz answers: replication connected and moving, the ledger reachable. */
   readiness(): Promise<ReadinessReport> {
     return this.ops.readinessReport();
@@ -206,8 +216,8 @@ export class EssEngine {
 
   /** Graceful: capture stores what it received, workers finish their batch in hand. */
   async stop(): Promise<void> {
-    this.ops.markStopping();
     this.requestStop();
+    this.ops.markStopping();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
     await this.pulls?.stop();

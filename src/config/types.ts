@@ -31,13 +31,27 @@ export interface EssConfig {
   };
   readonly connectorsDir: string;
   readonly mappingsDir: string;
-  readonly http: { readonly host: string; readonly port: number };
+  /** The operators' listener (/metrics, /healthz, /readyz), and the partners' when `inbound` is absent. */
+  readonly http: HttpSettings;
   /** Default zone of schedules written without one and of `{{date}}` in drop names (the server's zone when unset). */
   readonly timezone: string;
   /** Credentials for POST /events and GET /receipts/<id>; without them those endpoints answer 403. */
   readonly events?: InboundAuth;
   readonly connectors: readonly ConnectorConfig[];
   readonly mappings: readonly MappingConfig[];
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface HttpSettings extends ListenAddress {
+  /**
+   * The partners' and applications' listener (/inbound/<connector>, /events, /receipts/<id>),
+   * apart from the operators' endpoints; optionally TLS.
+   */
+  readonly inbound?: ListenAddress & { readonly tls?: { readonly certFile: string; readonly keyFile: string } };
 }
 
 export interface BatchPolicy {
@@ -97,6 +111,8 @@ export type Ordering = "key" | "connector" | "none";
 export interface InboundAuth {
   readonly hmacSecret?: string;
   readonly bearerToken?: string;
+  /** How far a signed X-ESS-Timestamp may be from the server's clock (default 5 minutes). */
+  readonly toleranceMs?: number;
 }
 
 export interface DropOptions {
