@@ -1,6 +1,7 @@
 // One target field compiled from its expression: where its value comes from, its formatter chain as closures, and its width in the record.
+
+import type { Row } from "../change/value.js";
 import type { FieldConfig, RecordFormat, SourceLocation } from "../config/types.js";
-import type { Row } from "../source/value.js";
 import { MappingConfigError } from "./errors.js";
 import { parseField, readerOf } from "./field-spec.js";
 import {
