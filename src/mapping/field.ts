@@ -3,6 +3,7 @@
 import type { Row } from "../change/value.js";
 import type { FieldConfig, RecordFormat, SourceLocation } from "../config/types.js";
 import { MappingConfigError } from "./errors.js";
+import type { FieldScope } from "./field-scope.js";
 import { parseField, readerOf } from "./field-spec.js";
 import {
   assertSent,
@@ -16,14 +17,6 @@ import type { NumericPicture } from "./pic.js";
 import { RECORD_PSEUDO_COLUMNS, type RenderContext, type SourceReader, type StaticColumns } from "./pseudo-columns.js";
 import type { Cell } from "./value-text.js";
 import { fitStep } from "./width-formatters.js";
-
-export interface FieldScope extends Omit<FormatterScope, "field" | "pii"> {
-  readonly format: RecordFormat;
-  readonly pii: ReadonlySet<string>;
-  /** Header and trailer fields read batch pseudo-columns instead of the row. */
-  readonly role: "record" | "header" | "trailer";
-  readonly statics: StaticColumns;
-}
 
 export interface CompiledField {
   readonly name: string;
