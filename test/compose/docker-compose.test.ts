@@ -295,7 +295,8 @@ describe("the compose stack's database role, on a real PostgreSQL", () => {
     // Wrong password: refused, so the one above was really used.
     const wrong = await essctl(["check", ...config], { ...essEnv, PGPASSWORD: "not-it" });
     expect(wrong.code).toBe(1);
-  });
+    // Five essctl runs, each compiling TypeScript at start: minutes on a loaded machine.
+  }, 240_000);
 });
 
 describe("the compose stack's partners service", () => {
@@ -356,5 +357,5 @@ describe("the compose stack's partners service", () => {
     const second = await runPartners();
     expect(second.output()).toContain(`host key ${fingerprint}`);
     expect(await second.stop()).toBe(0);
-  });
+  }, 180_000);
 });
