@@ -5,10 +5,12 @@ import pg from "pg";
 import { type Adapter, createAdapter } from "./adapters/index.js";
 import { CaptureService, type CaptureStatus } from "./capture/capture-service.js";
 import { DeliveryPlanner } from "./capture/delivery-planner.js";
+import type { TableRef } from "./change/change.js";
 import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
+import { PullService } from "./inbound/pull-service.js";
 import { copyDeliveries, insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
 import type { HttpAddress } from "./ops/http-server.js";
@@ -17,7 +19,6 @@ import { EssMetrics } from "./ops/metrics.js";
 import { OpsService } from "./ops/ops-service.js";
 import type { ReadinessReport } from "./ops/readiness.js";
 import type { ReplicationReading } from "./ops/replication-monitor.js";
-import type { TableRef } from "./source/change.js";
 import { primaryKeyColumns } from "./source/table-keys.js";
 
 export interface EngineOptions {
@@ -43,6 +44,7 @@ export class EngineSetupError extends Error {
 export class EssEngine {
   private capture: CaptureService | undefined;
   private delivery: DeliveryService | undefined;
+  private pulls: PullService | undefined;
   private running: Promise<void> | undefined;
   /** Settles when stop() is called: a delivery-only engine runs until then. */
   private stopRequested: Promise<void>;
@@ -70,6 +72,7 @@ export class EssEngine {
     this.pool.on("error", (error) => options.logger.warn({ err: error }, "idle ledger connection failed"));
     this.metrics = new EssMetrics({
       connectors: config.connectors.map((c) => c.name),
+      targets: config.mappings.flatMap((m) => m.targets.map((t) => ({ connector: t.connector, mapping: m.name }))),
       processMetrics: options.processMetrics ?? true,
     });
     this.events = combineEvents(this.metrics.events(), options.events);
@@ -136,8 +139,17 @@ export class EssEngine {
     const tables = uniqueTables(this.mappings);
     const planner = new DeliveryPlanner(this.mappings);
     const delivery = this.delivery;
+    this.pulls = new PullService({
+      connectors: config.connectors,
+      pool: this.pool,
+      schema: config.ledger.schema,
+      logger: options.logger,
+      metrics: this.metrics,
+    });
+    const pulls = this.pulls;
     this.running = (async () => {
       await delivery.start();
+      pulls.start();
       if (options.captureEnabled === false) {
         // Delivery only: the workers run on their own timers until stop().
         await this.stopRequested;
@@ -209,6 +221,7 @@ export class EssEngine {
     this.ops.markStopping();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
+    await this.pulls?.stop();
     await this.delivery?.stop();
     await this.ops.stop();
     await this.pool.end();
@@ -219,9 +232,9 @@ export class EssEngine {
 function combineEvents(metrics: EngineEvents, extra: EngineEvents | undefined): EngineEvents {
   if (!extra) return metrics;
   return {
-    onItem: (connector, verdict, commitTime) => {
-      metrics.onItem?.(connector, verdict, commitTime);
-      extra.onItem?.(connector, verdict, commitTime);
+    onItem: (connector, verdict, commitTime, mapping) => {
+      metrics.onItem?.(connector, verdict, commitTime, mapping);
+      extra.onItem?.(connector, verdict, commitTime, mapping);
     },
     onBatch: (connector, batch, durationMs) => {
       metrics.onBatch?.(connector, batch, durationMs);

@@ -82,6 +82,8 @@ export class AdapterError extends Error {
 
 export interface Adapter {
   readonly kind: "sftp" | "file" | "soap" | "rest";
+  /** True when `send` needs `batch.body` (drop adapters always; REST when it POSTs a whole CSV batch). */
+  readonly takesBatchBody?: boolean;
   /**
    * Drop adapters only: the file name for a new batch. Called once, before the first attempt;
    * the delivery engine records it and passes it back as `batch.name` on every resend.
@@ -92,6 +94,11 @@ export interface Adapter {
    * per-record adapters (soap, rest) return one outcome per item, in any order.
    */
   send(batch: Batch, context: SendContext): Promise<readonly ItemOutcome[]>;
+  /**
+   * Drop adapters with `rotate:`: removes the connector's own drop files last written before
+   * `now - rotate` and returns their paths (the delivery engine audits them).
+   */
+  rotate?(now: Date, signal: AbortSignal): Promise<readonly string[]>;
   /** Resolves when the partner is reachable; throws AdapterError otherwise. */
   heartbeat(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
