@@ -212,7 +212,7 @@ export class DeliveryWorker {
     const { verdicts, attention } = verdictsForOutcomes(claimed.items, outcomes, connector.retry);
     await this.outcomes.recordItems(
       client,
-      { id: claimed.id, connector: connector.name, attempt: claimed.attempt },
+      { id: claimed.id, connector: connector.name, attempt: claimed.attempt, run: claimed.run },
       verdicts,
     );
     if (attention) await setAttention(client, this.options.schema, connector.name, attention.message);
@@ -244,7 +244,7 @@ export class DeliveryWorker {
     if (failure.failure === "attention") {
       // The adapter found a state it cannot resolve alone: hold the connector, keep the batch
       // (same name, same members) and do not spend the attempt.
-      await this.outcomes.releaseBatch(client, claimed.id, failure.message);
+      await this.outcomes.releaseBatch(client, claimed.id, failure.message, claimed.run);
       await setAttention(client, schema, connector.name, failure.message);
       return;
     }
@@ -256,7 +256,7 @@ export class DeliveryWorker {
     );
     await this.outcomes.recordBatchFailure(
       client,
-      { id: claimed.id, connector: connector.name, attempt: claimed.attempt, items: members },
+      { id: claimed.id, connector: connector.name, attempt: claimed.attempt, run: claimed.run, items: members },
       decision,
       failure.message,
       failure.reason,

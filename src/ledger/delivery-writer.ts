@@ -27,7 +27,7 @@ export interface PlannedDelivery {
 }
 
 const COLUMNS = `token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
-  state, payload, last_error`;
+  state, payload, last_error, own_state`;
 
 /**
  * Writes deliveries none of which can be stored yet (their changes are new to the feed in the
@@ -41,7 +41,7 @@ export async function copyDeliveries(
 ): Promise<number> {
   if (deliveries.length === 0) return 0;
   const s = quoteIdentifier(schema);
-  await pipeline(copyChunks(deliveries), client.query(copyFrom(`copy ${s}.deliveries (${COLUMNS}) from stdin`)));
+  await pipeline(copyChunks(deliveries), client.query(copyFrom(`copy ${s}.delivery_items (${COLUMNS}) from stdin`)));
   await auditQueued(client, schema, deliveries);
   return deliveries.length;
 }
@@ -71,9 +71,9 @@ export async function insertDeliveries(
     })),
   );
   const result = await client.query<{ token: string }>(
-    `insert into ${s}.deliveries (${COLUMNS})
+    `insert into ${s}.delivery_items (${COLUMNS})
      select token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
-            state, decode(substr(payload, 3), 'hex'), last_error
+            state, decode(substr(payload, 3), 'hex'), last_error, state = 'dead'
        from json_to_recordset($1::json) as r(token text, correlation_id text, connector text, mapping text,
             target_index integer, ordering_key text, commit_lsn pg_lsn, ordinal integer, commit_time timestamptz,
             state text, payload text, last_error text)
@@ -148,7 +148,7 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
       `insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail, error)
        select 'dead', d.id, d.token, d.connector, 0, jsonb_build_object('mapping', d.mapping, 'target', d.target_index),
               d.last_error
-         from ${s}.deliveries d where d.token = any($1::text[])`,
+         from ${s}.delivery_items d where d.token = any($1::text[])`,
       [dead],
     );
   }
@@ -166,7 +166,9 @@ function* copyChunks(deliveries: readonly PlannedDelivery[]): Generator<string> 
         `${d.targetIndex}\t${copyField(d.orderingKey)}\t${d.commitLsn === null ? "\\N" : formatLsn(d.commitLsn)}\t` +
         `${d.ordinal === null ? "\\N" : d.ordinal}\t${d.commitTime.toISOString()}\t${d.state}\t` +
         // bytea hex input; the backslash is doubled for COPY's text format.
-        `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\n`;
+        `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\t` +
+        // A record that could not be rendered is dead on its own; the rest follow their batch.
+        `${d.state === "dead" ? "t" : "f"}\n`;
     }
     yield text;
   }

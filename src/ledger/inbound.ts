@@ -3,6 +3,7 @@
 import type pg from "pg";
 import { appendAudit } from "./audit.js";
 import type { DeliveryState } from "./delivery-queries.js";
+import { recountRuns } from "./run-members.js";
 import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface InboundConfirmation {
@@ -42,25 +43,44 @@ export async function confirmDelivery(
   const s = quoteIdentifier(schema);
   await client.query("begin");
   try {
-    const found = await client.query<{ id: string; token: string; correlation_id: string; state: DeliveryState }>(
-      `select id, token, correlation_id, state from ${s}.deliveries
-        where connector = $1 and (token = $2 or correlation_id = $2)
-        order by id
-        limit 1
-        for update`,
-      [confirmation.connector, confirmation.correlation],
-    );
-    const delivery = found.rows[0];
-    if (!delivery) {
+    const lookup = () =>
+      client.query<{
+        id: string;
+        token: string;
+        correlation_id: string;
+        state: DeliveryState;
+        batch_id: string | null;
+      }>(
+        `select id, token, correlation_id, state, batch_id from ${s}.deliveries
+          where connector = $1 and (token = $2 or correlation_id = $2)
+          order by id
+          limit 1`,
+        [confirmation.connector, confirmation.correlation],
+      );
+    const seen = (await lookup()).rows[0];
+    if (!seen) {
       await client.query("rollback");
       return { kind: "unknown" };
     }
+    // Its batch first (a worker recording the batch's outcome waits), then the delivery itself;
+    // then read again what they say now.
+    if (seen.batch_id !== null) {
+      await client.query(`select id from ${s}.batches where id = $1 for update`, [seen.batch_id]);
+    }
+    await client.query(`select id from ${s}.delivery_items where id = $1 for update`, [seen.id]);
+    const delivery = (await lookup()).rows[0] ?? seen;
     const duplicate = delivery.state === "confirmed";
     if (!duplicate) {
+      // The delivery takes a state of its own, keeping what its batch said of it so far.
       await client.query(
-        `update ${s}.deliveries set state = 'confirmed', confirmed_at = now(), updated_at = now() where id = $1`,
+        `update ${s}.delivery_items i set own_state = true, state = 'confirmed', confirmed_at = now(), updated_at = now(),
+                attempts = v.attempts, batch_id = v.batch_id, last_error = v.last_error, sent_at = v.sent_at,
+                next_attempt_at = v.next_attempt_at
+           from ${s}.deliveries v
+          where v.id = i.id and i.id = $1`,
         [delivery.id],
       );
+      if (delivery.batch_id !== null) await recountRuns(client, schema, [delivery.batch_id]);
     }
     const event = await client.query<{ id: string }>(
       `insert into ${s}.inbound_events (connector, delivery_id, correlation, body) values ($1, $2, $3, $4::jsonb)
