@@ -51,6 +51,12 @@ export interface ClaimOptions {
   readonly maxWaitMs: number;
   readonly owner: string;
   readonly leaseMs: number;
+  /**
+   * The connector's retry.maxAttempts. A batch taken over beyond it had attempts whose outcome
+   * was never recorded (the process died each time, or the ledger refused the answer): it goes
+   * to the dead letters instead of being sent once more, so no poison batch loops forever.
+   */
+  readonly maxAttempts?: number;
   /** Drop adapters name a batch once, before the first attempt. */
   readonly nameFor?: (batch: { connector: string; sequence: number; createdAt: Date }) => string;
   /**
@@ -120,6 +126,10 @@ export class BatchClaims {
     );
     const row = found.rows[0];
     if (!row) return null;
+    if (options.maxAttempts !== undefined && row.attempts > options.maxAttempts) {
+      await this.deadLetterExhausted(client, options.connector, row, row.attempts - 1);
+      return null;
+    }
     let items: ItemRow[];
     if (row.first_id !== null && row.last_id !== null) {
       // The run's members are the deliveries in it without a state of their own: those that
@@ -149,6 +159,52 @@ export class BatchClaims {
     const batch = toBatch(options.connector, row, items, true);
     await this.auditAttempt(client, batch);
     return batch;
+  }
+
+  private async deadLetterExhausted(
+    client: pg.ClientBase,
+    connector: string,
+    batch: BatchRow,
+    attempts: number,
+  ): Promise<void> {
+    const s = this.s;
+    const error = `no outcome was recorded after ${attempts} attempts (maxAttempts): the process stopped or the ledger refused the answer each time`;
+    await client.query(
+      `update ${s}.batches set state = 'dead', attempts = $2, lease_until = null, last_error = $3, updated_at = now() where id = $1`,
+      [batch.id, attempts, error],
+    );
+    const detail = { batch: batch.id, reason: "attempts_exhausted_unrecorded" };
+    if (batch.first_id !== null && batch.last_id !== null) {
+      // The run's members are dead with their batch: one audit row for the hop.
+      await appendAudit(client, this.schema, [
+        {
+          event: "dead",
+          connector,
+          attempt: attempts,
+          error,
+          detail: { ...detail, firstId: batch.first_id, lastId: batch.last_id },
+        },
+      ]);
+      return;
+    }
+    const dead = await client.query<{ id: string; token: string }>(
+      `update ${s}.delivery_items set state = 'dead', last_error = $2, updated_at = now()
+        where batch_id = $1 and own_state and state in ('sending', 'retrying') returning id, token`,
+      [batch.id, error],
+    );
+    await appendAudit(
+      client,
+      this.schema,
+      dead.rows.map((d) => ({
+        event: "dead" as const,
+        deliveryId: d.id,
+        token: d.token,
+        connector,
+        attempt: attempts,
+        error,
+        detail,
+      })),
+    );
   }
 
   private async formBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {

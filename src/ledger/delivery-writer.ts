@@ -1,7 +1,8 @@
 // Stores planned deliveries: by COPY in the capture transaction (each delivery written once),
 // or idempotently by token when some may already be stored (a change read again, a backfill).
-// The audit gets one 'queued' row per connector and write (with the count and the change range)
-// and one 'dead' row per delivery that could not be rendered.
+// The audit gets one 'queued' row per connector and write (with the count and the change range),
+// one 'queued' row per delivery of an application event (with its receipt, correlation and trace
+// ids) and one 'dead' row per delivery that could not be rendered.
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
@@ -24,10 +25,17 @@ export interface PlannedDelivery {
   readonly state: "pending" | "dead";
   readonly payload: Buffer | null;
   readonly error: string | null;
+  /** For deliveries made from an application event: its receipt id and options. */
+  readonly event?: {
+    readonly receiptId: string | null;
+    readonly maxAttempts: number | null;
+    readonly correlationId: string | null;
+    readonly traceId: string | null;
+  };
 }
 
 const COLUMNS = `token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
-  state, payload, last_error, own_state`;
+  state, payload, last_error, receipt_id, app_correlation_id, trace_id, max_attempts, own_state`;
 
 /**
  * Writes deliveries none of which can be stored yet (their changes are new to the feed in the
@@ -68,15 +76,21 @@ export async function insertDeliveries(
       state: d.state,
       payload: d.payload === null ? null : `\\x${d.payload.toString("hex")}`,
       last_error: d.error,
+      receipt_id: d.event?.receiptId ?? null,
+      app_correlation_id: d.event?.correlationId ?? null,
+      trace_id: d.event?.traceId ?? null,
+      max_attempts: d.event?.maxAttempts ?? null,
     })),
   );
   const result = await client.query<{ token: string }>(
     `insert into ${s}.delivery_items (${COLUMNS})
      select token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
-            state, decode(substr(payload, 3), 'hex'), last_error, state = 'dead'
+            state, decode(substr(payload, 3), 'hex'), last_error, receipt_id, app_correlation_id, trace_id, max_attempts,
+            state = 'dead' or receipt_id is not null
        from json_to_recordset($1::json) as r(token text, correlation_id text, connector text, mapping text,
             target_index integer, ordering_key text, commit_lsn pg_lsn, ordinal integer, commit_time timestamptz,
-            state text, payload text, last_error text)
+            state text, payload text, last_error text, receipt_id uuid, app_correlation_id text, trace_id text,
+            max_attempts integer)
       order by commit_lsn, ordinal, connector, target_index
      on conflict (token) do nothing
      returning token`,
@@ -100,9 +114,14 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
     { connector: string; mapping: string; target: number; count: number; from: string | null; to: string | null }
   >();
   const dead: string[] = [];
+  const events: string[] = [];
   for (const d of stored) {
     if (d.state === "dead") {
       dead.push(d.token);
+      continue;
+    }
+    if (d.event) {
+      events.push(d.token);
       continue;
     }
     const key = `${d.connector}\u0000${d.mapping}\u0000${d.targetIndex}`;
@@ -143,6 +162,16 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
       ],
     );
   }
+  if (events.length > 0) {
+    await client.query(
+      `insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail)
+       select 'queued', d.id, d.token, d.connector, 0,
+              jsonb_strip_nulls(jsonb_build_object('mapping', d.mapping, 'target', d.target_index,
+                'receiptId', d.receipt_id, 'correlationId', d.app_correlation_id, 'traceId', d.trace_id))
+         from ${s}.delivery_items d where d.token = any($1::text[])`,
+      [events],
+    );
+  }
   if (dead.length > 0) {
     await client.query(
       `insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail, error)
@@ -167,8 +196,12 @@ function* copyChunks(deliveries: readonly PlannedDelivery[]): Generator<string> 
         `${d.ordinal === null ? "\\N" : d.ordinal}\t${d.commitTime.toISOString()}\t${d.state}\t` +
         // bytea hex input; the backslash is doubled for COPY's text format.
         `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\t` +
-        // A record that could not be rendered is dead on its own; the rest follow their batch.
-        `${d.state === "dead" ? "t" : "f"}\n`;
+        `${copyField(d.event?.receiptId ?? null)}\t${copyField(d.event?.correlationId ?? null)}\t` +
+        `${copyField(d.event?.traceId ?? null)}\t${d.event?.maxAttempts ?? "\\N"}\t` +
+        // A record that could not be rendered is dead on its own, and an application event's
+        // delivery announces each change of its state to the event's receipt: both carry a state
+        // of their own. The rest follow their batch.
+        `${d.state === "dead" || d.event?.receiptId ? "t" : "f"}\n`;
     }
     yield text;
   }

@@ -88,7 +88,7 @@ describe("migrating a per-row ledger to batch-granular deliveries", () => {
     expect(retried?.items.map((i) => i.token)).toEqual(["batch-a", "batch-b"]);
     await outcomes.recordItems(
       client,
-      { id: retried?.id ?? "", connector: "c", attempt: 3, run: retried?.run ?? null },
+      { id: retried?.id ?? "", connector: "c", attempt: 3, owner: "test", run: retried?.run ?? null },
       (retried?.items ?? []).map((i) => ({ id: i.id, token: i.token, verdict: "sent" as const })),
     );
 
@@ -98,7 +98,7 @@ describe("migrating a per-row ledger to batch-granular deliveries", () => {
     expect(waiting?.items.map((i) => i.attempt)).toEqual([4, 1, 1]);
     await outcomes.recordItems(
       client,
-      { id: waiting?.id ?? "", connector: "c", attempt: 1, run: waiting?.run ?? null },
+      { id: waiting?.id ?? "", connector: "c", attempt: 1, owner: "test", run: waiting?.run ?? null },
       (waiting?.items ?? []).map((i) => ({ id: i.id, token: i.token, verdict: "sent" as const })),
     );
     expect(await claims.claim(client, options("c"))).toBeNull();
@@ -114,7 +114,7 @@ describe("migrating a per-row ledger to batch-granular deliveries", () => {
     expect(run?.items.map((i) => i.token)).toEqual(["new-1"]);
     await outcomes.recordItems(
       client,
-      { id: run?.id ?? "", connector: "c", attempt: 1, run: run?.run ?? null },
+      { id: run?.id ?? "", connector: "c", attempt: 1, owner: "test", run: run?.run ?? null },
       (run?.items ?? []).map((i) => ({ id: i.id, token: i.token, verdict: "sent" as const, reference: "c_9.txt" })),
     );
     const final = await db.query<{ token: string; state: string; partner_reference: string | null }>(

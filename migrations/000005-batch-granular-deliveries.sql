@@ -11,6 +11,8 @@
 --
 -- Existing rows keep their explicit states (own_state = true), so nothing pending, retrying,
 -- sending or dead is lost: they are claimed, retried and replayed as before, one row at a time.
+-- Deliveries made from an application event also keep a state of their own: each change of it
+-- is announced to the event's receipt (the triggers move with the table).
 
 alter table :ESS_SCHEMA.deliveries rename to delivery_items;
 alter table :ESS_SCHEMA.delivery_items add column own_state boolean not null default true;
@@ -65,7 +67,7 @@ select i.id, i.token, i.correlation_id, i.connector, i.mapping, i.target_index, 
        case when i.own_state or b.id is null then i.updated_at else greatest(i.updated_at, b.updated_at) end
          as updated_at,
        case when i.own_state then i.sent_at else b.sent_at end as sent_at,
-       i.confirmed_at
+       i.confirmed_at, i.receipt_id, i.app_correlation_id, i.trace_id, i.max_attempts
   from :ESS_SCHEMA.delivery_items i
   left join lateral (
     select r.id, r.state, r.attempts, r.next_attempt_at, r.last_error, r.updated_at, r.sent_at, r.partner_reference
@@ -79,12 +81,13 @@ create function :ESS_SCHEMA.deliveries_insert() returns trigger language plpgsql
 begin
   insert into :ESS_SCHEMA.delivery_items (token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn,
                               ordinal, commit_time, state, payload, attempts, next_attempt_at, batch_id, last_error,
-                              partner_reference, created_at, updated_at, sent_at, confirmed_at, own_state)
+                              partner_reference, created_at, updated_at, sent_at, confirmed_at, receipt_id,
+                              app_correlation_id, trace_id, max_attempts, own_state)
   values (new.token, new.correlation_id, new.connector, new.mapping, new.target_index, new.ordering_key,
           new.commit_lsn, new.ordinal, new.commit_time, coalesce(new.state, 'pending'), new.payload,
           coalesce(new.attempts, 0), coalesce(new.next_attempt_at, now()), new.batch_id, new.last_error,
           new.partner_reference, coalesce(new.created_at, now()), coalesce(new.updated_at, now()), new.sent_at,
-          new.confirmed_at, true)
+          new.confirmed_at, new.receipt_id, new.app_correlation_id, new.trace_id, new.max_attempts, true)
   returning id into new.id;
   return new;
 end
