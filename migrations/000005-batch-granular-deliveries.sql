@@ -94,3 +94,31 @@ end
 $$;
 create trigger deliveries_insert instead of insert on :ESS_SCHEMA.deliveries
   for each row execute function :ESS_SCHEMA.deliveries_insert();
+
+-- A delivery changed through the view takes the new values as a state of its own.
+create function :ESS_SCHEMA.deliveries_update() returns trigger language plpgsql as $$
+begin
+  update :ESS_SCHEMA.delivery_items
+     set token = new.token, correlation_id = new.correlation_id, connector = new.connector, mapping = new.mapping,
+         target_index = new.target_index, ordering_key = new.ordering_key, commit_lsn = new.commit_lsn,
+         ordinal = new.ordinal, commit_time = new.commit_time, state = new.state, payload = new.payload,
+         attempts = new.attempts, next_attempt_at = new.next_attempt_at, batch_id = new.batch_id,
+         last_error = new.last_error, partner_reference = new.partner_reference, created_at = new.created_at,
+         updated_at = new.updated_at, sent_at = new.sent_at, confirmed_at = new.confirmed_at,
+         receipt_id = new.receipt_id, app_correlation_id = new.app_correlation_id, trace_id = new.trace_id,
+         max_attempts = new.max_attempts, own_state = true
+   where id = old.id;
+  return new;
+end
+$$;
+create trigger deliveries_update instead of update on :ESS_SCHEMA.deliveries
+  for each row execute function :ESS_SCHEMA.deliveries_update();
+
+create function :ESS_SCHEMA.deliveries_delete() returns trigger language plpgsql as $$
+begin
+  delete from :ESS_SCHEMA.delivery_items where id = old.id;
+  return old;
+end
+$$;
+create trigger deliveries_delete instead of delete on :ESS_SCHEMA.deliveries
+  for each row execute function :ESS_SCHEMA.deliveries_delete();

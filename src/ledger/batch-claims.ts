@@ -176,17 +176,25 @@ export class BatchClaims {
     const detail = { batch: batch.id, reason: "attempts_exhausted_unrecorded" };
     if (batch.first_id !== null && batch.last_id !== null) {
       // The run's members are dead with their batch: one audit row for the hop.
-      await appendAudit(client, this.schema, [
-        {
-          event: "dead",
-          connector,
-          attempt: attempts,
-          error,
-          detail: { ...detail, firstId: batch.first_id, lastId: batch.last_id },
-        },
-      ]);
-      return;
+      const members = await client.query<{ n: number }>(
+        `select count(*)::int as n from ${s}.delivery_items
+          where connector = $1 and id between $2 and $3 and not own_state`,
+        [connector, batch.first_id, batch.last_id],
+      );
+      const count = members.rows[0]?.n ?? 0;
+      if (count > 0) {
+        await appendAudit(client, this.schema, [
+          {
+            event: "dead",
+            connector,
+            attempt: attempts,
+            error,
+            detail: { ...detail, firstId: batch.first_id, lastId: batch.last_id, count },
+          },
+        ]);
+      }
     }
+    // Members with a state of their own follow it one by one.
     const dead = await client.query<{ id: string; token: string }>(
       `update ${s}.delivery_items set state = 'dead', last_error = $2, updated_at = now()
         where batch_id = $1 and own_state and state in ('sending', 'retrying') returning id, token`,

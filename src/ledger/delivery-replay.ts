@@ -43,8 +43,8 @@ export async function replayDeliveries(
       params = [selection.connector ?? null];
       break;
     case "last":
-      where = `state <> 'sending' and id in (
-                 select id from ${s}.deliveries where connector = $1 and payload is not null order by id desc limit $2)`;
+      where = `v.state <> 'sending' and v.id in (
+                 select id from ${s}.delivery_items where connector = $1 and payload is not null order by id desc limit $2)`;
       params = [selection.connector, selection.count];
       break;
   }
