@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { DEFAULTS } from "./defaults.js";
 import { readInboundAuth } from "./inbound-auth.js";
 import { SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT } from "./names.js";
+import { isValidTimezone, serverTimezone } from "./schedule.js";
 import type { EssConfig, SourceLocation } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
@@ -15,7 +16,7 @@ export interface EssFile {
   readonly mappingsDirAt: SourceLocation;
 }
 
-const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http", "events"];
+const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http", "events", "timezone"];
 const POSTGRES_URL_TEXT = "a PostgreSQL URL such as postgres://user@host:5432/database";
 const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/;
 const LISTEN_TEXT = "host:port, e.g. 127.0.0.1:9464 or [::1]:9464";
@@ -35,6 +36,9 @@ export function readEssFile(document: ValueReader): EssFile | undefined {
     connectorsDir: resolve(root, connectorsDir),
     mappingsDir: resolve(root, mappingsDir),
     http: readHttp(top),
+    timezone:
+      top.get("timezone")?.matching(isValidTimezone, "an IANA time zone such as America/New_York or UTC") ??
+      serverTimezone(),
     ...optionalEvents(readInboundAuth(top.get("events"), "events")),
   };
   return {

@@ -18,6 +18,8 @@ export interface ClaimedItem {
   readonly orderingKey: string;
   readonly payload: Buffer;
   readonly commitTime: Date;
+  /** When this delivery was first attempted (this attempt, for a first one): retry.maxAge counts from here. */
+  readonly firstAttemptAt: Date;
 }
 
 /** The contiguous run of deliveries a batch covers (its members have no state of their own). */
@@ -135,18 +137,21 @@ export class BatchClaims {
       // The run's members are the deliveries in it without a state of their own: those that
       // were replayed, confirmed or failed alone meanwhile have left it.
       const members = await client.query<ItemRow>(
-        `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index
+        `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
+                $4::timestamptz as first_attempt_at
            from ${s}.delivery_items
           where connector = $1 and id between $2 and $3 and not own_state
           order by id`,
-        [options.connector, row.first_id, row.last_id],
+        [options.connector, row.first_id, row.last_id, row.created_at],
       );
       items = members.rows;
     } else {
       const members = await client.query<ItemRow>(
-        `update ${s}.delivery_items set state = 'sending', attempts = $2, updated_at = now()
+        `update ${s}.delivery_items set state = 'sending', attempts = $2, updated_at = now(),
+                first_attempt_at = coalesce(first_attempt_at, now())
           where batch_id = $1 and own_state and state in ('sending', 'retrying')
-          returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts`,
+          returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
+                    first_attempt_at`,
         [row.id, row.attempts],
       );
       items = members.rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
@@ -279,7 +284,7 @@ export class BatchClaims {
   ): Promise<{ ready: boolean; waiting: boolean; members: OwnRow[] }> {
     const due = await client.query<OwnRow>(
       `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping, d.target_index,
-              d.created_at, d.attempts
+              d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at
          from ${this.s}.delivery_items d
         where d.connector = $1 and d.own_state and d.state in ('pending', 'retrying') and d.batch_id is null
           and d.next_attempt_at <= now()
@@ -320,7 +325,8 @@ export class BatchClaims {
     const sequence = await this.nextSequence(client, options.connector, null);
     const row = await this.insertBatch(client, options, sequence, null);
     await client.query(
-      `update ${s}.delivery_items set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now()
+      `update ${s}.delivery_items set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now(),
+              first_attempt_at = coalesce(first_attempt_at, now())
         where id = any($2::bigint[])`,
       [row.id, members.map((m) => m.id)],
     );
@@ -360,7 +366,7 @@ export class BatchClaims {
     if (ready.n < options.maxRecords && !waited) return null;
     const candidates = await client.query<OwnRow>(
       `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, created_at,
-              0 as attempts
+              0 as attempts, now() as first_attempt_at
          from ${s}.delivery_items
         where connector = $1 and not own_state and id > $2
         order by id limit $3`,
@@ -517,6 +523,7 @@ interface ItemRow {
   commit_time: Date;
   mapping: string;
   target_index: number;
+  first_attempt_at: Date;
 }
 
 interface OwnRow extends ItemRow {
@@ -546,6 +553,7 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
       orderingKey: i.ordering_key,
       payload: i.payload ?? Buffer.alloc(0),
       commitTime: i.commit_time,
+      firstAttemptAt: i.first_attempt_at,
     })),
   };
 }

@@ -115,7 +115,8 @@ export class BatchOutcomes {
           `update ${s}.delivery_items d set own_state = true, state = 'retrying', batch_id = null, last_error = r.error,
                   updated_at = now(), next_attempt_at = now() + r.delay_ms * interval '1 millisecond',
                   attempts = greatest(case when d.own_state then d.attempts else $2::integer end
-                                      - case when r.spent then 0 else 1 end, 0)
+                                      - case when r.spent then 0 else 1 end, 0),
+                  first_attempt_at = coalesce(d.first_attempt_at, (select created_at from ${s}.batches where id = $3))
              from json_to_recordset($1::json) as r(id bigint, error text, delay_ms bigint, spent boolean)
             where d.id = r.id and ${member}`,
           [
@@ -128,13 +129,15 @@ export class BatchOutcomes {
               })),
             ),
             batch.attempt,
+            batch.id,
           ],
         );
       }
       if (dead.length > 0) {
         await client.query(
           `update ${s}.delivery_items d set own_state = true, state = 'dead', last_error = r.error, updated_at = now(),
-                  batch_id = $2, attempts = case when d.own_state then d.attempts else $3::integer end
+                  batch_id = $2, attempts = case when d.own_state then d.attempts else $3::integer end,
+                  first_attempt_at = coalesce(d.first_attempt_at, (select created_at from ${s}.batches where id = $2))
              from json_to_recordset($1::json) as r(id bigint, error text)
             where d.id = r.id and ${member}`,
           [

@@ -67,7 +67,7 @@ export async function replayDeliveries(
             for update of i),
        replayed as (
          update ${s}.delivery_items d set own_state = true, state = 'pending', attempts = 0, batch_id = null,
-                next_attempt_at = now(), last_error = null, updated_at = now(), sent_at = null
+                next_attempt_at = now(), first_attempt_at = null, last_error = null, updated_at = now(), sent_at = null
            from chosen where d.id = chosen.id
          returning d.id, d.token, d.connector, chosen.previous as state)
        insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail)

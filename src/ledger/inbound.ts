@@ -117,7 +117,7 @@ export async function applyAnswerInTransaction(
     await client.query(
       `update ${s}.delivery_items i set own_state = true, attempts = v.attempts, batch_id = v.batch_id,
               last_error = v.last_error, sent_at = v.sent_at, next_attempt_at = v.next_attempt_at,
-              partner_reference = v.partner_reference
+              partner_reference = v.partner_reference, first_attempt_at = v.first_attempt_at
          from ${s}.deliveries v
         where v.id = i.id and i.id = $1 and not i.own_state`,
       [delivery.id],

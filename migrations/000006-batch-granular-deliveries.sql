@@ -67,10 +67,14 @@ select i.id, i.token, i.correlation_id, i.connector, i.mapping, i.target_index, 
        case when i.own_state or b.id is null then i.updated_at else greatest(i.updated_at, b.updated_at) end
          as updated_at,
        case when i.own_state then i.sent_at else b.sent_at end as sent_at,
-       i.confirmed_at, i.receipt_id, i.app_correlation_id, i.trace_id, i.max_attempts
+       i.confirmed_at, i.receipt_id, i.app_correlation_id, i.trace_id, i.max_attempts,
+       -- A run's first attempt is its batch's.
+       case when i.own_state or b.id is null then i.first_attempt_at else coalesce(i.first_attempt_at, b.created_at) end
+         as first_attempt_at
   from :ESS_SCHEMA.delivery_items i
   left join lateral (
-    select r.id, r.state, r.attempts, r.next_attempt_at, r.last_error, r.updated_at, r.sent_at, r.partner_reference
+    select r.id, r.state, r.attempts, r.next_attempt_at, r.last_error, r.updated_at, r.sent_at, r.partner_reference,
+           r.created_at
       from :ESS_SCHEMA.batches r
      where not i.own_state and r.connector = i.connector and r.first_id <= i.id and r.last_id >= i.id
      order by r.first_id desc
@@ -82,12 +86,13 @@ begin
   insert into :ESS_SCHEMA.delivery_items (token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn,
                               ordinal, commit_time, state, payload, attempts, next_attempt_at, batch_id, last_error,
                               partner_reference, created_at, updated_at, sent_at, confirmed_at, receipt_id,
-                              app_correlation_id, trace_id, max_attempts, own_state)
+                              app_correlation_id, trace_id, max_attempts, first_attempt_at, own_state)
   values (new.token, new.correlation_id, new.connector, new.mapping, new.target_index, new.ordering_key,
           new.commit_lsn, new.ordinal, new.commit_time, coalesce(new.state, 'pending'), new.payload,
           coalesce(new.attempts, 0), coalesce(new.next_attempt_at, now()), new.batch_id, new.last_error,
           new.partner_reference, coalesce(new.created_at, now()), coalesce(new.updated_at, now()), new.sent_at,
-          new.confirmed_at, new.receipt_id, new.app_correlation_id, new.trace_id, new.max_attempts, true)
+          new.confirmed_at, new.receipt_id, new.app_correlation_id, new.trace_id, new.max_attempts,
+          new.first_attempt_at, true)
   returning id into new.id;
   return new;
 end
@@ -106,7 +111,7 @@ begin
          last_error = new.last_error, partner_reference = new.partner_reference, created_at = new.created_at,
          updated_at = new.updated_at, sent_at = new.sent_at, confirmed_at = new.confirmed_at,
          receipt_id = new.receipt_id, app_correlation_id = new.app_correlation_id, trace_id = new.trace_id,
-         max_attempts = new.max_attempts, own_state = true
+         max_attempts = new.max_attempts, first_attempt_at = new.first_attempt_at, own_state = true
    where id = old.id;
   return new;
 end
