@@ -344,6 +344,11 @@ export class BatchClaims {
    * The next run of the connector's new deliveries, from its claim cursor, into one batch row:
    * the deliveries themselves are read, not written. A delivery an unfinished earlier one of its
    * key holds back is given a state of its own (pending) and waits outside the run.
+   *
+   * The cursor may pass every id this transaction sees because writers of new deliveries never
+   * overlap: one capture session per slot writes them, one transaction at a time, and a backfill
+   * locks delivery_items against capture while it writes. A lower id can therefore not commit
+   * after a higher one has been seen.
    */
   private async claimRun(client: pg.ClientBase, options: ClaimOptions, holders: Holders): Promise<ClaimedBatch | null> {
     const s = this.s;
