@@ -5,10 +5,12 @@ import pg from "pg";
 import { type Adapter, createAdapter } from "./adapters/index.js";
 import { CaptureService, type CaptureStatus } from "./capture/capture-service.js";
 import { DeliveryPlanner } from "./capture/delivery-planner.js";
+import type { TableRef } from "./change/change.js";
 import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
+import { PullService } from "./inbound/pull-service.js";
 import { copyDeliveries, insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
 import type { HttpAddress } from "./ops/http-server.js";
@@ -17,7 +19,6 @@ import { EssMetrics } from "./ops/metrics.js";
 import { OpsService } from "./ops/ops-service.js";
 import type { ReadinessReport } from "./ops/readiness.js";
 import type { ReplicationReading } from "./ops/replication-monitor.js";
-import type { TableRef } from "./source/change.js";
 import { primaryKeyColumns } from "./source/table-keys.js";
 
 export interface EngineOptions {
@@ -43,7 +44,11 @@ export class EngineSetupError extends Error {
 export class EssEngine {
   private capture: CaptureService | undefined;
   private delivery: DeliveryService | undefined;
+  private pulls: PullService | undefined;
   private running: Promise<void> | undefined;
+  /** Settles when stop() is called: a delivery-only engine runs until then. */
+  private stopRequested: Promise<void>;
+  private requestStop: () => void = () => undefined;
   readonly pool: pg.Pool;
   /** The Prometheus registry behind /metrics, fed by this engine's delivery events. */
   readonly metrics: EssMetrics;
@@ -56,6 +61,9 @@ export class EssEngine {
     private readonly adapters: ReadonlyMap<string, Adapter>,
     private readonly options: EngineOptions,
   ) {
+    this.stopRequested = new Promise<void>((resolve) => {
+      this.requestStop = resolve;
+    });
     this.pool = new pg.Pool({
       connectionString: config.ledger.url ?? config.database.url,
       application_name: "ess-delivery",
@@ -64,6 +72,7 @@ export class EssEngine {
     this.pool.on("error", (error) => options.logger.warn({ err: error }, "idle ledger connection failed"));
     this.metrics = new EssMetrics({
       connectors: config.connectors.map((c) => c.name),
+      targets: config.mappings.flatMap((m) => m.targets.map((t) => ({ connector: t.connector, mapping: m.name }))),
       processMetrics: options.processMetrics ?? true,
     });
     this.events = combineEvents(this.metrics.events(), options.events);
@@ -130,9 +139,22 @@ export class EssEngine {
     const tables = uniqueTables(this.mappings);
     const planner = new DeliveryPlanner(this.mappings);
     const delivery = this.delivery;
+    this.pulls = new PullService({
+      connectors: config.connectors,
+      pool: this.pool,
+      schema: config.ledger.schema,
+      logger: options.logger,
+      metrics: this.metrics,
+    });
+    const pulls = this.pulls;
     this.running = (async () => {
       await delivery.start();
-      if (options.captureEnabled === false) return;
+      pulls.start();
+      if (options.captureEnabled === false) {
+        // Delivery only: the workers run on their own timers until stop().
+        await this.stopRequested;
+        return;
+      }
       this.capture = new CaptureService({
         sourceUrl: config.database.url,
         ledgerUrl: config.ledger.url ?? config.database.url,
@@ -178,6 +200,11 @@ export class EssEngine {
     return this.ops.address();
   }
 
+  /** Where partners and applications call (`http.inbound.listen`, else `http.listen`). */
+  inboundAddress(): HttpAddress | undefined {
+    return this.ops.inboundAddress();
+  }
+
   /** What /readyz answers: replication connected and moving, the ledger reachable. */
   readiness(): Promise<ReadinessReport> {
     return this.ops.readinessReport();
@@ -190,9 +217,11 @@ export class EssEngine {
 
   /** Graceful: capture stores what it received, workers finish their batch in hand. */
   async stop(): Promise<void> {
+    this.requestStop();
     this.ops.markStopping();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
+    await this.pulls?.stop();
     await this.delivery?.stop();
     await this.ops.stop();
     await this.pool.end();
@@ -203,9 +232,9 @@ export class EssEngine {
 function combineEvents(metrics: EngineEvents, extra: EngineEvents | undefined): EngineEvents {
   if (!extra) return metrics;
   return {
-    onItem: (connector, verdict, commitTime) => {
-      metrics.onItem?.(connector, verdict, commitTime);
-      extra.onItem?.(connector, verdict, commitTime);
+    onItem: (connector, verdict, commitTime, mapping) => {
+      metrics.onItem?.(connector, verdict, commitTime, mapping);
+      extra.onItem?.(connector, verdict, commitTime, mapping);
     },
     onBatch: (connector, batch, durationMs) => {
       metrics.onBatch?.(connector, batch, durationMs);

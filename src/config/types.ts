@@ -1,7 +1,7 @@
 // The validated, resolved shape of ess.yaml, connectors/*.yaml and mappings/*.yaml.
 // Durations are milliseconds; relative paths are already resolved against the file's directory;
 // ${VAR}/${file:} are already interpolated (the originals are registered as secrets for redaction).
-import type { Op, TableRef } from "../source/change.js";
+import type { Op, TableRef } from "../change/change.js";
 
 /** Where a value came from, so later checks (database, mapping) can point at the YAML line. */
 export interface SourceLocation {
@@ -31,13 +31,27 @@ export interface EssConfig {
   };
   readonly connectorsDir: string;
   readonly mappingsDir: string;
-  readonly http: { readonly host: string; readonly port: number };
+  /** The operators' listener (/metrics, /healthz, /readyz), and the partners' when `inbound` is absent. */
+  readonly http: HttpSettings;
   /** Default zone of schedules written without one and of `{{date}}` in drop names (the server's zone when unset). */
   readonly timezone: string;
   /** Credentials for POST /events and GET /receipts/<id>; without them those endpoints answer 403. */
   readonly events?: InboundAuth;
   readonly connectors: readonly ConnectorConfig[];
   readonly mappings: readonly MappingConfig[];
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface HttpSettings extends ListenAddress {
+  /**
+   * The partners' and applications' listener (/inbound/<connector>, /events, /receipts/<id>),
+   * apart from the operators' endpoints; optionally TLS.
+   */
+  readonly inbound?: ListenAddress & { readonly tls?: { readonly certFile: string; readonly keyFile: string } };
 }
 
 export interface BatchPolicy {
@@ -97,6 +111,8 @@ export type Ordering = "key" | "connector" | "none";
 export interface InboundAuth {
   readonly hmacSecret?: string;
   readonly bearerToken?: string;
+  /** How far a signed X-ESS-Timestamp may be from the server's clock (default 5 minutes). */
+  readonly toleranceMs?: number;
 }
 
 export interface DropOptions {
@@ -109,6 +125,8 @@ export interface DropOptions {
   readonly doneFile?: string;
   /** Zone of {date:…} in names: the connector's explicit `timezone`, else UTC. */
   readonly dateTimezone?: string;
+  /** `rotate: 7d`: the connector's own drop files older than this are removed (and audited). */
+  readonly rotateMs?: number;
 }
 
 export interface SftpOptions extends DropOptions {
@@ -141,6 +159,76 @@ export interface RestOptions {
   readonly caFile?: string;
 }
 
+export type AnswerStatus = "accepted" | "rejected";
+
+/** Where a field of an answer file is: columns of a fixed-width line (1-based), or a CSV column. */
+export type AnswerFieldPosition =
+  | { readonly start: number; readonly width: number }
+  | { readonly column: number }
+  | { readonly header: string };
+
+export type AnswerFileField = "correlationId" | "status" | "reference" | "message";
+
+/** The inbound mapping of an answer file: its format and where each field of an answer is. */
+export interface AnswerFileLayout {
+  readonly format: "fixed-width" | "csv";
+  /** iconv-lite encoding of the file (EBCDIC included); default the connector's. */
+  readonly encoding: string;
+  readonly fields: { readonly [F in AnswerFileField]?: AnswerFieldPosition } & {
+    readonly correlationId: AnswerFieldPosition;
+    readonly status: AnswerFieldPosition;
+  };
+  /** The partner's status codes, e.g. { A: accepted, R: rejected }; accepted/rejected are always understood. */
+  readonly statusCodes: Readonly<Record<string, AnswerStatus>>;
+  readonly csv: { readonly header: boolean; readonly delimiter: string };
+}
+
+/** `pull:` on a drop connector (sftp, file): answer files the partner leaves in a directory. */
+export interface AnswerFilePull {
+  readonly kind: "files";
+  readonly everyMs: number;
+  readonly dir: string;
+  /** A file name pattern: `*` any characters, `?` one. */
+  readonly file: string;
+  /** Where processed files are moved (default `<dir>/done`). */
+  readonly done: string;
+  readonly layout: AnswerFileLayout;
+}
+
+/** `pull:` on a rest connector: its status endpoint is asked about every delivery sent and not yet answered. */
+export interface StatusPull {
+  readonly kind: "status";
+  readonly everyMs: number;
+  /** With `{correlationId}` (or `{token}`) in it. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  /** A delivery sent longer ago than this with no answer goes dead, with that reason. */
+  readonly giveUpAfterMs: number;
+}
+
+export type PullConfig = AnswerFilePull | StatusPull;
+
+/** What an answer offers to an application table's columns. */
+export type AnswerValue =
+  | "correlationId"
+  | "status"
+  | "reference"
+  | "message"
+  | "connector"
+  | "deliveryId"
+  | "receiptId"
+  | "receivedAt"
+  | "via";
+
+/** `answers:` — every answer is also written into an application table, in the same transaction. */
+export interface AnswerTable {
+  readonly table: TableRef;
+  /** Upsert on these columns (they need a unique index); empty: insert every answer. */
+  readonly key: readonly string[];
+  readonly columns: readonly { readonly column: string; readonly value: AnswerValue }[];
+}
+
 interface ConnectorCommon {
   readonly name: string;
   readonly location: SourceLocation;
@@ -161,6 +249,8 @@ interface ConnectorCommon {
   readonly ordering: Ordering;
   readonly dryRun: boolean;
   readonly inbound?: InboundAuth;
+  readonly pull?: PullConfig;
+  readonly answers?: AnswerTable;
 }
 
 export type ConnectorConfig =

@@ -5,9 +5,9 @@
 // across both: a delivery never overtakes an earlier unfinished one of its key (or connector).
 import type pg from "pg";
 import type { Ordering } from "../config/types.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface ClaimedItem {
   readonly id: string;

@@ -2,10 +2,10 @@
 // A batch covering a run of deliveries keeps the verdict for all of them on the batch row; only
 // a delivery whose verdict differs from the batch's is written (it takes a state of its own).
 import type pg from "pg";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { type AuditRow, appendAudit } from "./audit.js";
 import type { BatchRun } from "./batch-claims.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 import { storableText } from "./storable-text.js";
 
 export type ItemVerdict =

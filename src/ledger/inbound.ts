@@ -2,10 +2,10 @@
 // or 'dead' with the partner's reason (rejected); every answer is stored as an inbound event, an
 // answer naming no delivery too, and announced with NOTIFY ess_inbound when its transaction commits.
 import type pg from "pg";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
 import type { DeliveryState } from "./delivery-queries.js";
 import { recountRuns } from "./run-members.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export type AnswerStatus = "accepted" | "rejected";
 
@@ -191,4 +191,21 @@ export async function applyAnswer(
 export function rejectionReason(answer: Pick<PartnerAnswer, "message" | "reference" | "via">): string {
   const ref = answer.reference ? ` (reference ${answer.reference})` : "";
   return `rejected by the partner${ref}: ${answer.message?.trim() || "no reason given"}`;
+}
+
+/** A line of an answer file that could not be read: kept with its reason for an operator, never dropped. */
+export async function storeUnreadableAnswer(
+  client: pg.ClientBase,
+  schema: string,
+  connector: string,
+  body: Readonly<Record<string, unknown>>,
+  reason: string,
+  via: string,
+): Promise<string> {
+  const result = await client.query<{ id: string }>(
+    `insert into ${quoteIdentifier(schema)}.inbound_events (connector, correlation, body, message, via)
+     values ($1, '', $2::jsonb, $3, $4) returning id`,
+    [connector, JSON.stringify(body), reason, via],
+  );
+  return result.rows[0]?.id ?? "";
 }

@@ -3,8 +3,9 @@
 // `auditMs`. Dead letters and anything not yet delivered are never pruned. A sent batch's run is
 // deleted through the claim index, a range at a time; deliveries with a state of their own
 // through the partial index of finished ones.
+
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface RetentionPolicy {
   readonly deliveredMs: number;

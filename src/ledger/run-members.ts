@@ -1,7 +1,7 @@
 // A batch covering a run counts the members that still follow it (deliveries without a state of
 // their own): kept right when some leave it (replayed, confirmed), for the backlog gauges.
 import type pg from "pg";
-import { quoteIdentifier } from "./sql-identifier.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 
 export async function recountRuns(client: pg.ClientBase, schema: string, batchIds: readonly string[]): Promise<void> {
   if (batchIds.length === 0) return;

@@ -1,7 +1,9 @@
 // One target field compiled from its expression: where its value comes from, its formatter chain as closures, and its width in the record.
-import type { FieldConfig, RecordFormat, SourceLocation } from "../config/types.js";
-import type { Row } from "../source/value.js";
+
+import type { Row } from "../change/value.js";
+import type { FieldConfig, SourceLocation } from "../config/types.js";
 import { MappingConfigError } from "./errors.js";
+import type { FieldScope } from "./field-scope.js";
 import { parseField, readerOf } from "./field-spec.js";
 import {
   assertSent,
@@ -12,17 +14,9 @@ import {
 } from "./formatter.js";
 import { compileFormatter } from "./formatters.js";
 import type { NumericPicture } from "./pic.js";
-import { RECORD_PSEUDO_COLUMNS, type RenderContext, type SourceReader, type StaticColumns } from "./pseudo-columns.js";
+import { RECORD_PSEUDO_COLUMNS, type RenderContext, type SourceReader } from "./pseudo-columns.js";
 import type { Cell } from "./value-text.js";
 import { fitStep } from "./width-formatters.js";
-
-export interface FieldScope extends Omit<FormatterScope, "field" | "pii"> {
-  readonly format: RecordFormat;
-  readonly pii: ReadonlySet<string>;
-  /** Header and trailer fields read batch pseudo-columns instead of the row. */
-  readonly role: "record" | "header" | "trailer";
-  readonly statics: StaticColumns;
-}
 
 export interface CompiledField {
   readonly name: string;
@@ -141,7 +135,7 @@ export function compileField(field: FieldConfig, scope: FieldScope): FieldCompil
           field.location,
           "a width: width:N, pic:…, lpad:N, rpad:N or the long form's width",
           expressionText(field),
-          `field ${field.name}: a fixed-width field needs a width`,
+          `field ${field.name}: a fixed-width field needs a width (fix: ${widthFix(field)})`,
         ),
       );
     } else {
@@ -217,4 +211,11 @@ function chain(read: SourceReader, steps: readonly Step[], name: string): Compil
     for (const step of steps) cell = step(cell);
     return cell;
   };
+}
+
+/** The field's own expression with a width added, e.g. `id | width:10`, as the fix to copy. */
+function widthFix(field: FieldConfig): string {
+  const spec = field.spec;
+  if (typeof spec !== "string") return `add width: 10 to { from: ${spec.from ?? "…"} }`;
+  return `${field.name}: ${spec.trim()} | width:10`;
 }

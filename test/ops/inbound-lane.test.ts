@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EssEngine } from "../../src/engine.js";
-import { inboundSignature } from "../../src/ops/inbound-auth.js";
+import { signedHeaders } from "../../src/ops/inbound-auth.js";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite, fileDropConnector } from "../support/ess-site.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
@@ -110,7 +110,7 @@ describe("the inbound lane: POST /inbound/<connector>", () => {
     };
   }
 
-  const signed = (body: string, secret = GIS_SECRET) => ({ "x-ess-signature": inboundSignature(body, secret) });
+  const signed = (body: string, secret = GIS_SECRET) => signedHeaders(body, secret);
 
   /** Everything the lane may write: inbound events, 'confirmed' audit rows, confirmed deliveries. */
   async function stored(): Promise<{ events: number; audit: number; confirmed: number }> {
@@ -161,8 +161,9 @@ describe("the inbound lane: POST /inbound/<connector>", () => {
     );
     expect(events.rows).toEqual([{ connector: "gis", correlation: target.correlation_id, body: JSON.parse(body) }]);
 
-    // A partner that calls back twice: the same answer, the event kept, no second audit row.
-    const again = await post("gis", body, signed(body));
+    // A partner that calls back twice: the same answer, the event kept, no second audit row. Its
+    // retry is signed anew (a later timestamp): the very same signature would be a replay.
+    const again = await post("gis", body, signedHeaders(body, GIS_SECRET, Date.now() + 1_000));
     expect(again.status).toBe(200);
     expect(again.body.duplicate).toBe(true);
     const twice = await site.db.query<{ n: string }>(
