@@ -1,6 +1,7 @@
 // essctl list: deliveries with their state, attempts, next try, token and last error.
 import { DELIVERY_STATES, type DeliveryState, listDeliveries } from "../ledger/delivery-queries.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
+import { knownConnector } from "./known-connector.js";
 import { withLedger } from "./ledger-access.js";
 import { shortTime, textTable } from "./text-table.js";
 
@@ -22,13 +23,14 @@ export const listCommand: EssctlCommand = {
     if (state !== undefined && !(DELIVERY_STATES as readonly string[]).includes(state)) {
       throw new UsageError(`--state must be one of ${DELIVERY_STATES.join(", ")}, got ${state}`, "state");
     }
-    const rows = await withLedger(context, ({ ledger, schema }) =>
-      listDeliveries(ledger, schema, {
+    const rows = await withLedger(context, ({ ledger, schema, config }) => {
+      if (typeof options.connector === "string") knownConnector(config, options.connector);
+      return listDeliveries(ledger, schema, {
         limit,
         ...(typeof options.connector === "string" ? { connector: options.connector } : {}),
         ...(state ? { state: state as DeliveryState } : {}),
-      }),
-    );
+      });
+    });
     if (context.json) {
       context.output.printJson({ deliveries: rows });
       return EXIT.ok;

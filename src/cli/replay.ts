@@ -1,6 +1,7 @@
 // essctl replay: re-queues deliveries (by id, by connector and time range, or all dead ones) with the same tokens.
 import { type ReplaySelection, replayDeliveries } from "../ledger/delivery-replay.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
+import { knownConnector } from "./known-connector.js";
 import { withLedger } from "./ledger-access.js";
 
 export const replayCommand: EssctlCommand = {
@@ -22,7 +23,13 @@ export const replayCommand: EssctlCommand = {
   },
   async run(context, _args, options) {
     const selection = replaySelection(options);
-    const result = await withLedger(context, ({ ledger, schema }) => replayDeliveries(ledger, schema, selection));
+    const result = await withLedger(context, ({ ledger, schema, config }) => {
+      if ("connector" in selection && selection.connector !== undefined) knownConnector(config, selection.connector);
+      return replayDeliveries(ledger, schema, selection);
+    });
+    if (selection.kind === "id" && result.replayed === 0) {
+      throw new UsageError(`no delivery ${selection.id} can be replayed: it does not exist or is being sent`, "id");
+    }
     if (context.json) context.output.printJson(result);
     else
       context.output.print(
@@ -47,7 +54,16 @@ function replaySelection(options: Readonly<Record<string, unknown>>): ReplaySele
     if (!/^\d+$/.test(id)) throw new UsageError(`--id takes a delivery id (a whole number), got ${id}`, "id");
     return { kind: "id", id };
   }
-  if (dead) return { kind: "dead", ...(connector ? { connector } : {}) };
+  const since = parseTime(options.since, "since");
+  const until = parseTime(options.until, "until");
+  if (since && until && since.getTime() >= until.getTime()) {
+    throw new UsageError(
+      `--since (${since.toISOString()}) must be earlier than --until (${until.toISOString()}): the window is empty`,
+      "since",
+    );
+  }
+  const window = { ...(since ? { since } : {}), ...(until ? { until } : {}) };
+  if (dead) return { kind: "dead", ...(connector ? { connector } : {}), ...window };
   if (options.last !== undefined) {
     const last = String(options.last);
     if (!/^\d+$/.test(last) || Number(last) < 1 || Number(last) > 1_000_000) {
@@ -58,14 +74,7 @@ function replaySelection(options: Readonly<Record<string, unknown>>): ReplaySele
     }
     return { kind: "last", connector: connector as string, count: Number(last) };
   }
-  const since = parseTime(options.since, "since");
-  const until = parseTime(options.until, "until");
-  return {
-    kind: "connector",
-    connector: connector as string,
-    ...(since ? { since } : {}),
-    ...(until ? { until } : {}),
-  };
+  return { kind: "connector", connector: connector as string, ...window };
 }
 
 function parseTime(value: unknown, option: string): Date | undefined {

@@ -6,7 +6,7 @@ import { recountRuns } from "./run-members.js";
 export type ReplaySelection =
   | { readonly kind: "id"; readonly id: string }
   | { readonly kind: "connector"; readonly connector: string; readonly since?: Date; readonly until?: Date }
-  | { readonly kind: "dead"; readonly connector?: string }
+  | { readonly kind: "dead"; readonly connector?: string; readonly since?: Date; readonly until?: Date }
   /** The connector's last N deliveries (by capture order): the replay buffer of recent messages. */
   | { readonly kind: "last"; readonly connector: string; readonly count: number };
 
@@ -39,8 +39,9 @@ export async function replayDeliveries(
       params = [selection.connector, selection.since ?? null, selection.until ?? null];
       break;
     case "dead":
-      where = "v.state = 'dead' and ($1::text is null or v.connector = $1)";
-      params = [selection.connector ?? null];
+      where = `v.state = 'dead' and ($1::text is null or v.connector = $1)
+               and ($2::timestamptz is null or v.commit_time >= $2) and ($3::timestamptz is null or v.commit_time < $3)`;
+      params = [selection.connector ?? null, selection.since ?? null, selection.until ?? null];
       break;
     case "last":
       where = `v.state <> 'sending' and v.id in (
