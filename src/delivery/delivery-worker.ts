@@ -253,6 +253,7 @@ export class DeliveryWorker {
       connector: this.options.connector.name,
       attempt: claimed.attempt,
       owner: this.options.owner,
+      run: claimed.run,
     };
   }
 
