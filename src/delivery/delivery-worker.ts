@@ -170,7 +170,7 @@ export class DeliveryWorker {
     );
     let outcomes: readonly ItemOutcome[] | undefined;
     let failure: AdapterError | undefined;
-    faultPoint("claimed-before-send");
+    faultPoint("claimed-before-send", connector.name);
     try {
       outcomes = await adapter.send(batch, {
         signal: abort.signal,
@@ -191,7 +191,7 @@ export class DeliveryWorker {
       clearInterval(renewal);
     }
     const durationMs = Date.now() - started;
-    if (!failure) faultPoint("accepted-before-ledger");
+    if (!failure) faultPoint("accepted-before-ledger", connector.name);
     await withPooledClient(pool, async (client) => {
       if (failure) {
         await this.recordBatchFailure(client, claimed, failure, durationMs);
