@@ -44,7 +44,7 @@ describe("a SIGKILL at every fault point loses nothing and applies nothing twice
   });
 
   it("each point is reached and killed in turn under load; the invariants hold at every sample and the partners end complete", async () => {
-    const workload = new Workload({ url: site.sourceUrl, keys: 60, maxRows: 6, pauseMs: 40 });
+    const workload = new Workload({ url: site.sourceUrl, keys: 60, maxRows: 4, pauseMs: 80 });
     const sampler = new InvariantSampler({ ...site, workload, rest: () => rest.received });
     workload.start();
     sampler.start();
