@@ -9,7 +9,7 @@ import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
-import { insertDeliveries } from "./ledger/delivery-writer.js";
+import { copyDeliveries, insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
 import type { HttpAddress } from "./ops/http-server.js";
 import type { Logger } from "./ops/logger.js";
@@ -148,8 +148,11 @@ export class EssEngine {
           sameTransaction: (changes) => {
             const planned = planner.plan(changes);
             if (planned.length === 0) return undefined;
-            return async (client) => {
-              await insertDeliveries(client, config.ledger.schema, planned);
+            return async (client, fresh) => {
+              // New changes have new deliveries: written once by COPY. A change read again
+              // after a restart may have its deliveries stored already: the token drops those.
+              if (fresh) await copyDeliveries(client, config.ledger.schema, planned);
+              else await insertDeliveries(client, config.ledger.schema, planned);
             };
           },
           onDurable: () => delivery.wake(),

@@ -2,6 +2,7 @@
 import { ADAPTER_KEYS, readDrop, readRest, readSftp, readSoap } from "./connector-adapters.js";
 import { DEFAULTS } from "./defaults.js";
 import { isKnownEncoding } from "./encodings.js";
+import { readInboundAuth } from "./inbound-auth.js";
 import { OBJECT_NAME, OBJECT_NAME_TEXT } from "./names.js";
 import { parseSchedule, SCHEDULE_EXAMPLE } from "./schedule.js";
 import type {
@@ -9,7 +10,6 @@ import type {
   BatchPolicy,
   ConnectorConfig,
   HeartbeatPolicy,
-  InboundAuth,
   RetryPolicy,
   ScheduleWindow,
   SourceLocation,
@@ -56,7 +56,7 @@ export function readConnector(document: ValueReader): ReadConnector {
     ordering: top.get("ordering")?.oneOf(["key", "connector", "none"], "ordering") ?? DEFAULTS.ordering,
     dryRun: top.get("dryRun")?.boolean() ?? DEFAULTS.dryRun,
     ...optional("schedule", readSchedule(top.get("schedule"))),
-    ...optional("inbound", readInbound(top.get("inbound"))),
+    ...optional("inbound", readInboundAuth(top.get("inbound"), "inbound")),
   };
   const config = adapter === undefined ? undefined : readAdapter(top, adapter, common);
   const clean = top.ctx.errors.length === errorsBefore;
@@ -149,15 +149,4 @@ function readSchedule(value: ValueReader | undefined): ScheduleWindow | undefine
   const parsed = parseSchedule(text);
   if (parsed.ok) return parsed.window;
   return value.fail(parsed.reason, { expected: SCHEDULE_EXAMPLE, found: JSON.stringify(text) });
-}
-
-function readInbound(value: ValueReader | undefined): InboundAuth | undefined {
-  const inbound = value?.map(["hmacSecret", "bearerToken"]);
-  if (!inbound) return undefined;
-  const hmacSecret = inbound.get("hmacSecret")?.string("a shared secret");
-  const bearerToken = inbound.get("bearerToken")?.string("a bearer token");
-  if (!inbound.has("hmacSecret") && !inbound.has("bearerToken")) {
-    return inbound.fail("inbound needs hmacSecret or bearerToken", { expected: "hmacSecret or bearerToken" });
-  }
-  return { ...optional("hmacSecret", hmacSecret), ...optional("bearerToken", bearerToken) };
 }

@@ -1,6 +1,7 @@
 // Reads ess.yaml (SPEC §3.1): database, ledger, replication, the connector and mapping folders, http.
 import { resolve } from "node:path";
 import { DEFAULTS } from "./defaults.js";
+import { readInboundAuth } from "./inbound-auth.js";
 import { SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT } from "./names.js";
 import type { EssConfig, SourceLocation } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
@@ -14,7 +15,7 @@ export interface EssFile {
   readonly mappingsDirAt: SourceLocation;
 }
 
-const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http"];
+const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http", "events"];
 const POSTGRES_URL_TEXT = "a PostgreSQL URL such as postgres://user@host:5432/database";
 const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/;
 const LISTEN_TEXT = "host:port, e.g. 127.0.0.1:9464 or [::1]:9464";
@@ -34,12 +35,17 @@ export function readEssFile(document: ValueReader): EssFile | undefined {
     connectorsDir: resolve(root, connectorsDir),
     mappingsDir: resolve(root, mappingsDir),
     http: readHttp(top),
+    ...optionalEvents(readInboundAuth(top.get("events"), "events")),
   };
   return {
     settings,
     connectorsDirAt: top.get("connectors")?.location ?? document.location,
     mappingsDirAt: top.get("mappings")?.location ?? document.location,
   };
+}
+
+function optionalEvents(events: EssSettings["events"]): Pick<EssSettings, "events"> {
+  return events === undefined ? {} : { events };
 }
 
 export function isPostgresUrl(text: string): boolean {

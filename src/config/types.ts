@@ -32,6 +32,8 @@ export interface EssConfig {
   readonly connectorsDir: string;
   readonly mappingsDir: string;
   readonly http: { readonly host: string; readonly port: number };
+  /** Credentials for POST /events and GET /receipts/<id>; without them those endpoints answer 403. */
+  readonly events?: InboundAuth;
   readonly connectors: readonly ConnectorConfig[];
   readonly mappings: readonly MappingConfig[];
 }

@@ -1,6 +1,7 @@
 // Appends rows to the audit trail: one per hop of a change or delivery, never a secret or a PII value.
 import type pg from "pg";
 import { quoteIdentifier } from "./sql-identifier.js";
+import { storableJson, storableText } from "./storable-text.js";
 
 export type AuditEvent =
   | "captured"
@@ -44,8 +45,8 @@ export async function appendAudit(client: pg.ClientBase, schema: string, rows: r
           token: r.token ?? null,
           connector: r.connector ?? null,
           attempt: r.attempt ?? null,
-          detail: r.detail ?? null,
-          error: r.error ?? null,
+          detail: r.detail ? storableJson(r.detail) : null,
+          error: r.error != null ? storableText(r.error) : null,
         })),
       ),
     ],

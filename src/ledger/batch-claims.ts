@@ -40,6 +40,12 @@ export interface ClaimOptions {
   readonly maxWaitMs: number;
   readonly owner: string;
   readonly leaseMs: number;
+  /**
+   * The connector's retry.maxAttempts. A batch taken over beyond it had attempts whose outcome
+   * was never recorded (the process died each time, or the ledger refused the answer): it goes
+   * to the dead letters instead of being sent once more, so no poison batch loops forever.
+   */
+  readonly maxAttempts?: number;
   /** Drop adapters name a batch once, before the first attempt. */
   readonly nameFor?: (batch: { connector: string; sequence: number; createdAt: Date }) => string;
   /**
@@ -108,6 +114,10 @@ export class BatchClaims {
     );
     const row = found.rows[0];
     if (!row) return null;
+    if (options.maxAttempts !== undefined && row.attempts > options.maxAttempts) {
+      await this.deadLetterExhausted(client, options.connector, row.id, row.attempts - 1);
+      return null;
+    }
     const items = await client.query<ItemRow>(
       `update ${this.s}.deliveries set state = 'sending', attempts = $2, updated_at = now()
         where batch_id = $1 and state in ('sending', 'retrying')
@@ -122,6 +132,37 @@ export class BatchClaims {
     const sorted = items.rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
     await this.auditAttempt(client, options.connector, sorted, row.attempts);
     return toBatch(options.connector, row, sorted, true);
+  }
+
+  private async deadLetterExhausted(
+    client: pg.ClientBase,
+    connector: string,
+    batchId: string,
+    attempts: number,
+  ): Promise<void> {
+    const error = `no outcome was recorded after ${attempts} attempts (maxAttempts): the process stopped or the ledger refused the answer each time`;
+    await client.query(
+      `update ${this.s}.batches set state = 'dead', attempts = $2, lease_until = null, last_error = $3, updated_at = now() where id = $1`,
+      [batchId, attempts, error],
+    );
+    const dead = await client.query<{ id: string; token: string }>(
+      `update ${this.s}.deliveries set state = 'dead', last_error = $2, updated_at = now()
+        where batch_id = $1 and state in ('sending', 'retrying') returning id, token`,
+      [batchId, error],
+    );
+    await appendAudit(
+      client,
+      this.schema,
+      dead.rows.map((d) => ({
+        event: "dead" as const,
+        deliveryId: d.id,
+        token: d.token,
+        connector,
+        attempt: attempts,
+        error,
+        detail: { batch: batchId, reason: "attempts_exhausted_unrecorded" },
+      })),
+    );
   }
 
   private async formBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {

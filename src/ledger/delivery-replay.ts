@@ -5,7 +5,9 @@ import { quoteIdentifier } from "./sql-identifier.js";
 export type ReplaySelection =
   | { readonly kind: "id"; readonly id: string }
   | { readonly kind: "connector"; readonly connector: string; readonly since?: Date; readonly until?: Date }
-  | { readonly kind: "dead"; readonly connector?: string };
+  | { readonly kind: "dead"; readonly connector?: string }
+  /** The connector's last N deliveries (by capture order): the replay buffer of recent messages. */
+  | { readonly kind: "last"; readonly connector: string; readonly count: number };
 
 export interface ReplayResult {
   readonly replayed: number;
@@ -38,6 +40,11 @@ export async function replayDeliveries(
     case "dead":
       where = "state = 'dead' and ($1::text is null or connector = $1)";
       params = [selection.connector ?? null];
+      break;
+    case "last":
+      where = `state <> 'sending' and id in (
+                 select id from ${s}.deliveries where connector = $1 and payload is not null order by id desc limit $2)`;
+      params = [selection.connector, selection.count];
       break;
   }
   await client.query("begin");

@@ -5,6 +5,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import { faultPoint } from "../fault-points.js";
 import type { Lsn } from "../source/change.js";
 import { formatLsn } from "../source/lsn.js";
+import { copyField } from "./copy-text.js";
 import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface FeedRow {
@@ -28,8 +29,11 @@ export interface FeedBatch {
   readonly checkpoint?: Lsn;
 }
 
-/** Extra ledger work that must commit atomically with the feed rows (deliveries, audit). */
-export type SameTransactionWork = (client: pg.ClientBase) => Promise<void>;
+/**
+ * Extra ledger work that must commit atomically with the feed rows (deliveries, audit). `fresh`
+ * is true when the feed rows were all new (COPY succeeded), so what is derived from them is new too.
+ */
+export type SameTransactionWork = (client: pg.ClientBase, fresh: boolean) => Promise<void>;
 
 export class FeedWriter {
   private readonly insertSql: string;
@@ -88,7 +92,7 @@ export class FeedWriter {
         const result = await client.query(this.insertSql, [encodeRows(batch.rows)]);
         inserted = result.rowCount ?? 0;
       }
-      if (sameTransaction) await sameTransaction(client);
+      if (sameTransaction) await sameTransaction(client, method === "copy");
       if (batch.checkpoint !== undefined) {
         await client.query(this.checkpointSql, [this.slot, formatLsn(batch.checkpoint)]);
       }
@@ -102,17 +106,6 @@ export class FeedWriter {
 }
 
 const UNIQUE_VIOLATION = "23505";
-
-/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
-function copyField(value: string | null): string {
-  if (value === null) return "\\N";
-  // Almost every field has nothing to escape (JSON text escapes its own control characters);
-  // indexOf is much faster than a regular expression on these long strings.
-  if (value.indexOf("\\") < 0 && value.indexOf("\n") < 0 && value.indexOf("\t") < 0 && value.indexOf("\r") < 0) {
-    return value;
-  }
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
-}
 
 /** A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. */
 function jsonField(json: string): string {

@@ -1,4 +1,5 @@
-// The operator HTTP endpoints: GET /metrics, /healthz, /readyz and POST /inbound/<connector>.
+// The HTTP endpoints: GET /metrics, /healthz, /readyz for operators; POST /inbound/<connector>
+// for partners; POST /events and GET /receipts/<id> for applications.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { redactSecrets } from "../config/secrets.js";
@@ -10,6 +11,8 @@ export interface OpsEndpoints {
   metrics(): Promise<{ readonly contentType: string; readonly text: string }>;
   readiness(): Promise<ReadinessReport>;
   inbound(connector: string, request: IncomingMessage): Promise<InboundReply>;
+  events(request: IncomingMessage): Promise<InboundReply>;
+  receipt(id: string, request: IncomingMessage): Promise<InboundReply>;
 }
 
 export interface HttpAddress {
@@ -36,6 +39,7 @@ export class HttpListenError extends Error {
 }
 
 const INBOUND_PATH = /^\/inbound\/([^/]+)\/?$/;
+const RECEIPT_PATH = /^\/receipts\/([^/]+)\/?$/;
 
 export class OpsHttpServer {
   private server: Server | undefined;
@@ -112,7 +116,21 @@ export class OpsHttpServer {
         const reply = await this.endpoints.inbound(connector, request);
         return send(response, reply.status, reply.body, reply.headers);
       }
-      return send(response, 404, { error: "not found: try /metrics, /healthz, /readyz or POST /inbound/<connector>" });
+      if (path === "/events" || path === "/events/") {
+        if (method !== "POST") return methodNotAllowed(response, "POST");
+        const reply = await this.endpoints.events(request);
+        return send(response, reply.status, reply.body, reply.headers);
+      }
+      const receipt = RECEIPT_PATH.exec(path);
+      if (receipt?.[1]) {
+        if (!isRead(method)) return methodNotAllowed(response, "GET, HEAD");
+        const reply = await this.endpoints.receipt(decodeSegment(receipt[1]) ?? "", request);
+        return send(response, reply.status, reply.body, reply.headers);
+      }
+      return send(response, 404, {
+        error:
+          "not found: try /metrics, /healthz, /readyz, POST /inbound/<connector>, POST /events or GET /receipts/<id>",
+      });
     } catch (error) {
       this.logger.error(
         { err: { message: redactSecrets(String((error as Error)?.message ?? error)) }, method, path },

@@ -29,6 +29,7 @@ export interface ReplicationGaugeValues {
 /** What an inbound callback came to, for `ess_inbound_callbacks_total{outcome}`. */
 export type InboundOutcome =
   | "confirmed"
+  | "rejected"
   | "duplicate"
   | "unauthenticated"
   | "forbidden"

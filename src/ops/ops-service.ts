@@ -3,6 +3,8 @@
 import pg from "pg";
 import type { CaptureStatus } from "../capture/capture-service.js";
 import type { EssConfig } from "../config/types.js";
+import { Gateway } from "../gateway/gateway.js";
+import { EventIntake } from "./event-intake.js";
 import { type HttpAddress, OpsHttpServer } from "./http-server.js";
 import { InboundLane } from "./inbound-lane.js";
 import { pingLedger, readConnectorGauges } from "./ledger-readings.js";
@@ -32,6 +34,7 @@ export class OpsService {
   private readonly sourceProbe: pg.Pool;
   private readonly readiness: Readiness;
   private readonly server: OpsHttpServer;
+  private readonly gateway: Gateway;
   private stopping = false;
   private gaugesAt = 0;
   private refreshingGauges: Promise<void> | undefined;
@@ -68,11 +71,20 @@ export class OpsService {
       logger,
       metrics: options.metrics,
     });
+    this.gateway = new Gateway({
+      databaseUrl: config.database.url,
+      ...(config.ledger.url ? { ledgerUrl: config.ledger.url } : {}),
+      schema: config.ledger.schema,
+      logger,
+    });
+    const events = new EventIntake({ auth: config.events, gateway: this.gateway, logger });
     this.server = new OpsHttpServer(
       {
         metrics: () => this.scrape(),
         readiness: () => this.readiness.report(),
         inbound: (connector, request) => inbound.receive(connector, request),
+        events: (request) => events.send(request),
+        receipt: (id, request) => events.receipt(id, request),
       },
       logger,
     );
@@ -110,6 +122,7 @@ export class OpsService {
     await this.monitor?.stop();
     await this.server.close();
     await this.refreshingGauges;
+    await this.gateway.close();
     await this.ledgerProbe.end();
     if (this.sourceProbe !== this.ledgerProbe) await this.sourceProbe.end();
   }

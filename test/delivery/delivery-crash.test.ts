@@ -50,10 +50,14 @@ describe("delivery survives SIGKILL at random points", () => {
   beforeAll(async () => {
     site = await createSite("delivery-crash", ({ dropDir }) => ({
       connectors: {
-        city_drop: fileDropConnector("city_drop", dropDir).replace(
-          "batch: { maxRecords: 50, maxWait: 200ms }",
-          "batch: { maxRecords: 20, maxWait: 100ms }",
-        ),
+        city_drop: fileDropConnector("city_drop", dropDir)
+          .replace("batch: { maxRecords: 50, maxWait: 200ms }", "batch: { maxRecords: 20, maxWait: 100ms }")
+          .replace(
+            // A batch killed more often than maxAttempts goes to the dead letters; this test is about
+            // resending after kills, so the budget is larger than the kills.
+            "maxAttempts: 3,",
+            "maxAttempts: 40,",
+          ),
       },
       mappings: {
         permit_status: [

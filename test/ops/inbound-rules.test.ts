@@ -107,7 +107,7 @@ describe("inbound authentication", () => {
 
 describe("inbound callback bodies", () => {
   it.each([
-    { name: "correlationId", text: '{"correlationId":"ess-abc","status":"ok"}', correlation: "ess-abc" },
+    { name: "correlationId", text: '{"correlationId":"ess-abc","status":"accepted"}', correlation: "ess-abc" },
     { name: "correlation_id", text: '{"correlation_id":"ess-abc"}', correlation: "ess-abc" },
     { name: "token", text: '{"token":"ess1-0123"}', correlation: "ess1-0123" },
     { name: "idempotencyKey", text: '{"idempotencyKey":"ess1-0123"}', correlation: "ess1-0123" },
@@ -119,6 +119,34 @@ describe("inbound callback bodies", () => {
   ])("finds the delivery by $name", ({ text, correlation }) => {
     const parsed = parseCallback(Buffer.from(text));
     expect(parsed).toMatchObject({ ok: true, correlation });
+  });
+
+  it.each([
+    { text: '{"token":"t1"}', status: "accepted", reference: null, message: null },
+    {
+      text: '{"token":"t1","status":"Accepted","reference":"R-1"}',
+      status: "accepted",
+      reference: "R-1",
+      message: null,
+    },
+    {
+      text: '{"token":"t1","status":"rejected","ref":42,"reason":"no such parcel"}',
+      status: "rejected",
+      reference: "42",
+      message: "no such parcel",
+    },
+  ])("reads the verdict, reference and message of $text", ({ text, status, reference, message }) => {
+    expect(parseCallback(Buffer.from(text))).toMatchObject({ ok: true, status, reference, message });
+  });
+
+  it.each([
+    { name: "a status that is no verdict", text: '{"token":"t1","status":"ok"}', reason: /accepted.*rejected/ },
+    { name: "a status that is not text", text: '{"token":"t1","status":1}', reason: /accepted.*rejected/ },
+    { name: "a message that is not text", text: '{"token":"t1","message":{"a":1}}', reason: /text or numbers/ },
+  ])("refuses $name", ({ text, reason }) => {
+    const parsed = parseCallback(Buffer.from(text));
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? "" : parsed.reason).toMatch(reason);
   });
 
   it.each([

@@ -24,6 +24,8 @@ export interface SiteFiles {
   readonly mappings: Readonly<Record<string, string>>;
   readonly retention?: string;
   readonly heartbeat?: string;
+  /** More top-level ess.yaml lines (e.g. an `events:` block). */
+  readonly essYaml?: string;
 }
 
 export const PERMITS_TABLE = `
@@ -67,6 +69,7 @@ export async function createSite(label: string, files: (site: { dropDir: string 
       "mappings: ./mappings",
       "http:",
       "  listen: 127.0.0.1:0",
+      content.essYaml ?? "",
       "",
     ].join("\n"),
   );
