@@ -91,6 +91,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           noCapture: role === "delivery",
           ...(faults ? { faults } : {}),
         });
+      const progress = async () =>
+        `${workload.committed.length} transactions committed; received: ` +
+        `${(await dropReceptions(site.dropDir)).length} dropped, ${(await appendReceptions(site.appendDir)).length} appended, ` +
+        `${rest.received.length} over REST`;
       workload.start();
       sampler.start();
       processes.capture = start("capture");
@@ -119,11 +123,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         await processes[role]?.kill9();
         kills++;
         processes[role] = start(role, randomFaults());
+        // A process killed before it ever ran tests nothing: the next kill waits for it to be up.
+        await Promise.race([processes[role]?.started, new Promise((r) => setTimeout(r, 60_000))]);
         if (restartAt.has(k)) {
           log(`PostgreSQL immediate restart ${++done}`);
           await server.restartImmediately();
         }
         if (outageAt.has(k)) void rest.outage(1000 + Math.random() * 1500);
+        if ((k + 1) % 10 === 0) log(`${k + 1} kills: ${await progress()}`);
       }
       await workload.stop();
       // The end: unarmed processes only, and time for the partners to catch up.
@@ -135,10 +142,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       }
       while (rest.outages < outages) await new Promise((r) => setTimeout(r, 100));
       const committed = await workload.committedInSource();
+      await Promise.all([processes.capture?.started, processes.delivery?.started]);
       let verdict: Verdict = { lost: Number.POSITIVE_INFINITY, duplicated: 0, problems: [] };
+      // Until every partner has everything, or nothing new arrived for a minute (a loss).
       let progressAt = Date.now();
-      const deadline = Date.now() + (options.drainSeconds ?? 180) * 1000;
-      while (Date.now() - progressAt < 30_000 && Date.now() < deadline) {
+      const deadline = Date.now() + (options.drainSeconds ?? 300) * 1000;
+      while (Date.now() - progressAt < 60_000 && Date.now() < deadline) {
         const previous = verdict.lost;
         verdict = judge(
           committed,
@@ -153,6 +162,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         if (verdict.lost < previous) progressAt = Date.now();
         await new Promise((r) => setTimeout(r, 500));
       }
+      log(`drained: ${await progress()}`);
       for (const role of ["capture", "delivery"] as const) await processes[role]?.stop();
       const report = await sampler.stop();
       let changes = 0;

@@ -3,7 +3,7 @@ import { runChaos, summaryLine } from "./chaos-run.js";
 
 describe("chaos: random kills, PostgreSQL immediate restarts and partner outages under write load", () => {
   it("20 kills: every committed change reaches every partner, none twice, and the invariants hold throughout", async () => {
-    const summary = await runChaos({ kills: 20, seconds: 40 });
+    const summary = await runChaos({ kills: 20, seconds: 20 });
     process.stdout.write(`chaos: ${summaryLine(summary)}\n`);
     expect(summary.violations).toEqual([]);
     expect(summary.problems).toEqual([]);

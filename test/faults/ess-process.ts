@@ -18,6 +18,8 @@ export class EssProcess {
   /** The fault point that fired in this process, once its marker was printed. */
   firedPoint: string | undefined;
   readonly exited: Promise<void>;
+  /** Resolves true once the process logged "ESS started", false if it exited before. */
+  readonly started: Promise<boolean>;
   private stderrTail = "";
 
   constructor(options: EssProcessOptions) {
@@ -25,8 +27,23 @@ export class EssProcess {
     args.push("--lease-timeout", options.leaseTimeout ?? "1s");
     if (options.noCapture) args.push("--no-capture");
     this.child = spawn(process.execPath, args, {
-      stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, ESS_LOG_LEVEL: "error", ...(options.faults ? faultEnv(options.faults) : {}) },
+      stdio: ["ignore", "pipe", "pipe"],
+      // info, for the start-up line; what follows is read and dropped.
+      env: { ...process.env, ESS_LOG_LEVEL: "info", ...(options.faults ? faultEnv(options.faults) : {}) },
+    });
+    let markStarted: (started: boolean) => void = () => undefined;
+    this.started = new Promise((resolve) => {
+      markStarted = resolve;
+    });
+    let seen = "";
+    let isStarted = false;
+    this.child.stdout?.on("data", (chunk: Buffer) => {
+      if (isStarted) return;
+      seen = (seen + chunk.toString()).slice(-2000);
+      if (seen.includes('"msg":"ESS started"')) {
+        isStarted = true;
+        markStarted(true);
+      }
     });
     this.child.stderr?.on("data", (chunk: Buffer) => {
       const text = chunk.toString();
@@ -35,6 +52,7 @@ export class EssProcess {
       if (fired) this.firedPoint = fired[1];
     });
     this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
+    void this.exited.then(() => markStarted(false));
   }
 
   get running(): boolean {

