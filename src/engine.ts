@@ -44,6 +44,9 @@ export class EssEngine {
   private capture: CaptureService | undefined;
   private delivery: DeliveryService | undefined;
   private running: Promise<void> | undefined;
+  /** Settles when stop() is called: a delivery-only engine runs until then. */
+  private stopRequested: Promise<void>;
+  private requestStop: () => void = () => undefined;
   readonly pool: pg.Pool;
   /** The Prometheus registry behind /metrics, fed by this engine's delivery events. */
   readonly metrics: EssMetrics;
@@ -56,6 +59,9 @@ export class EssEngine {
     private readonly adapters: ReadonlyMap<string, Adapter>,
     private readonly options: EngineOptions,
   ) {
+    this.stopRequested = new Promise<void>((resolve) => {
+      this.requestStop = resolve;
+    });
     this.pool = new pg.Pool({
       connectionString: config.ledger.url ?? config.database.url,
       application_name: "ess-delivery",
@@ -132,7 +138,11 @@ export class EssEngine {
     const delivery = this.delivery;
     this.running = (async () => {
       await delivery.start();
-      if (options.captureEnabled === false) return;
+      if (options.captureEnabled === false) {
+        // Delivery only: the workers run on their own timers until stop().
+        await this.stopRequested;
+        return;
+      }
       this.capture = new CaptureService({
         sourceUrl: config.database.url,
         ledgerUrl: config.ledger.url ?? config.database.url,
@@ -178,6 +188,11 @@ export class EssEngine {
     return this.ops.address();
   }
 
+  /** Where partners and applications call (`http.inbound.listen`, else `http.listen`). */
+  inboundAddress(): HttpAddress | undefined {
+    return this.ops.inboundAddress();
+  }
+
   /** What /readyz answers: replication connected and moving, the ledger reachable. */
   readiness(): Promise<ReadinessReport> {
     return this.ops.readinessReport();
@@ -190,6 +205,7 @@ export class EssEngine {
 
   /** Graceful: capture stores what it received, workers finish their batch in hand. */
   async stop(): Promise<void> {
+    this.requestStop();
     this.ops.markStopping();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);

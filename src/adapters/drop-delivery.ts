@@ -26,6 +26,8 @@ export interface DropSettings {
   readonly mode: "file-per-batch" | "append";
   readonly tempSuffix: string;
   readonly doneFile?: string | undefined;
+  /** Zone of {date:…} (UTC when absent). */
+  readonly dateTimezone?: string | undefined;
 }
 
 /** How long the best-effort removal of a failed upload's temp file may take. */
@@ -41,7 +43,7 @@ function nameError(error: unknown): never {
 /** The file name of a new batch (an AdapterError "attention" when the template cannot make a safe name). */
 export function batchFileName(settings: DropSettings, batch: DropNameInput): string {
   try {
-    return renderDropName(settings.file, batch);
+    return renderDropName(settings.file, batch, settings.dateTimezone);
   } catch (error) {
     return nameError(error);
   }

@@ -4,6 +4,7 @@ import { EssEngine } from "../engine.js";
 import { ignoredFaultSettings } from "../fault-points.js";
 import type { HttpAddress } from "../ops/http-server.js";
 import { createLogger } from "../ops/logger.js";
+import { guardProcess } from "../ops/process-guard.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
 
 export const startCommand: EssctlCommand = {
@@ -35,12 +36,28 @@ export const startCommand: EssctlCommand = {
         .catch((stopError: unknown) => logger.warn({ err: stopError }, "cleanup after a failed start"));
       throw error;
     }
-    logger.info({ url: address.url }, "HTTP endpoints listening: /metrics /healthz /readyz /inbound/<connector>");
-    const running = engine.start();
+    const partners = engine.inboundAddress();
+    if (partners && partners.url !== address.url) {
+      logger.info({ url: address.url }, "operators' HTTP endpoints listening: /metrics /healthz /readyz");
+      logger.info(
+        { url: partners.url },
+        "partners' HTTP endpoints listening: /inbound/<connector> /events /receipts/<id>",
+      );
+    } else {
+      logger.info({ url: address.url }, "HTTP endpoints listening: /metrics /healthz /readyz /inbound/<connector>");
+    }
+    let fatal: string | undefined;
+    let stopNow: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => {
+      stopNow = resolve;
       if (context.signal.aborted) resolve();
       context.signal.addEventListener("abort", () => resolve(), { once: true });
     });
+    const guard = guardProcess(logger, (reason) => {
+      fatal = reason;
+      stopNow();
+    });
+    const running = engine.start();
     logger.info(
       { connectors: config.connectors.map((c) => c.name), mappings: config.mappings.map((m) => m.name) },
       "ESS started",
@@ -50,12 +67,14 @@ export const startCommand: EssctlCommand = {
     } catch (error) {
       logger.error({ err: error }, "ESS stopped on an error");
       await engine.stop().catch(() => undefined);
+      guard.release();
       throw error;
     }
     logger.info("stopping: finishing the batches in hand and storing what was received");
     await engine.stop();
+    guard.release();
     logger.info("ESS stopped");
-    return EXIT.ok;
+    return fatal === undefined ? EXIT.ok : EXIT.failure;
   },
 };
 

@@ -10,7 +10,7 @@ import { readConnectorStates, setAttention } from "../ledger/connector-state.js"
 import { withPooledClient } from "../ledger/queryable.js";
 import type { Logger } from "../ops/logger.js";
 import { verdictsForBatchFailure, verdictsForOutcomes } from "./item-verdicts.js";
-import { isWindowOpen } from "./schedule.js";
+import { ScheduleGate } from "./schedule.js";
 
 /** A drop file body, and the bytes it begins with that belong only at the start of a file. */
 export interface RenderedBody {
@@ -50,6 +50,7 @@ const DROP_ADAPTERS = new Set(["sftp", "file"]);
 export class DeliveryWorker {
   private readonly claims: BatchClaims;
   private readonly outcomes: BatchOutcomes;
+  private readonly schedule: ScheduleGate;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -57,6 +58,7 @@ export class DeliveryWorker {
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.claims = new BatchClaims(options.schema);
     this.outcomes = new BatchOutcomes(options.schema);
+    this.schedule = new ScheduleGate(options.connector.schedule);
   }
 
   start(): void {
@@ -86,9 +88,11 @@ export class DeliveryWorker {
         }
         const batch = await this.claim();
         if (!batch) {
+          this.schedule.drained(new Date());
           await this.idle(this.options.pollMs);
           continue;
         }
+        this.schedule.batchClaimed(new Date());
         await this.deliver(batch);
       } catch (error) {
         // The ledger is unreachable or a query failed: nothing is lost (leases expire, batches
@@ -105,7 +109,7 @@ export class DeliveryWorker {
     if (state?.paused) return "paused";
     if (state?.attention) return "attention";
     if (state && !state.online) return "offline";
-    if (connector.schedule && !isWindowOpen(connector.schedule, new Date())) return "outside schedule";
+    if (!this.schedule.isOpen(new Date())) return "outside schedule";
     return null;
   }
 

@@ -15,6 +15,8 @@ export interface ClaimedItem {
   readonly orderingKey: string;
   readonly payload: Buffer;
   readonly commitTime: Date;
+  /** When this delivery was first attempted (this attempt, for a first one): retry.maxAge counts from here. */
+  readonly firstAttemptAt: Date;
 }
 
 export interface ClaimedBatch {
@@ -119,9 +121,11 @@ export class BatchClaims {
       return null;
     }
     const items = await client.query<ItemRow>(
-      `update ${this.s}.deliveries set state = 'sending', attempts = $2, updated_at = now()
+      `update ${this.s}.deliveries set state = 'sending', attempts = $2, updated_at = now(),
+              first_attempt_at = coalesce(first_attempt_at, now())
         where batch_id = $1 and state in ('sending', 'retrying')
-        returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts`,
+        returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
+                  first_attempt_at`,
       [row.id, row.attempts],
     );
     if (items.rows.length === 0) {
@@ -199,7 +203,7 @@ export class BatchClaims {
       barrier = `and d.id < coalesce((select min(e.id) from ${s}.deliveries e where ${holds}), 9223372036854775807)`;
     }
     const sql = `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping,
-                        d.target_index, d.created_at, d.attempts
+                        d.target_index, d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at
                    from ${s}.deliveries d
                   where ${candidate} ${barrier}
                   order by d.id limit $2 for update of d skip locked`;
@@ -247,7 +251,8 @@ export class BatchClaims {
     );
     const row = batch.rows[0] as BatchRow;
     await client.query(
-      `update ${s}.deliveries set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now()
+      `update ${s}.deliveries set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now(),
+              first_attempt_at = coalesce(first_attempt_at, now())
         where id = any($2::bigint[])`,
       [row.id, members.map((m) => m.id)],
     );
@@ -296,6 +301,7 @@ interface ItemRow {
   commit_time: Date;
   mapping: string;
   target_index: number;
+  first_attempt_at: Date;
 }
 
 function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], resumed: boolean): ClaimedBatch {
@@ -319,6 +325,7 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
       orderingKey: i.ordering_key,
       payload: i.payload ?? Buffer.alloc(0),
       commitTime: i.commit_time,
+      firstAttemptAt: i.first_attempt_at,
     })),
   };
 }

@@ -54,7 +54,7 @@ export async function replayDeliveries(
          select id, state as previous from ${s}.deliveries where ${where} and payload is not null for update),
        replayed as (
          update ${s}.deliveries d set state = 'pending', attempts = 0, batch_id = null, next_attempt_at = now(),
-                last_error = null, updated_at = now()
+                first_attempt_at = null, last_error = null, updated_at = now()
            from chosen where d.id = chosen.id
          returning d.id, d.token, d.connector, chosen.previous as state)
        insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail)

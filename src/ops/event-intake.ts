@@ -5,7 +5,14 @@ import type { InboundAuth } from "../config/types.js";
 import type { ApplicationEvent } from "../gateway/event-message.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { GatewayDatabaseError, InvalidEventError, InvalidReceiptIdError } from "../gateway/gateway-errors.js";
-import { authenticateInbound, SIGNATURE_HEADER } from "./inbound-auth.js";
+import {
+  authenticateInbound,
+  inboundAuthMessage,
+  SIGNATURE_HEADER,
+  SignatureReplayGuard,
+  TIMESTAMP_HEADER,
+  toleranceOf,
+} from "./inbound-auth.js";
 import type { InboundReply } from "./inbound-lane.js";
 import type { Logger } from "./logger.js";
 import { BodyTooLargeError, readRequestBody } from "./request-body.js";
@@ -20,6 +27,9 @@ export interface EventIntakeOptions {
 const EVENT_BODY_LIMIT = 1024 * 1024;
 
 export class EventIntake {
+  /** POSTs only: repeating a signed GET of a receipt changes nothing. */
+  private readonly replay = new SignatureReplayGuard();
+
   constructor(private readonly options: EventIntakeOptions) {}
 
   /** POST /events with { topic, payload, options? }: 202 and the receipt id. */
@@ -32,7 +42,7 @@ export class EventIntake {
       if (!(error instanceof BodyTooLargeError)) throw error;
       return refuse(log, 413, error.message, { connection: "close" });
     }
-    const denied = this.authenticate(request, body);
+    const denied = this.authenticate(request, body, this.replay);
     if (denied) return refuse(log, denied.status, denied.error, denied.headers);
     let document: unknown;
     try {
@@ -95,21 +105,24 @@ export class EventIntake {
   private authenticate(
     request: IncomingMessage,
     body: Buffer,
+    replay?: SignatureReplayGuard,
   ): { status: number; error: string; headers?: Record<string, string> } | undefined {
     const auth = this.options.auth;
     if (!auth) return { status: 403, error: "events are not enabled: set events.hmacSecret or events.bearerToken" };
     const verdict = authenticateInbound(
       auth,
-      { signature: header(request, SIGNATURE_HEADER), authorization: header(request, "authorization") },
+      {
+        signature: header(request, SIGNATURE_HEADER),
+        timestamp: header(request, TIMESTAMP_HEADER),
+        authorization: header(request, "authorization"),
+      },
       body,
+      replay ? { replay } : {},
     );
     if (verdict.ok) return undefined;
     return {
       status: 401,
-      error:
-        verdict.reason === "missing"
-          ? "authentication required: an X-ESS-Signature or a bearer token"
-          : "invalid signature or token",
+      error: inboundAuthMessage(verdict.reason, toleranceOf(auth)),
       ...(auth.bearerToken !== undefined ? { headers: { "www-authenticate": 'Bearer realm="ess-events"' } } : {}),
     };
   }

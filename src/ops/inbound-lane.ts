@@ -6,7 +6,14 @@ import type { IncomingMessage } from "node:http";
 import type pg from "pg";
 import type { ConnectorConfig } from "../config/types.js";
 import { type AnswerResult, applyAnswer } from "../ledger/inbound.js";
-import { authenticateInbound, SIGNATURE_HEADER } from "./inbound-auth.js";
+import {
+  authenticateInbound,
+  inboundAuthMessage,
+  SIGNATURE_HEADER,
+  SignatureReplayGuard,
+  TIMESTAMP_HEADER,
+  toleranceOf,
+} from "./inbound-auth.js";
 import { parseCallback } from "./inbound-callback.js";
 import type { Logger } from "./logger.js";
 import type { EssMetrics, InboundOutcome } from "./metrics.js";
@@ -41,6 +48,7 @@ const DATA_EXCEPTION = /^22/;
 
 export class InboundLane {
   private readonly connectors: ReadonlyMap<string, ConnectorConfig>;
+  private readonly replay = new SignatureReplayGuard();
 
   constructor(private readonly options: InboundLaneOptions) {
     this.connectors = new Map(options.connectors.map((c) => [c.name, c]));
@@ -64,14 +72,16 @@ export class InboundLane {
     }
     const verdict = authenticateInbound(
       auth,
-      { signature: header(request, SIGNATURE_HEADER), authorization: header(request, "authorization") },
+      {
+        signature: header(request, SIGNATURE_HEADER),
+        timestamp: header(request, TIMESTAMP_HEADER),
+        authorization: header(request, "authorization"),
+      },
       body,
+      { replay: this.replay },
     );
     if (!verdict.ok) {
-      const message =
-        verdict.reason === "missing"
-          ? "authentication required: an X-ESS-Signature or a bearer token"
-          : "invalid signature or token";
+      const message = inboundAuthMessage(verdict.reason, toleranceOf(auth));
       const challenge: Record<string, string> =
         auth.bearerToken !== undefined ? { "www-authenticate": 'Bearer realm="ess-inbound"' } : {};
       return this.reject(log, connectorName, "unauthenticated", 401, message, challenge);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EssEngine } from "../../src/engine.js";
 import { Gateway } from "../../src/gateway/index.js";
 import { replayDeliveries } from "../../src/ledger/delivery-replay.js";
-import { inboundSignature } from "../../src/ops/inbound-auth.js";
+import { signedHeaders } from "../../src/ops/inbound-auth.js";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite } from "../support/ess-site.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
@@ -119,7 +119,7 @@ describe("partners answer back, applications hear the outcome and send events fr
     const body = JSON.stringify(document);
     const response = await fetch(`${url}/inbound/gis`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-ess-signature": inboundSignature(body, GIS_SECRET) },
+      headers: { "content-type": "application/json", ...signedHeaders(body, GIS_SECRET) },
       body,
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -287,7 +287,7 @@ describe("partners answer back, applications hear the outcome and send events fr
     const body = JSON.stringify({ topic: "reschedule", payload: { family: "F-HTTP", new_date: "2024-07-01" } });
     const bad = await fetch(`${url}/events`, {
       method: "POST",
-      headers: { "x-ess-signature": inboundSignature(body, "not-the-secret") },
+      headers: signedHeaders(body, "not-the-secret"),
       body,
     });
     expect(bad.status).toBe(401);
@@ -295,7 +295,7 @@ describe("partners answer back, applications hear the outcome and send events fr
     expect(unsigned.status).toBe(401);
     const good = await fetch(`${url}/events`, {
       method: "POST",
-      headers: { "x-ess-signature": inboundSignature(body, EVENTS_SECRET) },
+      headers: signedHeaders(body, EVENTS_SECRET),
       body,
     });
     expect(good.status).toBe(202);

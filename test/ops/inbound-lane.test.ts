@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EssEngine } from "../../src/engine.js";
-import { inboundSignature } from "../../src/ops/inbound-auth.js";
+import { signedHeaders } from "../../src/ops/inbound-auth.js";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite, fileDropConnector } from "../support/ess-site.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
@@ -110,7 +110,7 @@ describe("the inbound lane: POST /inbound/<connector>", () => {
     };
   }
 
-  const signed = (body: string, secret = GIS_SECRET) => ({ "x-ess-signature": inboundSignature(body, secret) });
+  const signed = (body: string, secret = GIS_SECRET) => signedHeaders(body, secret);
 
   /** Everything the lane may write: inbound events, 'confirmed' audit rows, confirmed deliveries. */
   async function stored(): Promise<{ events: number; audit: number; confirmed: number }> {

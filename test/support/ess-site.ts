@@ -26,6 +26,8 @@ export interface SiteFiles {
   readonly heartbeat?: string;
   /** More top-level ess.yaml lines (e.g. an `events:` block). */
   readonly essYaml?: string;
+  /** http.inbound (the partners' listener), e.g. "{ listen: 127.0.0.1:0 }". */
+  readonly httpInbound?: string;
 }
 
 export const PERMITS_TABLE = `
@@ -69,6 +71,7 @@ export async function createSite(label: string, files: (site: { dropDir: string 
       "mappings: ./mappings",
       "http:",
       "  listen: 127.0.0.1:0",
+      content.httpInbound ? `  inbound: ${content.httpInbound}` : "",
       content.essYaml ?? "",
       "",
     ].join("\n"),
