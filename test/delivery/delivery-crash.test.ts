@@ -164,5 +164,5 @@ describe("delivery survives SIGKILL at random points", () => {
     expect(selfKills).toBeGreaterThanOrEqual(KILLS / 2 - 2);
     const retried = await site.db.query<{ n: string }>("select count(*) as n from ess.batches where attempts > 1");
     expect(Number(retried.rows[0]?.n)).toBeGreaterThan(0);
-  }, 240_000);
+  }, 480_000);
 });
