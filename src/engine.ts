@@ -9,6 +9,7 @@ import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
+import { PullService } from "./inbound/pull-service.js";
 import { copyDeliveries, insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
 import type { HttpAddress } from "./ops/http-server.js";
@@ -43,6 +44,7 @@ export class EngineSetupError extends Error {
 export class EssEngine {
   private capture: CaptureService | undefined;
   private delivery: DeliveryService | undefined;
+  private pulls: PullService | undefined;
   private running: Promise<void> | undefined;
   /** Settles when stop() is called: a delivery-only engine runs until then. */
   private stopRequested: Promise<void>;
@@ -136,8 +138,17 @@ export class EssEngine {
     const tables = uniqueTables(this.mappings);
     const planner = new DeliveryPlanner(this.mappings);
     const delivery = this.delivery;
+    this.pulls = new PullService({
+      connectors: config.connectors,
+      pool: this.pool,
+      schema: config.ledger.schema,
+      logger: options.logger,
+      metrics: this.metrics,
+    });
+    const pulls = this.pulls;
     this.running = (async () => {
       await delivery.start();
+      pulls.start();
       if (options.captureEnabled === false) {
         // Delivery only: the workers run on their own timers until stop().
         await this.stopRequested;
@@ -209,6 +220,7 @@ export class EssEngine {
     this.ops.markStopping();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
+    await this.pulls?.stop();
     await this.delivery?.stop();
     await this.ops.stop();
     await this.pool.end();

@@ -3,6 +3,7 @@
 import { isMap } from "yaml";
 import { FORMATS_BY_ADAPTER } from "./adapter-formats.js";
 import { ADAPTER_KEYS, readDrop, readRest, readSftp, readSoap } from "./connector-adapters.js";
+import { readAnswerTable, readPull } from "./connector-pull.js";
 import { DEFAULTS } from "./defaults.js";
 import { isKnownEncoding } from "./encodings.js";
 import { readInboundAuth } from "./inbound-auth.js";
@@ -34,6 +35,8 @@ const CONNECTOR_KEYS = [
   "ordering",
   "dryRun",
   "inbound",
+  "pull",
+  "answers",
   "timezone",
   "format",
   "dropFields",
@@ -86,6 +89,7 @@ export function readConnector(document: ValueReader, defaults: ConnectorDefaults
     dryRun: top.get("dryRun")?.boolean() ?? DEFAULTS.dryRun,
     ...optional("schedule", readSchedule(top.get("schedule"), timezone)),
     ...optional("inbound", readInboundAuth(top.get("inbound"), "inbound")),
+    ...optional("answers", readAnswerTable(top.get("answers"))),
   };
   if (adapter !== undefined && format !== undefined && !FORMATS_BY_ADAPTER[adapter].includes(format)) {
     top.get("format")?.fail(`adapter ${adapter} cannot carry format ${format}`, {
@@ -93,7 +97,9 @@ export function readConnector(document: ValueReader, defaults: ConnectorDefaults
       found: format,
     });
   }
-  const config = adapter === undefined ? undefined : readAdapter(top, adapter, common);
+  const pull = readPull(top.get("pull"), adapter, common.encoding);
+  const config =
+    adapter === undefined ? undefined : readAdapter(top, adapter, { ...common, ...optional("pull", pull) });
   const clean = top.ctx.errors.length === errorsBefore;
   return { ...(name !== undefined ? { name } : {}), location, ...(clean && config ? { config } : {}) };
 }

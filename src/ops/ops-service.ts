@@ -6,6 +6,7 @@ import pg from "pg";
 import type { CaptureStatus } from "../capture/capture-service.js";
 import type { EssConfig } from "../config/types.js";
 import { Gateway } from "../gateway/gateway.js";
+import { writeAnswerRow } from "../inbound/answer-table.js";
 import { EventIntake } from "./event-intake.js";
 import { type HttpAddress, OpsHttpServer } from "./http-server.js";
 import { InboundLane } from "./inbound-lane.js";
@@ -74,6 +75,16 @@ export class OpsService {
       schema: config.ledger.schema,
       logger,
       metrics: options.metrics,
+      alsoInTransaction: async (client, connector, answer, result) => {
+        if (connector.answers) {
+          await writeAnswerRow(
+            client,
+            connector.answers,
+            { ...answer, connector: connector.name, via: "callback" },
+            result,
+          );
+        }
+      },
     });
     this.gateway = new Gateway({
       databaseUrl: config.database.url,
