@@ -72,6 +72,7 @@ export class EssEngine {
     this.pool.on("error", (error) => options.logger.warn({ err: error }, "idle ledger connection failed"));
     this.metrics = new EssMetrics({
       connectors: config.connectors.map((c) => c.name),
+      targets: config.mappings.flatMap((m) => m.targets.map((t) => ({ connector: t.connector, mapping: m.name }))),
       processMetrics: options.processMetrics ?? true,
     });
     this.events = combineEvents(this.metrics.events(), options.events);
@@ -231,9 +232,9 @@ export class EssEngine {
 function combineEvents(metrics: EngineEvents, extra: EngineEvents | undefined): EngineEvents {
   if (!extra) return metrics;
   return {
-    onItem: (connector, verdict, commitTime) => {
-      metrics.onItem?.(connector, verdict, commitTime);
-      extra.onItem?.(connector, verdict, commitTime);
+    onItem: (connector, verdict, commitTime, mapping) => {
+      metrics.onItem?.(connector, verdict, commitTime, mapping);
+      extra.onItem?.(connector, verdict, commitTime, mapping);
     },
     onBatch: (connector, batch, durationMs) => {
       metrics.onBatch?.(connector, batch, durationMs);

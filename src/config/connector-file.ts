@@ -9,7 +9,7 @@ import { isKnownEncoding } from "./encodings.js";
 import { readInboundAuth } from "./inbound-auth.js";
 import { OBJECT_NAME, OBJECT_NAME_TEXT } from "./names.js";
 import { isValidTimezone, parseSchedule, SCHEDULE_EXAMPLE } from "./schedule.js";
-import { cronSchedule, dailySchedule, intervalSchedule } from "./schedule-clock.js";
+import { cronSchedule, dailySchedule, intervalSchedule, scheduleFromText } from "./schedule-clock.js";
 import type {
   AdapterKind,
   BatchPolicy,
@@ -192,6 +192,9 @@ function readSchedule(value: ValueReader | undefined, timezone: string): Deliver
   if (text.trim().toLowerCase() === "always") return undefined;
   const parsed = parseSchedule(text);
   if (parsed.ok) return parsed.window;
+  // Text that came through `${VAR:-…}` was not rewritten before reading: `every 60s`, `Mon-Fri at 06:00`.
+  const written = scheduleFromText(text, timezone);
+  if (written) return written.schedule;
   return value.fail(parsed.reason, { expected: SCHEDULE_EXAMPLE, found: JSON.stringify(text) });
 }
 

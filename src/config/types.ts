@@ -125,6 +125,8 @@ export interface DropOptions {
   readonly doneFile?: string;
   /** Zone of {date:…} in names: the connector's explicit `timezone`, else UTC. */
   readonly dateTimezone?: string;
+  /** `rotate: 7d`: the connector's own drop files older than this are removed (and audited). */
+  readonly rotateMs?: number;
 }
 
 export interface SftpOptions extends DropOptions {

@@ -18,7 +18,8 @@ export type AuditEvent =
   | "offline"
   | "online"
   | "attention"
-  | "pruned";
+  | "pruned"
+  | "rotated";
 
 export interface AuditRow {
   readonly event: AuditEvent;
