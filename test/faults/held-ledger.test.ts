@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLsn } from "../../src/source/lsn.js";
+import { parseLsn } from "../../src/change/lsn.js";
 import { captureOptions, prepareSource, slotFor, startCapture, waitFor } from "../support/capture-fixture.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 

@@ -7,7 +7,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
-import { parseLsn } from "../../src/source/lsn.js";
+import { parseLsn } from "../../src/change/lsn.js";
 import { appendReceptions, dropReceptions, judge, type Reception } from "./partner-view.js";
 import type { Workload } from "./workload.js";
 
