@@ -91,7 +91,7 @@ describe("a SIGKILL at every fault point loses nothing and applies nothing twice
       expect((await stat(path)).ino).not.toBe(resentBatch.ino);
       expect(await readFile(path, "utf8")).toBe(resentBatch.body);
     }
-  }, 300_000);
+  }, 600_000);
 });
 
 async function newestBatchFile(dir: string): Promise<{ name: string; ino: number; body: string } | undefined> {
