@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import pg from "pg";
 import { type Adapter, createAdapter } from "./adapters/index.js";
+import { CaptureLeadership, fenceFormerLeader } from "./capture/capture-leadership.js";
 import { CaptureService, type CaptureStatus } from "./capture/capture-service.js";
 import { DeliveryPlanner } from "./capture/delivery-planner.js";
 import type { ConnectorConfig, EssConfig } from "./config/types.js";
@@ -37,7 +38,14 @@ export interface EngineOptions {
   readonly killAfterSendProbability?: number;
   /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
   readonly processMetrics?: boolean;
+  /** Trust a changed source once (another server, timeline or a new slot): `essctl start --accept-source-change`. */
+  readonly acceptSourceChange?: boolean;
+  /** How often a standby asks for capture leadership (default 1 s). */
+  readonly leaderPollMs?: number;
 }
+
+/** What this process does for capture: leads it, stands by to take over, or never captures (--no-capture). */
+export type EngineRole = "leader" | "standby" | "delivery-only";
 
 type EngineEvents = DeliveryEvents & HeartbeatEvents;
 
@@ -47,6 +55,7 @@ export class EngineSetupError extends Error {
 
 export class EssEngine {
   private capture: CaptureService | undefined;
+  private leadership: CaptureLeadership | undefined;
   private delivery: DeliveryService | undefined;
   private running: Promise<void> | undefined;
   readonly pool: pg.Pool;
@@ -78,8 +87,21 @@ export class EssEngine {
       ledgerPool: this.pool,
       captureEnabled: options.captureEnabled !== false,
       capture: () => this.capture?.status(),
+      role: () => this.competingRole(),
       logger: options.logger,
     });
+    this.metrics.setCaptureLeader(false);
+  }
+
+  /** Leader, standby or delivery-only; a capture-enabled process is a standby until it holds the leadership lock. */
+  role(): EngineRole {
+    return this.competingRole() ?? "standby";
+  }
+
+  /** Undefined until this process competes for capture leadership (before start()). */
+  private competingRole(): EngineRole | undefined {
+    if (this.options.captureEnabled === false) return "delivery-only";
+    return this.leadership?.role;
   }
 
   /** Resolves mapping keys against the source database, compiles the mappings and creates the adapters. */
@@ -145,32 +167,74 @@ export class EssEngine {
     this.running = (async () => {
       await delivery.start();
       if (options.captureEnabled === false) return;
-      this.capture = new CaptureService({
-        sourceUrl: config.database.url,
+      this.ops.startMonitoring();
+      const leadership = new CaptureLeadership({
         ledgerUrl: config.ledger.url ?? config.database.url,
         schema: config.ledger.schema,
         slot: config.replication.slot,
-        publication: config.replication.publication,
-        plugin: config.replication.plugin,
-        tables,
-        heartbeatMs: config.replication.heartbeatMs,
+        owner,
         logger: options.logger,
-        ...(options.statusIntervalMs ? { statusIntervalMs: options.statusIntervalMs } : {}),
-        hooks: {
-          sameTransaction: (changes) => {
-            const planned = planner.plan(changes);
-            if (planned.length === 0) return undefined;
-            return async (client) => {
-              await insertDeliveries(client, config.ledger.schema, planned);
-            };
-          },
-          onDurable: () => delivery.wake(),
-        },
+        ...(options.leaderPollMs ? { pollMs: options.leaderPollMs } : {}),
+        onRole: (role) => this.metrics.setCaptureLeader(role === "leader"),
       });
-      this.ops.startMonitoring();
-      await this.capture.run();
+      this.leadership = leadership;
+      let accepted = false;
+      await leadership.run(async (term) => {
+        // Only the leader may change what a running leader owns; it lifts the attention holds once it leads.
+        await delivery.releaseAttentionHolds();
+        await this.fenceFormerLeader();
+        const capture = new CaptureService({
+          sourceUrl: config.database.url,
+          ledgerUrl: config.ledger.url ?? config.database.url,
+          schema: config.ledger.schema,
+          slot: config.replication.slot,
+          publication: config.replication.publication,
+          plugin: config.replication.plugin,
+          tables,
+          heartbeatMs: config.replication.heartbeatMs,
+          logger: options.logger,
+          acceptSourceChange: options.acceptSourceChange === true && !accepted,
+          mappingNames: this.mappings.map((m) => m.config.name),
+          ...(options.statusIntervalMs ? { statusIntervalMs: options.statusIntervalMs } : {}),
+          hooks: {
+            sameTransaction: (changes) => {
+              const planned = planner.plan(changes);
+              if (planned.length === 0) return undefined;
+              return async (client) => {
+                await insertDeliveries(client, config.ledger.schema, planned);
+              };
+            },
+            onDurable: () => delivery.wake(),
+          },
+        });
+        accepted = true;
+        this.capture = capture;
+        const stopCapture = () => void capture.stop();
+        term.addEventListener("abort", stopCapture, { once: true });
+        try {
+          if (!term.aborted) await capture.run();
+        } finally {
+          term.removeEventListener("abort", stopCapture);
+          this.capture = undefined;
+        }
+      });
     })();
     return this.running;
+  }
+
+  /** Ends a former leader's replication session still holding the slot (its machine may be gone). */
+  private async fenceFormerLeader(): Promise<void> {
+    const source = new pg.Client({ connectionString: this.config.database.url, application_name: "ess-capture-setup" });
+    source.on("error", () => undefined);
+    try {
+      await source.connect();
+      await fenceFormerLeader(source, this.config.replication.slot, this.options.logger);
+    } catch (error) {
+      // The capture session reports an unreachable source and retries.
+      this.options.logger.debug({ err: error }, "cannot check the slot for a former leader's session");
+    } finally {
+      await source.end().catch(() => undefined);
+    }
   }
 
   captureStatus(): CaptureStatus | undefined {
@@ -200,6 +264,7 @@ export class EssEngine {
   /** Graceful: capture stores what it received, workers finish their batch in hand. */
   async stop(): Promise<void> {
     this.ops.markStopping();
+    this.leadership?.stop();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
     await this.delivery?.stop();

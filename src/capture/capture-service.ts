@@ -2,7 +2,6 @@
 // resume position, reconnection with backoff, the idle-slot heartbeat and a graceful stop.
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { readCheckpoint } from "../ledger/checkpoints.js";
 import { FeedWriter } from "../ledger/feed-writer.js";
 import type { Logger } from "../ops/logger.js";
 import type { Lsn, TableRef } from "../source/change.js";
@@ -13,6 +12,7 @@ import { ensureSlot, verifyPublication } from "../source/slot.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
 import { type CaptureHooks, type CaptureLimits, CapturePipeline, DEFAULT_CAPTURE_LIMITS } from "./capture-pipeline.js";
 import { SourceHeartbeat } from "./source-heartbeat.js";
+import { CheckpointMismatchError, trustedResumePosition } from "./source-identity-guard.js";
 
 export interface CaptureServiceOptions {
   readonly sourceUrl: string;
@@ -31,6 +31,10 @@ export interface CaptureServiceOptions {
   readonly statusIntervalMs?: number;
   /** Replace a replication connection that stays silent this long (default 30 s). */
   readonly silentAfterMs?: number;
+  /** Trust a changed source once (another server, timeline or a new slot): start from the slot's position. */
+  readonly acceptSourceChange?: boolean;
+  /** Mapping names, for the recovery steps of a refused checkpoint. */
+  readonly mappingNames?: readonly string[];
 }
 
 export interface CaptureStatus {
@@ -78,7 +82,7 @@ export class CaptureService {
           failures = 0;
         } catch (error) {
           if (this.stopping) break;
-          if (!isTransient(error)) throw error;
+          if (error instanceof CheckpointMismatchError || !isTransient(error)) throw error;
           if (error instanceof ReplicationSilentError) this.abandonedBackend = error.backendPid;
           const delay = backoffDelay(options.reconnect ?? { initialMs: 250, maxMs: 15_000 }, failures++);
           this.reconnects++;
@@ -175,23 +179,21 @@ export class CaptureService {
     }
   }
 
-  /** Never moves the slot backwards: a ledger checkpoint behind the slot is stale. */
+  /** Never moves the slot backwards, and never trusts a checkpoint of another server, timeline or slot. */
   private async resumePosition(ledger: pg.Client, slotConfirmed: Lsn, created: boolean): Promise<Lsn> {
-    const checkpoint = await readCheckpoint(ledger, this.options.schema, this.options.slot);
-    this.durable = slotConfirmed;
-    if (checkpoint === null) return slotConfirmed;
-    if (checkpoint < slotConfirmed) {
-      if (!created) {
-        this.options.logger.warn(
-          { checkpoint: formatLsn(checkpoint), slot: formatLsn(slotConfirmed) },
-          "the ledger checkpoint is behind the slot's confirmed position; ignoring it (the slot never moves backwards)",
-        );
-      }
-      return slotConfirmed;
-    }
+    const { options } = this;
+    const start = await trustedResumePosition(ledger, {
+      sourceUrl: options.sourceUrl,
+      schema: options.schema,
+      slot: options.slot,
+      slotState: { created, confirmedFlushLsn: slotConfirmed },
+      acceptChange: options.acceptSourceChange ?? false,
+      mappings: options.mappingNames ?? [],
+      logger: options.logger,
+    });
     // Stored but not yet confirmed when the last run ended: no need to read it again.
-    this.durable = checkpoint;
-    return checkpoint;
+    this.durable = start;
+    return start;
   }
 }
 

@@ -1,5 +1,5 @@
 // Appends rows to the audit trail: one per hop of a change or delivery, never a secret or a PII value.
-import type pg from "pg";
+import type { Queryable } from "./queryable.js";
 import { quoteIdentifier } from "./sql-identifier.js";
 
 export type AuditEvent =
@@ -17,7 +17,11 @@ export type AuditEvent =
   | "offline"
   | "online"
   | "attention"
-  | "pruned";
+  | "pruned"
+  | "source_mismatch"
+  | "source_accepted"
+  | "slot_invalidated"
+  | "capture_leader";
 
 export interface AuditRow {
   readonly event: AuditEvent;
@@ -29,7 +33,7 @@ export interface AuditRow {
   readonly error?: string | null;
 }
 
-export async function appendAudit(client: pg.ClientBase, schema: string, rows: readonly AuditRow[]): Promise<void> {
+export async function appendAudit(client: Queryable, schema: string, rows: readonly AuditRow[]): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
     `insert into ${quoteIdentifier(schema)}.audit (event, delivery_id, token, connector, attempt, detail, error)

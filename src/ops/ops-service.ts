@@ -3,6 +3,7 @@
 import pg from "pg";
 import type { CaptureStatus } from "../capture/capture-service.js";
 import type { EssConfig } from "../config/types.js";
+import type { EngineRole } from "../engine.js";
 import { type HttpAddress, OpsHttpServer } from "./http-server.js";
 import { InboundLane } from "./inbound-lane.js";
 import { pingLedger, readConnectorGauges } from "./ledger-readings.js";
@@ -18,6 +19,8 @@ export interface OpsServiceOptions {
   readonly ledgerPool: pg.Pool;
   readonly captureEnabled: boolean;
   readonly capture: () => CaptureStatus | undefined;
+  /** Leader, standby or delivery-only, for /readyz; undefined until the process competes for capture. */
+  readonly role: () => EngineRole | undefined;
   readonly logger: Logger;
 }
 
@@ -52,10 +55,12 @@ export class OpsService {
           capture: options.capture,
           logger,
           metrics: options.metrics,
+          mappings: config.mappings.map((m) => m.name),
         })
       : undefined;
     this.readiness = new Readiness({
       captureEnabled: options.captureEnabled,
+      role: options.role,
       replicationConnected: () => options.capture()?.connected ?? false,
       pingLedger: () => pingLedger(this.ledgerProbe),
       replication: () => this.monitor?.latest(),

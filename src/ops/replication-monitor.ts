@@ -2,8 +2,10 @@
 // warning once with the likely causes when replication stalls.
 import type { CaptureStatus } from "../capture/capture-service.js";
 import { redactSecrets } from "../config/secrets.js";
+import { appendAudit } from "../ledger/audit.js";
 import type { Queryable } from "../ledger/queryable.js";
 import { parseLsn } from "../source/lsn.js";
+import { invalidatedSlotRecovery, invalidationSentence } from "../source/slot-invalidation.js";
 import { readSlotStatus } from "../source/slot-status.js";
 import { lastCapturedCommit } from "./ledger-readings.js";
 import type { Logger } from "./logger.js";
@@ -28,6 +30,10 @@ export interface ReplicationReading {
   readonly unchangedForMs: number;
   /** The likely causes named when the stall began (empty while not stalled). */
   readonly stallCauses: readonly string[];
+  /** Why the slot can no longer stream (it is then stalled for good); null while usable. */
+  readonly invalidation: string | null;
+  /** The steps back from an invalidated slot; empty otherwise. */
+  readonly recovery: readonly string[];
 }
 
 export interface ReplicationMonitorOptions {
@@ -40,6 +46,8 @@ export interface ReplicationMonitorOptions {
   readonly capture: () => CaptureStatus | undefined;
   readonly logger: Logger;
   readonly metrics?: EssMetrics;
+  /** Mapping names, for the backfill step of a recovery. */
+  readonly mappings?: readonly string[];
   /** Sampling interval; default a quarter of stallAfter, between 250 ms and 5 s. */
   readonly intervalMs?: number;
 }
@@ -54,6 +62,7 @@ export class ReplicationMonitor {
   private storedCommit: Date | null | undefined;
   private causes: readonly string[] = [];
   private reportingStall = false;
+  private reportedInvalidation: string | null = null;
   private failing = false;
 
   constructor(private readonly options: ReplicationMonitorOptions) {}
@@ -124,6 +133,11 @@ export class ReplicationMonitor {
         this.causes = [];
         options.logger.info({ slot: options.slot, lagBytes: status.lagBytes }, "replication is moving again");
       }
+      const invalidation = status.invalidation;
+      if (invalidation !== this.reportedInvalidation) {
+        this.reportedInvalidation = invalidation;
+        if (invalidation) await this.reportInvalidation(invalidation);
+      }
       this.reading = {
         at: new Date(now),
         slot: options.slot,
@@ -134,9 +148,11 @@ export class ReplicationMonitor {
         retainedWalBytes: status.retainedWalBytes,
         confirmedFlushLsn: status.confirmedFlushLsn,
         currentLsn: status.currentLsn,
-        stalled: verdict.stalled,
+        stalled: verdict.stalled || invalidation !== null,
         unchangedForMs: verdict.unchangedForMs,
-        stallCauses: this.causes,
+        stallCauses: invalidation ? [invalidationSentence(options.slot, invalidation)] : this.causes,
+        invalidation,
+        recovery: invalidation ? invalidatedSlotRecovery(options.slot, options.mappings ?? []) : [],
       };
       options.metrics?.setReplication(this.reading);
       if (this.failing) options.logger.info({ slot: options.slot }, "the replication slot can be read again");
@@ -152,6 +168,21 @@ export class ReplicationMonitor {
       }
       this.failing = true;
       return this.reading;
+    }
+  }
+
+  /** Once per invalidation: an error line and an audit row, with the steps back. */
+  private async reportInvalidation(reason: string): Promise<void> {
+    const { options } = this;
+    const recovery = invalidatedSlotRecovery(options.slot, options.mappings ?? []);
+    const sentence = invalidationSentence(options.slot, reason);
+    options.logger.error({ slot: options.slot, reason, recovery }, sentence);
+    try {
+      await appendAudit(options.ledger, options.schema, [
+        { event: "slot_invalidated", detail: { slot: options.slot, reason, recovery }, error: sentence },
+      ]);
+    } catch (error) {
+      options.logger.warn({ err: error }, "cannot audit the invalidated slot");
     }
   }
 

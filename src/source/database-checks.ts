@@ -47,7 +47,11 @@ export async function checkDatabase(config: EssConfig): Promise<DatabaseCheckRes
         ? await withDatabase("ledger", ledgerUrl, (client) => readLedgerStatus(client, schema))
         : await readLedgerStatus(source, schema);
     const { inspection, demands } = snapshot;
-    const slot = slotRules(inspection, config.replication);
+    const slot = slotRules(
+      inspection,
+      config.replication,
+      config.mappings.map((m) => m.name),
+    );
     const info = [...slot.info];
     const publication =
       config.replication.plugin === "pgoutput"
