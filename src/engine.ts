@@ -19,6 +19,7 @@ import { OpsService } from "./ops/ops-service.js";
 import type { ReadinessReport } from "./ops/readiness.js";
 import type { ReplicationReading } from "./ops/replication-monitor.js";
 import type { TableRef } from "./source/change.js";
+import { primaryUrl } from "./source/source-hosts.js";
 import { primaryKeyColumns } from "./source/table-keys.js";
 
 export interface EngineOptions {
@@ -69,6 +70,8 @@ export class EssEngine {
     readonly mappings: readonly CompiledMapping[],
     private readonly adapters: ReadonlyMap<string, Adapter>,
     private readonly options: EngineOptions,
+    /** database.url as configured: with several hosts, capture asks each session which one is the primary. */
+    private readonly sourceHosts: string = config.database.url,
   ) {
     this.pool = new pg.Pool({
       connectionString: config.ledger.url ?? config.database.url,
@@ -107,7 +110,18 @@ export class EssEngine {
   /** Resolves mapping keys against the source database, compiles the mappings and creates the adapters. */
   static async create(config: EssConfig, options: EngineOptions): Promise<EssEngine> {
     const connectors = new Map<string, ConnectorConfig>(config.connectors.map((c) => [c.name, c]));
-    const source = new pg.Client({ connectionString: config.database.url, application_name: "ess-setup" });
+    // Several source hosts: the one accepting writes now. The ledger, when it lives in the source
+    // database, stays with that host; give it its own ledger.url to survive a source failover.
+    const primary = await primaryUrl(config.database.url);
+    const runtime: EssConfig =
+      primary === config.database.url
+        ? config
+        : {
+            ...config,
+            database: { ...config.database, url: primary },
+            ledger: { ...config.ledger, url: config.ledger.url ?? primary },
+          };
+    const source = new pg.Client({ connectionString: primary, application_name: "ess-setup" });
     await source.connect();
     const compiled: CompiledMapping[] = [];
     try {
@@ -127,7 +141,7 @@ export class EssEngine {
     const adapters = new Map<string, Adapter>(
       config.connectors.map((c) => [c.name, createAdapter(c, { logger: options.logger })]),
     );
-    return new EssEngine(config, compiled, adapters, options);
+    return new EssEngine(runtime, compiled, adapters, options, config.database.url);
   }
 
   /** Starts delivery, then capture; the returned promise settles when the engine stops (or capture fails for good). */
@@ -184,7 +198,7 @@ export class EssEngine {
         await delivery.releaseAttentionHolds();
         await this.fenceFormerLeader();
         const capture = new CaptureService({
-          sourceUrl: config.database.url,
+          sourceUrl: this.sourceHosts,
           ledgerUrl: config.ledger.url ?? config.database.url,
           schema: config.ledger.schema,
           slot: config.replication.slot,
@@ -194,6 +208,7 @@ export class EssEngine {
           heartbeatMs: config.replication.heartbeatMs,
           logger: options.logger,
           acceptSourceChange: options.acceptSourceChange === true && !accepted,
+          failover: config.replication.failover,
           mappingNames: this.mappings.map((m) => m.config.name),
           ...(options.statusIntervalMs ? { statusIntervalMs: options.statusIntervalMs } : {}),
           hooks: {
@@ -224,16 +239,20 @@ export class EssEngine {
 
   /** Ends a former leader's replication session still holding the slot (its machine may be gone). */
   private async fenceFormerLeader(): Promise<void> {
-    const source = new pg.Client({ connectionString: this.config.database.url, application_name: "ess-capture-setup" });
-    source.on("error", () => undefined);
+    let source: pg.Client | undefined;
     try {
+      source = new pg.Client({
+        connectionString: await primaryUrl(this.sourceHosts),
+        application_name: "ess-capture-setup",
+      });
+      source.on("error", () => undefined);
       await source.connect();
       await fenceFormerLeader(source, this.config.replication.slot, this.options.logger);
     } catch (error) {
       // The capture session reports an unreachable source and retries.
       this.options.logger.debug({ err: error }, "cannot check the slot for a former leader's session");
     } finally {
-      await source.end().catch(() => undefined);
+      await source?.end().catch(() => undefined);
     }
   }
 

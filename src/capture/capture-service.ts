@@ -8,13 +8,15 @@ import type { Lsn, TableRef } from "../source/change.js";
 import { decoderSetup } from "../source/decoder-factory.js";
 import { formatLsn } from "../source/lsn.js";
 import { ReplicationSilentError, ReplicationStream } from "../source/replication-stream.js";
-import { ensureSlot, verifyPublication } from "../source/slot.js";
+import { enableSlotFailover, ensureSlot, verifyPublication } from "../source/slot.js";
+import { primaryUrl, sourceHostUrls } from "../source/source-hosts.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
 import { type CaptureHooks, type CaptureLimits, CapturePipeline, DEFAULT_CAPTURE_LIMITS } from "./capture-pipeline.js";
 import { SourceHeartbeat } from "./source-heartbeat.js";
 import { CheckpointMismatchError, trustedResumePosition } from "./source-identity-guard.js";
 
 export interface CaptureServiceOptions {
+  /** The source database; several hosts (host1,host2) are tried in turn for the primary. */
   readonly sourceUrl: string;
   readonly ledgerUrl: string;
   readonly schema: string;
@@ -31,6 +33,8 @@ export interface CaptureServiceOptions {
   readonly statusIntervalMs?: number;
   /** Replace a replication connection that stays silent this long (default 30 s). */
   readonly silentAfterMs?: number;
+  /** Create (or turn) the slot into a failover slot (PostgreSQL 17+): `replication.failover`. */
+  readonly failover?: boolean;
   /** Trust a changed source once (another server, timeline or a new slot): start from the slot's position. */
   readonly acceptSourceChange?: boolean;
   /** Mapping names, for the recovery steps of a refused checkpoint. */
@@ -57,7 +61,12 @@ export class CaptureService {
   /** The walsender of a session given up for silence: it may still hold the slot. */
   private abandonedBackend: number | undefined;
 
-  constructor(private readonly options: CaptureServiceOptions) {}
+  /** The single-host URL of the source's primary, as the last session found it. */
+  private sourceUrl: string;
+
+  constructor(private readonly options: CaptureServiceOptions) {
+    this.sourceUrl = sourceHostUrls(options.sourceUrl)[0] ?? options.sourceUrl;
+  }
 
   status(): CaptureStatus {
     return {
@@ -72,7 +81,7 @@ export class CaptureService {
   /** Runs until stop(); connection failures are retried with backoff, setup errors are thrown. */
   async run(): Promise<void> {
     const { options } = this;
-    const heartbeat = new SourceHeartbeat(options.sourceUrl, options.heartbeatMs, options.logger);
+    const heartbeat = new SourceHeartbeat(() => this.sourceUrl, options.heartbeatMs, options.logger);
     heartbeat.start();
     let failures = 0;
     try {
@@ -115,7 +124,10 @@ export class CaptureService {
 
   private async runSession(): Promise<void> {
     const { options } = this;
-    const source = new pg.Client({ connectionString: options.sourceUrl, application_name: "ess-capture-setup" });
+    // Several source hosts: each session asks which one is the primary now (after a promotion, the new one).
+    this.sourceUrl = await primaryUrl(options.sourceUrl);
+    const sourceUrl = this.sourceUrl;
+    const source = new pg.Client({ connectionString: sourceUrl, application_name: "ess-capture-setup" });
     const ledger = new pg.Client({ connectionString: options.ledgerUrl, application_name: "ess-capture" });
     source.on("error", () => undefined);
     ledger.on("error", (error) => options.logger.warn({ err: error }, "ledger connection error"));
@@ -132,13 +144,17 @@ export class CaptureService {
         this.abandonedBackend = undefined;
       }
       if (options.plugin === "pgoutput") await verifyPublication(source, options.publication, options.tables);
-      const slot = await ensureSlot(source, options.slot, options.plugin);
+      const slot = await ensureSlot(source, options.slot, options.plugin, { failover: options.failover === true });
+      if (options.failover && !slot.failover) {
+        await enableSlotFailover(sourceUrl, options.slot);
+        options.logger.info({ slot: options.slot }, "the replication slot is now a failover slot");
+      }
       await source.end();
       const start = await this.resumePosition(ledger, slot.confirmedFlushLsn, slot.created);
       const setup = decoderSetup(options.plugin, options.publication, options.tables);
       const stream = new ReplicationStream(
         {
-          connectionString: options.sourceUrl,
+          connectionString: sourceUrl,
           slot: options.slot,
           startLsn: start,
           pluginOptions: setup.pluginOptions,
@@ -183,7 +199,7 @@ export class CaptureService {
   private async resumePosition(ledger: pg.Client, slotConfirmed: Lsn, created: boolean): Promise<Lsn> {
     const { options } = this;
     const start = await trustedResumePosition(ledger, {
-      sourceUrl: options.sourceUrl,
+      sourceUrl: this.sourceUrl,
       schema: options.schema,
       slot: options.slot,
       slotState: { created, confirmedFlushLsn: slotConfirmed },

@@ -104,7 +104,7 @@ describe("an invalidated slot", () => {
     expect(log.lines().filter((l) => String(l.msg).includes("is invalidated")).length).toBe(1);
 
     const stats = await essctl(["stats", "--config", join(dir, "ess.yaml")]);
-    expect(stats.code).toBe(0);
+    expect(stats.code, stats.stderr).toBe(0);
     expect(stats.stdout).toContain(`INVALIDATED: replication slot ${SLOT} is invalidated (wal_removed)`);
     expect(stats.stdout).toContain(`1. on the source: select pg_drop_replication_slot('${SLOT}');`);
     expect(stats.stdout).toContain("3. essctl start --accept-source-change");
@@ -113,7 +113,7 @@ describe("an invalidated slot", () => {
     expect(JSON.parse(statsJson.stdout).replication).toMatchObject({ invalidation: "wal_removed" });
 
     const check = await essctl(["check", "--config", join(dir, "ess.yaml")]);
-    expect(check.code).toBe(2);
+    expect(check.code, check.stdout + check.stderr).toBe(2);
     expect(check.stdout + check.stderr).toContain(`replication slot ${SLOT} is invalidated (wal_removed)`);
     expect(check.stdout + check.stderr).toContain(`select pg_drop_replication_slot('${SLOT}');`);
     expect(check.stdout + check.stderr).toContain("essctl start --accept-source-change");
