@@ -137,6 +137,7 @@ export class EssMetrics {
       labelNames: ["connector", "outcome"],
       registers,
     });
+    this.stalled.set(0);
     this.captureLeader = new Gauge({
       name: "ess_capture_leader",
       help: "1 while this process leads capture (holds the leadership lock); 0 on a standby or a delivery-only process",
