@@ -17,7 +17,7 @@ export interface CaptureBenchResult {
   readonly ratio: number;
 }
 
-const PG_RECVLOGICAL_CANDIDATES = [
+export const PG_RECVLOGICAL_CANDIDATES = [
   "/usr/bin/pg_recvlogical",
   "/usr/lib/postgresql/17/bin/pg_recvlogical",
   "/usr/lib/postgresql/15/bin/pg_recvlogical",
@@ -62,7 +62,13 @@ export async function prepareBenchDatabase(url: string, rows: number): Promise<{
   }
 }
 
-async function rawWithPgRecvlogical(tool: string, url: string, endLsn: string): Promise<number> {
+export async function rawWithPgRecvlogical(
+  tool: string,
+  url: string,
+  endLsn: string,
+  slot = "raw_bench",
+  publication = "ess_pub",
+): Promise<number> {
   const started = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(
@@ -71,7 +77,7 @@ async function rawWithPgRecvlogical(tool: string, url: string, endLsn: string): 
         "-d",
         url,
         "--slot",
-        "raw_bench",
+        slot,
         "--start",
         "--no-loop",
         `--endpos=${endLsn}`,
@@ -80,7 +86,7 @@ async function rawWithPgRecvlogical(tool: string, url: string, endLsn: string): 
         "-o",
         "proto_version=1",
         "-o",
-        "publication_names=ess_pub",
+        `publication_names=${publication}`,
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );

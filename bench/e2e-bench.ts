@@ -17,9 +17,35 @@ export interface E2eBenchResult {
   readonly latency_changes: number;
   readonly latency_p50_ms: number;
   readonly latency_p99_ms: number;
+  /** Ledger tables and indexes (ess.*) after the backlog was delivered, per change. */
+  readonly ledger_bytes_per_change: number;
+  /** WAL the server wrote while ESS captured and delivered the backlog (pg_stat_wal), per change. */
+  readonly wal_bytes_per_change: number;
 }
 
-async function site(adminUrl: string, name: string): Promise<{ url: string; configPath: string; dir: string }> {
+export interface LedgerCost {
+  readonly ledgerBytes: number;
+  readonly walBytes: number;
+}
+
+/** Server-wide WAL written so far (PostgreSQL 14+). */
+export async function walBytes(client: pg.Client): Promise<bigint> {
+  const r = await client.query<{ b: string }>("select wal_bytes::text as b from pg_stat_wal");
+  return BigInt(r.rows[0]?.b ?? "0");
+}
+
+/** Tables, TOAST and indexes of the ledger schema. */
+export async function ledgerBytes(client: pg.Client, schema = "ess"): Promise<number> {
+  const r = await client.query<{ b: string }>(
+    `select coalesce(sum(pg_total_relation_size(c.oid)), 0)::text as b
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and c.relkind in ('r', 'm')`,
+    [schema],
+  );
+  return Number(r.rows[0]?.b ?? 0);
+}
+
+export async function site(adminUrl: string, name: string): Promise<{ url: string; configPath: string; dir: string }> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`create database ${name}`);
@@ -101,7 +127,7 @@ function sentCounter(target: number): {
 }
 
 /** Writes a backlog first, then times the engine from start until every record is in a file. */
-async function backlogRate(adminUrl: string, rows: number): Promise<number> {
+async function backlogRate(adminUrl: string, rows: number): Promise<{ rate: number; cost: LedgerCost }> {
   const s = await site(adminUrl, "ess_bench_e2e");
   const client = new pg.Client({ connectionString: s.url });
   await client.connect();
@@ -118,13 +144,28 @@ async function backlogRate(adminUrl: string, rows: number): Promise<number> {
       pollMs: 20,
       events: counter.events,
     });
+    await client.query("checkpoint");
+    const walBefore = await walBytes(client);
     const started = process.hrtime.bigint();
     void engine.start();
     await counter.done;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await engine.stop();
+    const walAfter = await walBytes(client);
+    if (process.env.ESS_BENCH_SIZES) {
+      const sizes = await client.query(
+        `select c.relname, c.relkind, pg_size_pretty(pg_total_relation_size(c.oid)) total, pg_relation_size(c.oid) heap,
+                s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd
+           from pg_class c join pg_namespace n on n.oid = c.relnamespace left join pg_stat_user_tables s on s.relid = c.oid
+          where n.nspname = 'ess' and c.relkind in ('r', 'i') order by pg_total_relation_size(c.oid) desc`,
+      );
+      console.table(sizes.rows);
+    }
     if ((await sentCount(client)) !== rows) throw new Error("the ledger disagrees with the delivery events");
-    return rows / seconds;
+    return {
+      rate: rows / seconds,
+      cost: { ledgerBytes: await ledgerBytes(client), walBytes: Number(walAfter - walBefore) },
+    };
   } finally {
     await client.end();
     await rm(s.dir, { recursive: true, force: true });
@@ -180,7 +221,7 @@ export async function measureEndToEnd(
   rate = 1000,
   seconds = 15,
 ): Promise<E2eBenchResult> {
-  const e2e = await backlogRate(adminUrl, rows);
+  const { rate: e2e, cost } = await backlogRate(adminUrl, rows);
   const latency = await steadyLatency(adminUrl, rate, seconds);
   return {
     e2e_rows: rows,
@@ -189,5 +230,7 @@ export async function measureEndToEnd(
     latency_changes: latency.n,
     latency_p50_ms: Math.round(latency.p50),
     latency_p99_ms: Math.round(latency.p99),
+    ledger_bytes_per_change: Math.round(cost.ledgerBytes / rows),
+    wal_bytes_per_change: Math.round(cost.walBytes / rows),
   };
 }

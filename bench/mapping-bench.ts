@@ -51,7 +51,7 @@ const connector: ConnectorConfig = {
   },
   encoding: "cp037",
   batch: { maxRecords: 5000, maxWaitMs: 60_000 },
-  retry: { maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000 },
+  retry: { maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000, maxAgeMs: 86_400_000 },
   heartbeat: { everyMs: 30_000, offlineAfter: 3 },
   ordering: "key",
   dryRun: false,

@@ -1,6 +1,7 @@
 // npm run bench [-- --rows N] [-- --json]: throughput and latency figures beside a raw baseline measured in the same run.
 import { parseArgs } from "node:util";
 import { startEmbeddedPostgres } from "../test/support/embedded-server.js";
+import { measureBigTransaction } from "./big-txn-bench.js";
 import { measureCapture } from "./capture-bench.js";
 import { measureDecode } from "./decode-bench.js";
 import { measureEndToEnd } from "./e2e-bench.js";
@@ -10,14 +11,17 @@ const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "200000" },
     "e2e-rows": { type: "string", default: "100000" },
+    "big-rows": { type: "string", default: "1000000" },
     json: { type: "boolean", default: false },
   },
 });
 const rows = Number(values.rows);
 const e2eRows = Number(values["e2e-rows"]);
+const bigRows = Number(values["big-rows"]);
 for (const [name, n] of [
   ["--rows", rows],
   ["--e2e-rows", e2eRows],
+  ["--big-rows", bigRows],
 ] as const) {
   if (!Number.isInteger(n) || n <= 0) {
     process.stderr.write(`${name} must be a positive whole number\n`);
@@ -48,10 +52,17 @@ try {
   log(
     `latency at ${fmt(e2e.latency_rate_per_s)} changes/s (batch maxWait 200ms): p50 ${e2e.latency_p50_ms} ms, p99 ${e2e.latency_p99_ms} ms over ${fmt(e2e.latency_changes)} changes`,
   );
+  log(
+    `ledger after delivery: ${fmt(e2e.ledger_bytes_per_change)} bytes/change; WAL written: ${fmt(e2e.wal_bytes_per_change)} bytes/change (pg_stat_wal)`,
+  );
+  const big = await measureBigTransaction(server.url(), bigRows);
+  log(
+    `one transaction of ${fmt(bigRows)} rows → file: ${fmt(big.big_txn_rows_per_s)} rows/s (ratio ${big.big_txn_ratio} to pg_recvlogical's ${fmt(big.big_txn_raw_rows_per_s)}), ESS peak RSS ${big.big_txn_peak_rss_mb} MB`,
+  );
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  log(`peak RSS:                                  ${peakRssMb} MB`);
+  log(`peak RSS of the bench process:             ${peakRssMb} MB`);
   process.stdout.write(
-    `${JSON.stringify({ ...capture, ...decode, ...mapping, ...e2e, e2e_ratio: e2eRatio, peak_rss_mb: peakRssMb })}\n`,
+    `${JSON.stringify({ ...capture, ...decode, ...mapping, ...e2e, e2e_ratio: e2eRatio, ...big, peak_rss_mb: peakRssMb })}\n`,
   );
 } finally {
   await server.stop();

@@ -10,7 +10,7 @@ import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
-import { insertDeliveries } from "./ledger/delivery-writer.js";
+import { copyDeliveries, insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
 import type { HttpAddress } from "./ops/http-server.js";
 import type { Logger } from "./ops/logger.js";
@@ -32,11 +32,6 @@ export interface EngineOptions {
   readonly events?: DeliveryEvents & HeartbeatEvents;
   /** Run only the delivery side (no replication), e.g. a second worker process on the same ledger. */
   readonly captureEnabled?: boolean;
-  /**
-   * Crash testing: the probability that the process kills itself (SIGKILL) right after a partner
-   * accepted a batch and before the ledger records it — the window the idempotency token covers.
-   */
-  readonly killAfterSendProbability?: number;
   /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
   readonly processMetrics?: boolean;
   /** Trust a changed source once (another server, timeline or a new slot): `essctl start --accept-source-change`. */
@@ -59,6 +54,9 @@ export class EssEngine {
   private leadership: CaptureLeadership | undefined;
   private delivery: DeliveryService | undefined;
   private running: Promise<void> | undefined;
+  /** Settles when stop() is called: a delivery-only engine runs until then. */
+  private stopRequested: Promise<void>;
+  private requestStop: () => void = () => undefined;
   readonly pool: pg.Pool;
   /** The Prometheus registry behind /metrics, fed by this engine's delivery events. */
   readonly metrics: EssMetrics;
@@ -73,6 +71,9 @@ export class EssEngine {
     /** database.url as configured: with several hosts, capture asks each session which one is the primary. */
     private readonly sourceHosts: string = config.database.url,
   ) {
+    this.stopRequested = new Promise<void>((resolve) => {
+      this.requestStop = resolve;
+    });
     this.pool = new pg.Pool({
       connectionString: config.ledger.url ?? config.database.url,
       application_name: "ess-delivery",
@@ -165,13 +166,6 @@ export class EssEngine {
         return target.fileHeader ? { body, fileHeader: target.fileHeader } : { body };
       },
       retention: { deliveredMs: config.ledger.retention.deliveredMs, auditMs: config.ledger.retention.auditMs },
-      ...(options.killAfterSendProbability
-        ? {
-            afterSend: () => {
-              if (Math.random() < (options.killAfterSendProbability ?? 0)) process.kill(process.pid, "SIGKILL");
-            },
-          }
-        : {}),
       logger: options.logger,
       events: this.events,
     });
@@ -180,7 +174,11 @@ export class EssEngine {
     const delivery = this.delivery;
     this.running = (async () => {
       await delivery.start();
-      if (options.captureEnabled === false) return;
+      if (options.captureEnabled === false) {
+        // Delivery only: the workers run on their own timers until stop().
+        await this.stopRequested;
+        return;
+      }
       this.ops.startMonitoring();
       const leadership = new CaptureLeadership({
         ledgerUrl: config.ledger.url ?? config.database.url,
@@ -215,8 +213,11 @@ export class EssEngine {
             sameTransaction: (changes) => {
               const planned = planner.plan(changes);
               if (planned.length === 0) return undefined;
-              return async (client) => {
-                await insertDeliveries(client, config.ledger.schema, planned);
+              return async (client, fresh) => {
+                // New changes have new deliveries: written once by COPY. A change read again
+                // after a restart may have its deliveries stored already: the token drops those.
+                if (fresh) await copyDeliveries(client, config.ledger.schema, planned);
+                else await insertDeliveries(client, config.ledger.schema, planned);
               };
             },
             onDurable: () => delivery.wake(),
@@ -270,6 +271,11 @@ export class EssEngine {
     return this.ops.address();
   }
 
+  /** Where partners and applications call (`http.inbound.listen`, else `http.listen`). */
+  inboundAddress(): HttpAddress | undefined {
+    return this.ops.inboundAddress();
+  }
+
   /** What /readyz answers: replication connected and moving, the ledger reachable. */
   readiness(): Promise<ReadinessReport> {
     return this.ops.readinessReport();
@@ -282,6 +288,7 @@ export class EssEngine {
 
   /** Graceful: capture stores what it received, workers finish their batch in hand. */
   async stop(): Promise<void> {
+    this.requestStop();
     this.ops.markStopping();
     this.leadership?.stop();
     await this.capture?.stop();

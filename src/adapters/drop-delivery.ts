@@ -6,6 +6,7 @@
 // written the same way; it contains the data file's name and a line feed, and appears only after
 // the data file is complete. An empty tempSuffix writes in place (no atomicity).
 // append: see drop-append.ts. tempSuffix and doneFile do not apply: the file grows in place.
+import { faultPoint } from "../fault-points.js";
 import type { Logger } from "../ops/logger.js";
 import { AdapterError, type Batch, type ItemAccepted, type SendContext } from "./adapter.js";
 import { decideAppend, describeMismatch, readSavedOffset } from "./drop-append.js";
@@ -25,6 +26,8 @@ export interface DropSettings {
   readonly mode: "file-per-batch" | "append";
   readonly tempSuffix: string;
   readonly doneFile?: string | undefined;
+  /** Zone of {date:…} (UTC when absent). */
+  readonly dateTimezone?: string | undefined;
 }
 
 /** How long the best-effort removal of a failed upload's temp file may take. */
@@ -40,7 +43,7 @@ function nameError(error: unknown): never {
 /** The file name of a new batch (an AdapterError "attention" when the template cannot make a safe name). */
 export function batchFileName(settings: DropSettings, batch: DropNameInput): string {
   try {
-    return renderDropName(settings.file, batch);
+    return renderDropName(settings.file, batch, settings.dateTimezone);
   } catch (error) {
     return nameError(error);
   }
@@ -61,6 +64,7 @@ async function putAtomically(
   }
   try {
     await target.write(temp, body, signal);
+    faultPoint("temp-written-before-rename");
     await target.rename(temp, name, signal);
   } catch (error) {
     // The next attempt truncates the temp file anyway; removing it now only spares the partner
@@ -113,6 +117,7 @@ async function appendOnce(
           );
         }
       }
+      faultPoint("offset-recorded-before-append");
       throwIfAborted("append", path, context.signal);
       await target.append(name, bytes, decision.at, context.signal);
   }

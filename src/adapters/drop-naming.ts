@@ -1,8 +1,8 @@
 // Renders drop file names from connector templates and refuses any name that could leave the drop directory.
 //
 // Data file templates ("file:") know three placeholders:
-//   {date:<strftime>}  the batch's createdAt, always in UTC (a resend re-renders the same name
-//                      whatever the host's zone, and a name never jumps at a DST change)
+//   {date:<strftime>}  the batch's createdAt, in UTC unless the connector names its `timezone`
+//                      (a resend re-renders the same name whatever the host's zone)
 //   {batch}            the per-connector batch sequence, zero-padded to 6 digits ({batch:N} pads
 //                      to N digits; a longer number is never truncated)
 //   {connector}        the connector's name
@@ -37,7 +37,7 @@ export class DropNameError extends Error {
 /** Default zero-padding of {batch}: six digits sort correctly up to a million batches. */
 export const BATCH_DIGITS = 6;
 
-/** Zone of {date:…}: names must not depend on where ESS runs. */
+/** Default zone of {date:…}: names must not depend on where ESS runs. */
 export const NAME_TIMEZONE = "UTC";
 
 type Part = { readonly kind: "text"; readonly text: string } | { readonly kind: "field"; readonly field: Field };
@@ -111,11 +111,12 @@ function renderField(
   field: Field,
   input: DropNameInput | undefined,
   file: string | undefined,
+  zone: string = NAME_TIMEZONE,
 ): string {
   switch (field.name) {
     case "date":
       try {
-        return formatStrftime(input!.createdAt, field.pattern, NAME_TIMEZONE);
+        return formatStrftime(input!.createdAt, field.pattern, zone);
       } catch (error) {
         if (error instanceof StrftimeError) throw new DropNameError(template, error.message);
         throw error;
@@ -152,10 +153,10 @@ export function assertSafeFileName(name: string, template: string = name): strin
 }
 
 /** The data file name of a batch; throws DropNameError for a bad template or an unsafe result. */
-export function renderDropName(template: string, input: DropNameInput): string {
+export function renderDropName(template: string, input: DropNameInput, zone: string = NAME_TIMEZONE): string {
   let name = "";
   for (const part of parseTemplate(template, "file")) {
-    name += part.kind === "text" ? part.text : renderField(template, part.field, input, undefined);
+    name += part.kind === "text" ? part.text : renderField(template, part.field, input, undefined, zone);
   }
   return assertSafeFileName(name, template);
 }

@@ -27,5 +27,5 @@ export function createAdapter(connector: ConnectorConfig, deps: { readonly logge
       adapter = new RestAdapter(connector, { logger });
       break;
   }
-  return connector.dryRun ? new DryRunAdapter(adapter, logger) : adapter;
+  return connector.dryRun ? new DryRunAdapter(adapter) : adapter;
 }

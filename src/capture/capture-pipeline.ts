@@ -1,6 +1,7 @@
 // The consumer of one replication session: collects feed rows, group-commits them to the ledger
 // while the stream keeps flowing, and confirms a transaction's end LSN only once it is durable.
 import type pg from "pg";
+import { faultPoint } from "../fault-points.js";
 import type { FeedBatch, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
 import type { Logger } from "../ops/logger.js";
 import type { Lsn, SourceMessage } from "../source/change.js";
@@ -126,6 +127,7 @@ export class CapturePipeline implements StreamConsumer {
       if (batch.rows.length > 0) {
         inserted = await this.writer.write(this.ledger, batch, this.hooks.sameTransaction?.(changes));
       }
+      faultPoint("stored-before-confirm");
       // A batch of only commits (all rows filtered) has nothing to store: confirming is enough.
       if (batch.checkpoint !== undefined) this.confirm(batch.checkpoint);
       this.hooks.onDurable?.(batch, inserted, commitTime);

@@ -56,6 +56,7 @@ export class DeliveryPlanner {
       commitLsn: feed.commitLsn,
       ordinal: feed.ordinal,
       commitTime: feed.commitTime,
+      ...(change.event ? { event: change.event } : {}),
     });
   }
 }

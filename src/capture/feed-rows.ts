@@ -24,7 +24,20 @@ export interface CapturedChange {
   readonly topic: string | null;
   /** The row the mappings read: the new row, the old one for deletes, the event payload for events. */
   readonly row: Row | null;
+  /** For application events: the receipt id and the options the application gave. */
+  readonly event?: EventFacts;
 }
+
+/** What deliveries made from an event keep of it; anything malformed is left out, never fatal. */
+export interface EventFacts {
+  readonly receiptId: string | null;
+  readonly maxAttempts: number | null;
+  readonly correlationId: string | null;
+  readonly traceId: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OPTION_TEXT = /^[\x21-\x7e]{1,200}$/;
 
 export interface OpenTransaction {
   readonly begin: BeginMessage;
@@ -77,10 +90,12 @@ export function eventToCaptured(txn: OpenTransaction, message: LogicalMessage): 
   const text = message.content.toString("utf8");
   let topic: string | null = null;
   let row: Row | null = null;
+  let event: EventFacts | undefined;
   try {
-    const parsed = JSON.parse(text) as { topic?: unknown; payload?: unknown };
+    const parsed = JSON.parse(text) as { id?: unknown; topic?: unknown; payload?: unknown; options?: unknown };
     if (typeof parsed.topic === "string") topic = parsed.topic;
     row = payloadRow(parsed.payload);
+    event = eventFacts(parsed.id, parsed.options);
   } catch {
     // Stored anyway with no topic: a malformed event must not stop the stream, and the
     // feed keeps its text for the dead-letter reason.
@@ -98,7 +113,23 @@ export function eventToCaptured(txn: OpenTransaction, message: LogicalMessage): 
     beforeJson: "null",
     afterJson: topic === null ? JSON.stringify({ text }) : text,
   };
-  return { feed, op: "insert", table: null, topic, row };
+  return { feed, op: "insert", table: null, topic, row, ...(event ? { event } : {}) };
+}
+
+/**
+ * The id and options become columns of the deliveries: a value of the wrong shape (an event
+ * emitted by hand) is dropped here rather than fail the ledger transaction and stop the stream.
+ */
+function eventFacts(id: unknown, options: unknown): EventFacts {
+  const o = options !== null && typeof options === "object" ? (options as Record<string, unknown>) : {};
+  const text = (value: unknown) => (typeof value === "string" && OPTION_TEXT.test(value) ? value : null);
+  const max = o.maxAttempts;
+  return {
+    receiptId: typeof id === "string" && UUID.test(id) ? id.toLowerCase() : null,
+    maxAttempts: Number.isInteger(max) && (max as number) >= 1 && (max as number) <= 1000 ? (max as number) : null,
+    correlationId: text(o.correlationId),
+    traceId: text(o.traceId),
+  };
 }
 
 /** Event payload fields become the row the mapping reads: nested objects and arrays stay JSON. */

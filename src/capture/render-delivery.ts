@@ -5,6 +5,7 @@ import type { PlannedDelivery } from "../ledger/delivery-writer.js";
 import { type CompiledMapping, MappingError } from "../mapping/index.js";
 import type { Lsn, Op } from "../source/change.js";
 import type { Row } from "../source/value.js";
+import type { EventFacts } from "./feed-rows.js";
 
 export interface DeliverySource {
   /** The change's identity inside the token ("commitLsn/ordinal", or a backfill identity). */
@@ -16,6 +17,8 @@ export interface DeliverySource {
   readonly commitLsn: Lsn | null;
   readonly ordinal: number | null;
   readonly commitTime: Date;
+  /** For application events: receipt id and per-event options. */
+  readonly event?: EventFacts;
 }
 
 export function renderDelivery(
@@ -40,6 +43,7 @@ export function renderDelivery(
     commitLsn: source.commitLsn,
     ordinal: source.ordinal,
     commitTime: source.commitTime,
+    ...(source.event ? { event: source.event } : {}),
   };
   try {
     const payload = target.render(source.row, { op: source.op, token, correlationId, commitTime: source.commitTime });

@@ -1,5 +1,12 @@
 // `essctl check` as phases: the configuration files first, then checks that need the loaded configuration (the database).
-import { ConfigErrors, displayFileName, type EssConfig, type LoadOptions, loadConfig } from "../config/index.js";
+import {
+  type CanonicalFile,
+  ConfigErrors,
+  displayFileName,
+  type EssConfig,
+  type LoadOptions,
+  loadConfig,
+} from "../config/index.js";
 
 /** One thing an operator must fix, with where it is when it comes from a file. */
 export interface CheckProblem {
@@ -43,20 +50,35 @@ export interface CheckReport {
   readonly problems: readonly CheckProblem[];
   readonly info: readonly string[];
   readonly sql: readonly string[];
+  /** With --explain: every file that used a recipe alias, with its aliases and its canonical form. */
+  readonly canonical?: readonly CanonicalFile[];
+  /** ess.yaml `timezone` (the server's zone when unset): schedules and `{{date}}` written without a zone. */
+  readonly timezone?: string;
 }
 
 const CONFIGURATION_PHASE = "configuration";
 
 export async function runChecks(
   configPath: string,
-  options: LoadOptions & { readonly phases: readonly CheckPhase[]; readonly signal: AbortSignal },
+  options: Omit<LoadOptions, "explain"> & {
+    readonly phases: readonly CheckPhase[];
+    readonly signal: AbortSignal;
+    readonly explain?: boolean;
+  },
 ): Promise<CheckReport> {
+  const canonical: CanonicalFile[] = [];
+  const explained = options.explain === true ? { canonical } : {};
+  const { explain: _explain, ...loadOptions } = options;
   let config: EssConfig;
   try {
-    config = await loadConfig(configPath, options);
+    config = await loadConfig(configPath, {
+      ...loadOptions,
+      ...(options.explain === true ? { explain: (file: CanonicalFile) => canonical.push(file) } : {}),
+    });
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     return {
+      ...explained,
       ok: false,
       config: configPath,
       connectors: [],
@@ -88,6 +110,8 @@ export async function runChecks(
     for (const statement of result.sql ?? []) if (!sql.includes(statement)) sql.push(statement);
   }
   return {
+    ...explained,
+    timezone: config.timezone,
     ok: problems.length === 0,
     config: configPath,
     connectors: config.connectors.map((c) => c.name),
@@ -101,10 +125,15 @@ export async function runChecks(
 
 /** The report as an operator reads it: every problem on its own line with its fix, notes, the SQL to run, then a summary. */
 export function formatCheckReport(report: CheckReport): string {
-  const lines = report.problems.flatMap((problem) =>
-    problem.fix ? [problem.message, `  fix: ${problem.fix.replaceAll("\n", "\n       ")}`] : [problem.message],
+  const lines = explanation(report.canonical ?? []);
+  lines.push(
+    ...report.problems.flatMap((problem) =>
+      problem.fix ? [problem.message, `  fix: ${problem.fix.replaceAll("\n", "\n       ")}`] : [problem.message],
+    ),
   );
   lines.push(...report.info.map((note) => `note: ${note}`));
+  if (report.timezone !== undefined)
+    lines.push(`time zone of schedules and {{date}} written without one: ${report.timezone}`);
   if (report.sql.length > 0) lines.push("", "-- SQL a DBA must run:", ...report.sql);
   const file = displayFileName(report.config);
   if (report.ok) {
@@ -116,6 +145,26 @@ export function formatCheckReport(report: CheckReport): string {
     lines.push(`${file}: ${report.problems.length} problem${report.problems.length === 1 ? "" : "s"} found`);
   }
   return lines.join("\n");
+}
+
+/** Each alias at its line with the canonical keys it stands for, then each file in canonical form. */
+function explanation(files: readonly CanonicalFile[]): string[] {
+  const lines: string[] = [];
+  for (const file of files) {
+    const name = displayFileName(file.file);
+    for (const alias of file.aliases) {
+      lines.push(`${name}:${alias.line}: ${alias.written}  =>  ${alias.canonical}`);
+    }
+    lines.push(
+      `--- ${name} in canonical form:`,
+      ...file.text
+        .trimEnd()
+        .split("\n")
+        .map((line) => `  ${line}`),
+      "",
+    );
+  }
+  return lines;
 }
 
 function count(names: readonly string[], noun: string): string {

@@ -39,10 +39,16 @@ export const checkCommand: EssctlCommand = {
   json: true,
   configure(command) {
     command.option("--offline", "check the configuration files only, without connecting to the database");
+    command.option("--explain", "print every recipe alias met and each file that used one in canonical form");
   },
   async run(context, _args, options) {
     const phases = options.offline === true ? [] : PHASES;
-    const report = await runChecks(context.configPath, { env: context.env, phases, signal: context.signal });
+    const report = await runChecks(context.configPath, {
+      env: context.env,
+      phases,
+      signal: context.signal,
+      explain: options.explain === true,
+    });
     if (context.json) context.output.printJson(report);
     else if (report.ok) context.output.print(formatCheckReport(report));
     else context.output.warn(formatCheckReport(report));

@@ -5,7 +5,8 @@ import { withLedger } from "./ledger-access.js";
 
 export const replayCommand: EssctlCommand = {
   usage: "replay",
-  description: "re-queue deliveries: --id N | --connector C [--since T] [--until T] | --dead; tokens stay the same",
+  description:
+    "re-queue deliveries: --id N | --connector C [--since T] [--until T] | --connector C --last N | --dead; tokens stay the same",
   json: true,
   configure(command) {
     command
@@ -16,6 +17,7 @@ export const replayCommand: EssctlCommand = {
       )
       .option("--since <time>", "commit time from (ISO 8601)")
       .option("--until <time>", "commit time before (ISO 8601)")
+      .option("--last <n>", "with --connector: its last N deliveries (the replay buffer)")
       .option("--dead", "every dead delivery");
   },
   async run(context, _args, options) {
@@ -36,12 +38,26 @@ function replaySelection(options: Readonly<Record<string, unknown>>): ReplaySele
   const dead = options.dead === true;
   const chosen = [id !== undefined, dead, connector !== undefined && !dead].filter(Boolean).length;
   if (chosen !== 1)
-    throw new UsageError("choose exactly one of --id N, --connector C [--since T] [--until T], or --dead");
+    throw new UsageError(
+      "choose exactly one of --id N, --connector C [--since T] [--until T], --connector C --last N, or --dead",
+    );
+  if (options.last !== undefined && (connector === undefined || dead))
+    throw new UsageError("--last N needs --connector C", "last");
   if (id !== undefined) {
     if (!/^\d+$/.test(id)) throw new UsageError(`--id takes a delivery id (a whole number), got ${id}`, "id");
     return { kind: "id", id };
   }
   if (dead) return { kind: "dead", ...(connector ? { connector } : {}) };
+  if (options.last !== undefined) {
+    const last = String(options.last);
+    if (!/^\d+$/.test(last) || Number(last) < 1 || Number(last) > 1_000_000) {
+      throw new UsageError(`--last takes a count from 1 to 1000000, got ${last}`, "last");
+    }
+    if (options.since !== undefined || options.until !== undefined) {
+      throw new UsageError("--last does not combine with --since/--until", "last");
+    }
+    return { kind: "last", connector: connector as string, count: Number(last) };
+  }
   const since = parseTime(options.since, "since");
   const until = parseTime(options.until, "until");
   return {

@@ -1,8 +1,10 @@
 // essctl start: runs replication, delivery workers, heartbeats and the HTTP endpoints until SIGTERM/SIGINT (graceful).
 import { loadConfig, parseDuration } from "../config/index.js";
 import { EssEngine } from "../engine.js";
+import { ignoredFaultSettings } from "../fault-points.js";
 import type { HttpAddress } from "../ops/http-server.js";
 import { createLogger } from "../ops/logger.js";
+import { guardProcess } from "../ops/process-guard.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
 
 export const startCommand: EssctlCommand = {
@@ -22,14 +24,13 @@ export const startCommand: EssctlCommand = {
     const leaseMs = parseDurationOption(options.leaseTimeout, "lease-timeout");
     const config = await loadConfig(context.configPath, { env: context.env });
     const logger = createLogger();
-    // A fault-injection knob for crash tests; unset in production.
-    const killAfterSend = Number(context.env.ESS_FAULT_KILL_AFTER_SEND ?? 0);
+    const ignoredFaults = ignoredFaultSettings(context.env);
+    if (ignoredFaults) logger.warn(ignoredFaults);
     const engine = await EssEngine.create(config, {
       logger,
       leaseMs,
       captureEnabled: options.capture !== false,
       acceptSourceChange: options.acceptSourceChange === true,
-      ...(killAfterSend > 0 ? { killAfterSendProbability: killAfterSend } : {}),
     });
     let address: HttpAddress;
     try {
@@ -40,12 +41,28 @@ export const startCommand: EssctlCommand = {
         .catch((stopError: unknown) => logger.warn({ err: stopError }, "cleanup after a failed start"));
       throw error;
     }
-    logger.info({ url: address.url }, "HTTP endpoints listening: /metrics /healthz /readyz /inbound/<connector>");
-    const running = engine.start();
+    const partners = engine.inboundAddress();
+    if (partners && partners.url !== address.url) {
+      logger.info({ url: address.url }, "operators' HTTP endpoints listening: /metrics /healthz /readyz");
+      logger.info(
+        { url: partners.url },
+        "partners' HTTP endpoints listening: /inbound/<connector> /events /receipts/<id>",
+      );
+    } else {
+      logger.info({ url: address.url }, "HTTP endpoints listening: /metrics /healthz /readyz /inbound/<connector>");
+    }
+    let fatal: string | undefined;
+    let stopNow: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => {
+      stopNow = resolve;
       if (context.signal.aborted) resolve();
       context.signal.addEventListener("abort", () => resolve(), { once: true });
     });
+    const guard = guardProcess(logger, (reason) => {
+      fatal = reason;
+      stopNow();
+    });
+    const running = engine.start();
     logger.info(
       { connectors: config.connectors.map((c) => c.name), mappings: config.mappings.map((m) => m.name) },
       "ESS started",
@@ -55,12 +72,14 @@ export const startCommand: EssctlCommand = {
     } catch (error) {
       logger.error({ err: error }, "ESS stopped on an error");
       await engine.stop().catch(() => undefined);
+      guard.release();
       throw error;
     }
     logger.info("stopping: finishing the batches in hand and storing what was received");
     await engine.stop();
+    guard.release();
     logger.info("ESS stopped");
-    return EXIT.ok;
+    return fatal === undefined ? EXIT.ok : EXIT.failure;
   },
 };
 

@@ -1,17 +1,22 @@
 // Reads one connectors/<name>.yaml (SPEC §3.2): the adapter, encoding, batching, retries, window and heartbeat.
+
+import { isMap } from "yaml";
+import { FORMATS_BY_ADAPTER } from "./adapter-formats.js";
 import { ADAPTER_KEYS, readDrop, readRest, readSftp, readSoap } from "./connector-adapters.js";
 import { DEFAULTS } from "./defaults.js";
 import { isKnownEncoding } from "./encodings.js";
+import { readInboundAuth } from "./inbound-auth.js";
 import { OBJECT_NAME, OBJECT_NAME_TEXT } from "./names.js";
-import { parseSchedule, SCHEDULE_EXAMPLE } from "./schedule.js";
+import { isValidTimezone, parseSchedule, SCHEDULE_EXAMPLE } from "./schedule.js";
+import { cronSchedule, dailySchedule, intervalSchedule } from "./schedule-clock.js";
 import type {
   AdapterKind,
   BatchPolicy,
   ConnectorConfig,
+  DeliverySchedule,
   HeartbeatPolicy,
-  InboundAuth,
+  RecordFormat,
   RetryPolicy,
-  ScheduleWindow,
   SourceLocation,
 } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
@@ -29,7 +34,18 @@ const CONNECTOR_KEYS = [
   "ordering",
   "dryRun",
   "inbound",
+  "timezone",
+  "format",
+  "dropFields",
 ];
+const RECORD_FORMATS: readonly RecordFormat[] = ["fixed-width", "csv", "json", "soap"];
+const TIMEZONE_TEXT = "an IANA time zone such as America/New_York or UTC";
+const SCHEDULE_KEYS = ["every", "at", "days", "cron", "timezone"];
+
+/** What a connector inherits from ess.yaml. */
+export interface ConnectorDefaults {
+  readonly timezone: string;
+}
 
 /** What a connector file yielded: its name (for references) even when the rest is broken. */
 export interface ReadConnector {
@@ -39,15 +55,28 @@ export interface ReadConnector {
   readonly config?: ConnectorConfig;
 }
 
-export function readConnector(document: ValueReader): ReadConnector {
+export function readConnector(document: ValueReader, defaults: ConnectorDefaults): ReadConnector {
   const errorsBefore = document.ctx.errors.length;
   const top = document.map(CONNECTOR_KEYS, "a connector (a mapping with name and adapter)");
   if (!top) return { location: document.location };
   const name = top.require("name", OBJECT_NAME_TEXT)?.matching(OBJECT_NAME, OBJECT_NAME_TEXT);
   const location = top.get("name")?.location ?? top.location;
   const adapter = top.require("adapter", `one of ${ADAPTERS.join(", ")}`)?.oneOf(ADAPTERS, "adapter");
+  const zoneValue = top.get("timezone");
+  const zone = zoneValue?.matching(isValidTimezone, TIMEZONE_TEXT);
+  const timezone = zone ?? defaults.timezone;
+  const format = top.get("format")?.oneOf(RECORD_FORMATS, "format");
+  const dropFields = top
+    .get("dropFields")
+    ?.listOrOne("a list of field names")
+    ?.map((item) => item.string("a field name"))
+    .filter((item): item is string => item !== undefined);
   const common = {
     name: name ?? "",
+    timezone,
+    ...(zone !== undefined ? { nameTimezone: zone } : {}),
+    ...optional("format", format),
+    ...(dropFields && dropFields.length > 0 ? { dropFields } : {}),
     location,
     encoding: readEncoding(top.get("encoding")),
     batch: readBatch(top.get("batch")),
@@ -55,9 +84,15 @@ export function readConnector(document: ValueReader): ReadConnector {
     heartbeat: readHeartbeat(top.get("heartbeat")),
     ordering: top.get("ordering")?.oneOf(["key", "connector", "none"], "ordering") ?? DEFAULTS.ordering,
     dryRun: top.get("dryRun")?.boolean() ?? DEFAULTS.dryRun,
-    ...optional("schedule", readSchedule(top.get("schedule"))),
-    ...optional("inbound", readInbound(top.get("inbound"))),
+    ...optional("schedule", readSchedule(top.get("schedule"), timezone)),
+    ...optional("inbound", readInboundAuth(top.get("inbound"), "inbound")),
   };
+  if (adapter !== undefined && format !== undefined && !FORMATS_BY_ADAPTER[adapter].includes(format)) {
+    top.get("format")?.fail(`adapter ${adapter} cannot carry format ${format}`, {
+      expected: FORMATS_BY_ADAPTER[adapter].join(" or "),
+      found: format,
+    });
+  }
   const config = adapter === undefined ? undefined : readAdapter(top, adapter, common);
   const clean = top.ctx.errors.length === errorsBefore;
   return { ...(name !== undefined ? { name } : {}), location, ...(clean && config ? { config } : {}) };
@@ -78,11 +113,12 @@ function readAdapter(top: MapReader, adapter: AdapterKind, common: Common): Conn
   }
   const section = top.require(adapter, `the ${adapter} settings`)?.map(ADAPTER_KEYS[adapter]);
   if (!section) return undefined;
+  const dateZone = common.nameTimezone !== undefined ? { dateTimezone: common.nameTimezone } : {};
   switch (adapter) {
     case "sftp":
-      return { ...common, adapter, sftp: readSftp(section) };
+      return { ...common, adapter, sftp: { ...readSftp(section), ...dateZone } };
     case "file":
-      return { ...common, adapter, file: readDrop(section, true) };
+      return { ...common, adapter, file: { ...readDrop(section, true), ...dateZone } };
     case "soap":
       return { ...common, adapter, soap: readSoap(section) };
     case "rest":
@@ -119,11 +155,12 @@ function readBatch(value: ValueReader | undefined): BatchPolicy {
 }
 
 function readRetry(value: ValueReader | undefined): RetryPolicy {
-  const retry = value?.map(["maxAttempts", "initialDelay", "maxDelay"]);
+  const retry = value?.map(["maxAttempts", "maxAge", "initialDelay", "maxDelay"]);
   const policy = {
     maxAttempts: retry?.get("maxAttempts")?.integer({ min: 1, max: 1000 }) ?? DEFAULTS.retry.maxAttempts,
     initialDelayMs: retry?.get("initialDelay")?.duration() ?? DEFAULTS.retry.initialDelayMs,
     maxDelayMs: retry?.get("maxDelay")?.duration() ?? DEFAULTS.retry.maxDelayMs,
+    maxAgeMs: retry?.get("maxAge")?.duration() ?? DEFAULTS.retry.maxAgeMs,
   };
   if (retry && policy.maxDelayMs < policy.initialDelayMs) {
     (retry.get("maxDelay") ?? retry).fail("maxDelay is shorter than initialDelay", {
@@ -141,7 +178,8 @@ function readHeartbeat(value: ValueReader | undefined): HeartbeatPolicy {
   };
 }
 
-function readSchedule(value: ValueReader | undefined): ScheduleWindow | undefined {
+function readSchedule(value: ValueReader | undefined, timezone: string): DeliverySchedule | undefined {
+  if (value && isMap(value.node)) return readClockSchedule(value, timezone);
   const text = value?.string(SCHEDULE_EXAMPLE);
   if (value === undefined || text === undefined) return undefined;
   // "always" lets a site switch a shipped window off through `${VAR:-Mon-Fri …}`.
@@ -151,13 +189,45 @@ function readSchedule(value: ValueReader | undefined): ScheduleWindow | undefine
   return value.fail(parsed.reason, { expected: SCHEDULE_EXAMPLE, found: JSON.stringify(text) });
 }
 
-function readInbound(value: ValueReader | undefined): InboundAuth | undefined {
-  const inbound = value?.map(["hmacSecret", "bearerToken"]);
-  if (!inbound) return undefined;
-  const hmacSecret = inbound.get("hmacSecret")?.string("a shared secret");
-  const bearerToken = inbound.get("bearerToken")?.string("a bearer token");
-  if (!inbound.has("hmacSecret") && !inbound.has("bearerToken")) {
-    return inbound.fail("inbound needs hmacSecret or bearerToken", { expected: "hmacSecret or bearerToken" });
+const CLOCK_EXAMPLE = '{ every: 60s }, { at: "09:00", days: Mon-Fri } or { cron: "0 9 * * 1-5" }';
+
+/** `{ every: 60s }`, `{ at: "09:00", days: Mon-Fri }` or `{ cron: "0 9 * * 1-5" }`, each with an optional timezone. */
+function readClockSchedule(value: ValueReader, defaultZone: string): DeliverySchedule | undefined {
+  const map = value.map(SCHEDULE_KEYS, CLOCK_EXAMPLE);
+  if (!map) return undefined;
+  const kinds = ["every", "at", "cron"].filter((key) => map.has(key));
+  if (kinds.length !== 1) {
+    return map.fail(
+      kinds.length === 0 ? "a schedule needs every, at or cron" : `a schedule takes one of ${kinds.join(", ")}`,
+      { expected: CLOCK_EXAMPLE },
+    );
   }
-  return { ...optional("hmacSecret", hmacSecret), ...optional("bearerToken", bearerToken) };
+  const timezone = map.get("timezone")?.matching(isValidTimezone, TIMEZONE_TEXT) ?? defaultZone;
+  const every = map.get("every");
+  if (every) {
+    if (map.has("days")) map.get("days")?.fail("days apply to at, not every", { expected: "at with days" });
+    const text = every.string("a duration such as 60s");
+    if (text === undefined) return undefined;
+    const parsed = intervalSchedule(text);
+    return parsed.ok ? parsed.value : every.fail(parsed.reason, { expected: "a duration such as 60s" });
+  }
+  const at = map.get("at");
+  if (at) {
+    const times = at
+      .listOrOne('a time such as "09:00" or a list of times')
+      ?.map((item) => item.text("a time such as 09:00")?.value)
+      .filter((item): item is string => item !== undefined);
+    const days = map.get("days")?.string("days such as Mon-Fri");
+    if (!times) return undefined;
+    const parsed = dailySchedule(times, days, timezone);
+    return parsed.ok ? parsed.value : at.fail(parsed.reason, { expected: CLOCK_EXAMPLE });
+  }
+  const cron = map.get("cron");
+  const expression = cron?.string("a cron expression such as 0 9 * * 1-5");
+  if (!cron || expression === undefined) return undefined;
+  if (map.has("days")) map.get("days")?.fail("days apply to at; put them in the cron expression", {});
+  const parsed = cronSchedule(expression, timezone);
+  return parsed.ok
+    ? parsed.value
+    : cron.fail(parsed.reason, { expected: "minute hour day-of-month month day-of-week" });
 }

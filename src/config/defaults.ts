@@ -17,7 +17,14 @@ export const DEFAULTS = {
   http: { host: "127.0.0.1", port: 9464 },
   encoding: "utf-8",
   batch: { maxRecords: 500, maxWaitMs: 1 * SECOND } satisfies BatchPolicy,
-  retry: { maxAttempts: 8, initialDelayMs: 2 * SECOND, maxDelayMs: 1 * HOUR } satisfies RetryPolicy,
+  // A partner's nightly maintenance window is hours long: a delivery is retried for a day (about
+  // 150 attempts at up to 10 minutes apart before maxAge ends it), and 500 attempts never cut that short.
+  retry: {
+    maxAttempts: 500,
+    initialDelayMs: 2 * SECOND,
+    maxDelayMs: 10 * MINUTE,
+    maxAgeMs: 1 * DAY,
+  } satisfies RetryPolicy,
   heartbeat: { everyMs: 30 * SECOND, offlineAfter: 3 } satisfies HeartbeatPolicy,
   ordering: "key" satisfies Ordering,
   dryRun: false,

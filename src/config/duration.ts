@@ -17,3 +17,22 @@ export function parseDuration(text: string): number | undefined {
   }
   return Number.isSafeInteger(total) ? total : undefined;
 }
+
+/** The shortest text parseDuration reads back as `ms`: 86400000 → "1d", 5400000 → "1h30m". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  let rest = ms;
+  let text = "";
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1_000],
+    ["ms", 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) text += `${n}${unit}`;
+    rest -= n * size;
+  }
+  return text;
+}

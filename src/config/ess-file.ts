@@ -2,7 +2,9 @@
 import { resolve } from "node:path";
 import { sourceHostUrls } from "./database-hosts.js";
 import { DEFAULTS } from "./defaults.js";
+import { readInboundAuth } from "./inbound-auth.js";
 import { SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT } from "./names.js";
+import { isValidTimezone, serverTimezone } from "./schedule.js";
 import type { EssConfig, SourceLocation } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
@@ -15,7 +17,7 @@ export interface EssFile {
   readonly mappingsDirAt: SourceLocation;
 }
 
-const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http"];
+const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http", "events", "timezone"];
 const POSTGRES_URL_TEXT = "a PostgreSQL URL such as postgres://user@host:5432/database";
 const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/;
 const LISTEN_TEXT = "host:port, e.g. 127.0.0.1:9464 or [::1]:9464";
@@ -35,12 +37,20 @@ export function readEssFile(document: ValueReader): EssFile | undefined {
     connectorsDir: resolve(root, connectorsDir),
     mappingsDir: resolve(root, mappingsDir),
     http: readHttp(top),
+    timezone:
+      top.get("timezone")?.matching(isValidTimezone, "an IANA time zone such as America/New_York or UTC") ??
+      serverTimezone(),
+    ...optionalEvents(readInboundAuth(top.get("events"), "events")),
   };
   return {
     settings,
     connectorsDirAt: top.get("connectors")?.location ?? document.location,
     mappingsDirAt: top.get("mappings")?.location ?? document.location,
   };
+}
+
+function optionalEvents(events: EssSettings["events"]): Pick<EssSettings, "events"> {
+  return events === undefined ? {} : { events };
 }
 
 export function isPostgresUrl(text: string): boolean {
@@ -97,15 +107,48 @@ function readReplication(top: MapReader): EssSettings["replication"] {
 }
 
 function readHttp(top: MapReader): EssSettings["http"] {
-  const listen = top.get("http")?.map(["listen"])?.get("listen");
+  const http = top.get("http")?.map(["listen", "inbound"]);
+  const operators = readListen(http?.get("listen")) ?? DEFAULTS.http;
+  const inboundSection = http?.get("inbound")?.map(["listen", "tls"]);
+  if (!inboundSection) return operators;
+  const listen = inboundSection.require("listen", LISTEN_TEXT);
+  const inbound = readListen(listen);
+  if (!inbound) return operators;
+  if (inbound.port !== 0 && inbound.port === operators.port && sameHost(inbound.host, operators.host)) {
+    listen?.fail("http.inbound.listen is the same address as http.listen: the partners' listener must be another one", {
+      expected: "another port than http.listen",
+      found: `${inbound.host}:${inbound.port}`,
+    });
+  }
+  const tls = inboundSection.get("tls")?.map(["cert", "key"]);
+  const root = top.ctx.root;
+  const certFile = tls?.require("cert", "a PEM certificate file")?.string("a PEM certificate file");
+  const keyFile = tls?.require("key", "a PEM private key file")?.string("a PEM private key file");
+  return {
+    ...operators,
+    inbound: {
+      ...inbound,
+      ...(certFile !== undefined && keyFile !== undefined
+        ? { tls: { certFile: resolve(root, certFile), keyFile: resolve(root, keyFile) } }
+        : {}),
+    },
+  };
+}
+
+function sameHost(a: string, b: string): boolean {
+  const any = new Set(["0.0.0.0", "::"]);
+  return a === b || any.has(a) || any.has(b);
+}
+
+function readListen(listen: ValueReader | undefined): { host: string; port: number } | undefined {
   const text = listen?.string(LISTEN_TEXT);
-  if (listen === undefined || text === undefined) return DEFAULTS.http;
+  if (listen === undefined || text === undefined) return undefined;
   const match = LISTEN.exec(text);
   const port = Number(match?.[3]);
   const host = match?.[1] ?? match?.[2];
   if (!match || host === undefined) {
     listen.fail(`${listen.describe()} is not ${LISTEN_TEXT}`, { expected: LISTEN_TEXT, found: listen.describe() });
-    return DEFAULTS.http;
+    return undefined;
   }
   // Port 0 asks the kernel for a free port (tests, side-by-side instances).
   if (port > 65535) {
@@ -113,7 +156,7 @@ function readHttp(top: MapReader): EssSettings["http"] {
       expected: "a port from 0 to 65535",
       found: String(port),
     });
-    return DEFAULTS.http;
+    return undefined;
   }
   return { host, port };
 }

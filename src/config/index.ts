@@ -16,6 +16,7 @@ export {
   loadConfig,
   loadConfigFromDocuments,
 } from "./load-config.js";
+export type { AliasUse, CanonicalFile, ExplainSink } from "./recipe-notes.js";
 export { isValidTimezone, parseSchedule } from "./schedule.js";
 export { redactSecrets, redactUrl, registerSecret } from "./secrets.js";
 export { parseTableRef } from "./table-ref.js";

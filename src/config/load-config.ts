@@ -5,8 +5,11 @@ import { dirname, extname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { ConfigError, ConfigErrors } from "./config-error.js";
 import { type ReadConnector, readConnector } from "./connector-file.js";
+import { canonicalizeConnector } from "./connector-recipes.js";
 import { readEssFile } from "./ess-file.js";
 import { type ReadMapping, readMapping } from "./mapping-file.js";
+import { type ConnectorTraits, canonicalizeMapping } from "./mapping-recipes.js";
+import { type ExplainSink, RecipeNotes } from "./recipe-notes.js";
 import { type BrokenFile, checkReferences } from "./references.js";
 import type { EssConfig, MappingConfig, SourceLocation } from "./types.js";
 import { type ConfigDocument, type DocumentOptions, openDocument } from "./yaml-document.js";
@@ -21,6 +24,8 @@ export interface LoadOptions {
   readonly readFile?: (path: string) => string;
   /** Whether a referenced file (WSDL, CA bundle, secret) exists. */
   readonly fileExists?: (path: string) => boolean;
+  /** Receives each file that used a recipe alias, with the aliases and the file in canonical form. */
+  readonly explain?: ExplainSink;
 }
 
 /** Configuration given as text (or built in code), e.g. by a demo or a test. */
@@ -35,7 +40,7 @@ export interface ConfigDocuments {
 }
 
 /**
- * Reads `path` (ess.yaml), then every *.yaml / *.yml of its connector and mapping folders.
+ * Reads `path` (ess.yaml), then every *.yaml / *.yml of its connector and mapping folders (and *.json mappings).
  * Throws ConfigErrors holding every problem of every file.
  */
 export async function loadConfig(path: string, options: LoadOptions = {}): Promise<EssConfig> {
@@ -73,8 +78,31 @@ export async function loadConfigFromDocuments(
     documents.connectors ?? (await readFolder(ess.settings.connectorsDir, ess.connectorsDirAt, "connectors", errors));
   const mappingFiles =
     documents.mappings ?? (await readFolder(ess.settings.mappingsDir, ess.mappingsDirAt, "mappings", errors));
-  const connectors = connectorFiles.map((doc) => readOne(doc, { ...base, holdsSecrets: true }, errors, readConnector));
-  const mappings = mappingFiles.map((doc) => readOne(doc, { ...base, holdsSecrets: false }, errors, readMapping));
+  const timezone = ess.settings.timezone;
+  const connectors = connectorFiles.map((doc) =>
+    readOne(doc, { ...base, holdsSecrets: true }, errors, (reader) => {
+      const notes = new RecipeNotes(reader.ctx);
+      canonicalizeConnector(reader.node, notes, timezone);
+      const read = readConnector(reader, { timezone });
+      notes.report(options.explain);
+      return read;
+    }),
+  );
+  const traits = new Map<string, ConnectorTraits>();
+  for (const read of connectors) {
+    if ("brokenFile" in read || !read.config) continue;
+    const { format, dropFields } = read.config;
+    traits.set(read.config.name, { ...(format ? { format } : {}), ...(dropFields ? { dropFields } : {}) });
+  }
+  const mappings = mappingFiles.map((doc) =>
+    readOne(doc, { ...base, holdsSecrets: false }, errors, (reader) => {
+      const notes = new RecipeNotes(reader.ctx);
+      canonicalizeMapping(reader.node, notes, traits);
+      const read = readMapping(reader);
+      notes.report(options.explain);
+      return read;
+    }),
+  );
   const validConnectors = checkReferences(connectors, mappings, errors);
 
   const order = [documents.ess, ...connectorFiles, ...mappingFiles].map((doc) => doc.file);
@@ -120,7 +148,9 @@ async function readFolder(
     );
     return [];
   }
-  const files = names.filter((name) => [".yaml", ".yml"].includes(extname(name))).sort();
+  // JSON is YAML too: a mapping written as JSON reads with the same schema and line numbers.
+  const extensions = what === "mappings" ? [".yaml", ".yml", ".json"] : [".yaml", ".yml"];
+  const files = names.filter((name) => extensions.includes(extname(name))).sort();
   const documents: ConfigDocument[] = [];
   for (const name of files) {
     const file = join(dir, name);

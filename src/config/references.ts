@@ -1,25 +1,18 @@
 // Checks across files: unique names, targets naming known connectors in a format they carry, then the mapping engine's own checks.
 import { basename, extname } from "node:path";
 import { compileMapping } from "../mapping/index.js";
+import { FORMATS_BY_ADAPTER } from "./adapter-formats.js";
 import { ConfigError, displayFileName } from "./config-error.js";
 import type { ReadConnector } from "./connector-file.js";
 import type { ReadMapping } from "./mapping-file.js";
 import { suggestion } from "./suggestion.js";
 import type { ReadTarget } from "./target-section.js";
-import type { AdapterKind, ConnectorConfig, RecordFormat, SourceLocation } from "./types.js";
+import type { ConnectorConfig, SourceLocation } from "./types.js";
 
 /** A file whose YAML could not be parsed: its own errors are reported, nothing else is read from it. */
 export interface BrokenFile {
   readonly brokenFile: string;
 }
-
-/** Which record formats each adapter can carry: REST bodies are JSON, SOAP calls take the operation's arguments. */
-const FORMATS_BY_ADAPTER: Readonly<Record<AdapterKind, readonly RecordFormat[]>> = {
-  sftp: ["fixed-width", "csv", "json"],
-  file: ["fixed-width", "csv", "json"],
-  soap: ["soap"],
-  rest: ["json"],
-};
 
 /** Reports cross-file problems into `errors`; returns the connectors that are valid, by name. */
 export function checkReferences(
@@ -98,10 +91,12 @@ function checkTarget(
     return false;
   }
   if (!target.config || !target.formatValue) return false;
-  const formats = FORMATS_BY_ADAPTER[connector.adapter];
+  const formats = connector.format ? [connector.format] : FORMATS_BY_ADAPTER[connector.adapter];
   if (!formats.includes(target.config.format)) {
     target.formatValue.fail(
-      `format ${target.config.format} cannot be sent through connector ${connector.name} (adapter ${connector.adapter} takes ${formats.join(", ")})`,
+      connector.format
+        ? `format ${target.config.format} cannot be sent through connector ${connector.name} (it carries ${connector.format} only)`
+        : `format ${target.config.format} cannot be sent through connector ${connector.name} (adapter ${connector.adapter} takes ${formats.join(", ")})`,
       { expected: formats.join(" or "), found: target.config.format },
     );
     return false;

@@ -17,6 +17,12 @@ export function isValidTimezone(name: string): boolean {
   return name !== "" && IANAZone.isValidZone(name);
 }
 
+/** The zone this server runs in, as an IANA name (UTC when the runtime cannot tell). */
+export function serverTimezone(): string {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone && isValidTimezone(zone) ? zone : "UTC";
+}
+
 /** Parses a window; days may be a range (Mon-Fri, Fri-Mon), a list (Mon,Wed,Fri) or "daily". */
 export function parseSchedule(text: string): ScheduleParse {
   const tokens = text.trim().split(/\s+/);
@@ -42,10 +48,10 @@ export function parseSchedule(text: string): ScheduleParse {
       reason: `unknown time zone ${JSON.stringify(timezone)} (expected an IANA name such as America/New_York)`,
     };
   }
-  return { ok: true, window: { text, days, startMinute, endMinute, timezone } };
+  return { ok: true, window: { kind: "window", text, days, startMinute, endMinute, timezone } };
 }
 
-function parseDays(text: string): number[] | string {
+export function parseDays(text: string): number[] | string {
   const lower = text.toLowerCase();
   if (lower === "daily" || lower === "every-day") return [1, 2, 3, 4, 5, 6, 7];
   const days = new Set<number>();
@@ -73,7 +79,7 @@ function dayNumber(name: string | undefined): number | undefined {
   return full >= 0 ? full + 1 : undefined;
 }
 
-function minuteOfDay(hours: string | undefined, minutes: string | undefined): number | undefined {
+export function minuteOfDay(hours: string | undefined, minutes: string | undefined): number | undefined {
   const h = Number(hours);
   const m = Number(minutes);
   if (m > 59 || h > 24 || (h === 24 && m !== 0)) return undefined;

@@ -33,9 +33,27 @@ export interface EssConfig {
   };
   readonly connectorsDir: string;
   readonly mappingsDir: string;
-  readonly http: { readonly host: string; readonly port: number };
+  /** The operators' listener (/metrics, /healthz, /readyz), and the partners' when `inbound` is absent. */
+  readonly http: HttpSettings;
+  /** Default zone of schedules written without one and of `{{date}}` in drop names (the server's zone when unset). */
+  readonly timezone: string;
+  /** Credentials for POST /events and GET /receipts/<id>; without them those endpoints answer 403. */
+  readonly events?: InboundAuth;
   readonly connectors: readonly ConnectorConfig[];
   readonly mappings: readonly MappingConfig[];
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface HttpSettings extends ListenAddress {
+  /**
+   * The partners' and applications' listener (/inbound/<connector>, /events, /receipts/<id>),
+   * apart from the operators' endpoints; optionally TLS.
+   */
+  readonly inbound?: ListenAddress & { readonly tls?: { readonly certFile: string; readonly keyFile: string } };
 }
 
 export interface BatchPolicy {
@@ -47,10 +65,13 @@ export interface RetryPolicy {
   readonly maxAttempts: number;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
+  /** A delivery is retried for at most this long after its first attempt, then it is dead. */
+  readonly maxAgeMs: number;
 }
 
 /** "Mon-Fri 06:00-22:00 America/New_York": deliveries are held outside the window. */
 export interface ScheduleWindow {
+  readonly kind: "window";
   readonly text: string;
   /** ISO weekdays the window is open (1 = Monday … 7 = Sunday). */
   readonly days: readonly number[];
@@ -59,6 +80,27 @@ export interface ScheduleWindow {
   readonly endMinute: number;
   readonly timezone: string;
 }
+
+/** `every: 60s`: a batch at most once per interval. */
+export interface ScheduleInterval {
+  readonly kind: "every";
+  readonly text: string;
+  readonly everyMs: number;
+}
+
+/**
+ * `at: "09:00"`, `days: Mon-Fri` or `cron: "0 9 * * 1-5"`: deliveries wait for the next tick, then
+ * everything due is sent at once. `at`/`days` are kept as the cron expressions they mean.
+ */
+export interface ScheduleClock {
+  readonly kind: "clock";
+  readonly text: string;
+  /** Standard five-field cron expressions, any of which makes a tick. */
+  readonly crons: readonly string[];
+  readonly timezone: string;
+}
+
+export type DeliverySchedule = ScheduleWindow | ScheduleInterval | ScheduleClock;
 
 export interface HeartbeatPolicy {
   readonly everyMs: number;
@@ -71,6 +113,8 @@ export type Ordering = "key" | "connector" | "none";
 export interface InboundAuth {
   readonly hmacSecret?: string;
   readonly bearerToken?: string;
+  /** How far a signed X-ESS-Timestamp may be from the server's clock (default 5 minutes). */
+  readonly toleranceMs?: number;
 }
 
 export interface DropOptions {
@@ -81,6 +125,8 @@ export interface DropOptions {
   readonly tempSuffix: string;
   /** Trigger file name template; {file} is the data file's name. */
   readonly doneFile?: string;
+  /** Zone of {date:…} in names: the connector's explicit `timezone`, else UTC. */
+  readonly dateTimezone?: string;
 }
 
 export interface SftpOptions extends DropOptions {
@@ -116,11 +162,19 @@ export interface RestOptions {
 interface ConnectorCommon {
   readonly name: string;
   readonly location: SourceLocation;
+  /** The connector's zone (its own `timezone`, else ess.yaml's): schedules written without a zone. */
+  readonly timezone?: string;
+  /** Set only by an explicit `timezone:`: the zone of {date:…} in drop names, which are UTC otherwise. */
+  readonly nameTimezone?: string;
+  /** The one record format this connector carries; targets naming it may leave out `format`. */
+  readonly format?: RecordFormat;
+  /** Output fields (or source columns) left out of every record sent to this connector. */
+  readonly dropFields?: readonly string[];
   /** iconv-lite encoding name (EBCDIC cp037, cp500, cp1047, cp1140 included); default utf-8. */
   readonly encoding: string;
   readonly batch: BatchPolicy;
   readonly retry: RetryPolicy;
-  readonly schedule?: ScheduleWindow;
+  readonly schedule?: DeliverySchedule;
   readonly heartbeat: HeartbeatPolicy;
   readonly ordering: Ordering;
   readonly dryRun: boolean;

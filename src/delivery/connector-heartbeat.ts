@@ -24,14 +24,20 @@ export class ConnectorHeartbeat {
     private readonly events: HeartbeatEvents = {},
   ) {}
 
+  /**
+   * Probes at once, then every `heartbeat.every`. Until the first probe answers, the connector
+   * keeps the state the ledger last recorded (a partner that was offline stays held).
+   */
   start(): void {
     if (this.timer || this.connector.heartbeat.everyMs <= 0) return;
-    this.timer = setInterval(() => {
+    const tick = (): void => {
       this.probing ??= this.probe().finally(() => {
         this.probing = undefined;
       });
-    }, this.connector.heartbeat.everyMs);
+    };
+    this.timer = setInterval(tick, this.connector.heartbeat.everyMs);
     this.timer.unref();
+    tick();
   }
 
   async stop(): Promise<void> {

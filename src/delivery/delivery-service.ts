@@ -7,6 +7,7 @@ import { pruneLedger, type RetentionPolicy } from "../ledger/retention.js";
 import type { Logger } from "../ops/logger.js";
 import { ConnectorHeartbeat, type HeartbeatEvents } from "./connector-heartbeat.js";
 import { type BatchBodyRenderer, type DeliveryEvents, DeliveryWorker } from "./delivery-worker.js";
+import { DryRunPreview } from "./dry-run-preview.js";
 
 export interface DeliveryServiceOptions {
   readonly connectors: readonly ConnectorConfig[];
@@ -20,11 +21,10 @@ export interface DeliveryServiceOptions {
   readonly retention?: RetentionPolicy & { readonly everyMs?: number };
   readonly logger: Logger;
   readonly events?: DeliveryEvents & HeartbeatEvents;
-  readonly afterSend?: () => void;
 }
 
 export class DeliveryService {
-  private readonly workers = new Map<string, DeliveryWorker>();
+  private readonly workers = new Map<string, DeliveryWorker | DryRunPreview>();
   private readonly heartbeats: ConnectorHeartbeat[] = [];
   private retentionTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<void> | undefined;
@@ -54,19 +54,21 @@ export class DeliveryService {
     for (const connector of options.connectors) {
       const adapter = options.adapters.get(connector.name);
       if (!adapter) throw new Error(`no adapter was created for connector ${connector.name}`);
-      const worker = new DeliveryWorker({
-        connector,
-        adapter,
-        pool: options.pool,
-        schema: options.schema,
-        owner: options.owner,
-        leaseMs: options.leaseMs ?? 60_000,
-        pollMs: options.pollMs ?? Math.min(250, Math.max(20, connector.batch.maxWaitMs / 2)),
-        renderBody: options.renderBody,
-        logger: options.logger,
-        ...(options.events ? { events: options.events } : {}),
-        ...(options.afterSend ? { afterSend: options.afterSend } : {}),
-      });
+      const pollMs = options.pollMs ?? Math.min(250, Math.max(20, connector.batch.maxWaitMs / 2));
+      const worker = connector.dryRun
+        ? new DryRunPreview({ connector, pool: options.pool, schema: options.schema, pollMs, logger: options.logger })
+        : new DeliveryWorker({
+            connector,
+            adapter,
+            pool: options.pool,
+            schema: options.schema,
+            owner: options.owner,
+            leaseMs: options.leaseMs ?? 60_000,
+            pollMs,
+            renderBody: options.renderBody,
+            logger: options.logger,
+            ...(options.events ? { events: options.events } : {}),
+          });
       this.workers.set(connector.name, worker);
       worker.start();
       const heartbeat = new ConnectorHeartbeat(

@@ -3,13 +3,14 @@
 import type pg from "pg";
 import { type Adapter, AdapterError, type Batch, type ItemOutcome } from "../adapters/adapter.js";
 import type { ConnectorConfig } from "../config/types.js";
+import { faultPoint } from "../fault-points.js";
 import { BatchClaims, type ClaimedBatch } from "../ledger/batch-claims.js";
-import { BatchOutcomes, type ItemVerdict } from "../ledger/batch-outcomes.js";
+import { BatchOutcomes, type ItemVerdict, type OwnedBatch } from "../ledger/batch-outcomes.js";
 import { readConnectorStates, setAttention } from "../ledger/connector-state.js";
 import { withPooledClient } from "../ledger/queryable.js";
 import type { Logger } from "../ops/logger.js";
 import { verdictsForBatchFailure, verdictsForOutcomes } from "./item-verdicts.js";
-import { isWindowOpen } from "./schedule.js";
+import { ScheduleGate } from "./schedule.js";
 
 /** A drop file body, and the bytes it begins with that belong only at the start of a file. */
 export interface RenderedBody {
@@ -40,8 +41,6 @@ export interface DeliveryWorkerOptions {
   readonly renderBody: BatchBodyRenderer;
   readonly logger: Logger;
   readonly events?: DeliveryEvents;
-  /** Fault injection for crash tests: called after the partner accepted a batch, before the ledger knows. */
-  readonly afterSend?: () => void;
 }
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
@@ -51,6 +50,7 @@ const DROP_ADAPTERS = new Set(["sftp", "file"]);
 export class DeliveryWorker {
   private readonly claims: BatchClaims;
   private readonly outcomes: BatchOutcomes;
+  private readonly schedule: ScheduleGate;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -58,6 +58,7 @@ export class DeliveryWorker {
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.claims = new BatchClaims(options.schema);
     this.outcomes = new BatchOutcomes(options.schema);
+    this.schedule = new ScheduleGate(options.connector.schedule);
   }
 
   start(): void {
@@ -87,9 +88,11 @@ export class DeliveryWorker {
         }
         const batch = await this.claim();
         if (!batch) {
+          this.schedule.drained(new Date());
           await this.idle(this.options.pollMs);
           continue;
         }
+        this.schedule.batchClaimed(new Date());
         await this.deliver(batch);
       } catch (error) {
         // The ledger is unreachable or a query failed: nothing is lost (leases expire, batches
@@ -106,7 +109,7 @@ export class DeliveryWorker {
     if (state?.paused) return "paused";
     if (state?.attention) return "attention";
     if (state && !state.online) return "offline";
-    if (connector.schedule && !isWindowOpen(connector.schedule, new Date())) return "outside schedule";
+    if (!this.schedule.isOpen(new Date())) return "outside schedule";
     return null;
   }
 
@@ -120,6 +123,7 @@ export class DeliveryWorker {
         maxWaitMs: connector.batch.maxWaitMs,
         owner: this.options.owner,
         leaseMs: this.options.leaseMs,
+        maxAttempts: connector.retry.maxAttempts,
         nameFor: adapter.batchName ? (b) => adapter.batchName?.(b) ?? "" : undefined,
         serial:
           (connector.adapter === "sftp" && connector.sftp.mode === "append") ||
@@ -131,9 +135,66 @@ export class DeliveryWorker {
   private async deliver(claimed: ClaimedBatch): Promise<void> {
     const { connector, adapter, pool, logger } = this.options;
     const started = Date.now();
+    const abort = new AbortController();
+    let leaseLost = false;
+    const renewal = setInterval(
+      () => {
+        this.claims
+          .renewLease(pool, claimed.id, this.options.owner, this.options.leaseMs)
+          .then((renewed) => {
+            if (renewed || leaseLost) return;
+            // Another process took the batch over (this one stalled past its lease): stop sending,
+            // and leave the outcome to the new owner.
+            leaseLost = true;
+            logger.warn({ connector: connector.name, batch: claimed.id }, "batch lease lost; the send is abandoned");
+            abort.abort(new AdapterError("the batch lease was lost to another process", "retriable", "lease_lost"));
+          })
+          .catch((error: unknown) => {
+            logger.warn({ err: error, batch: claimed.id }, "could not renew the batch lease");
+          });
+      },
+      Math.max(250, Math.floor(this.options.leaseMs / 3)),
+    );
+    let outcomes: readonly ItemOutcome[] | undefined;
+    let failure: AdapterError | undefined;
+    faultPoint("claimed-before-send");
+    try {
+      // Rendering belongs to the attempt: a body that cannot be built is a verdict on this
+      // batch (dead letter with the reason), never an error that leaves it 'sending'.
+      const batch = this.batchFor(claimed);
+      outcomes = await adapter.send(batch, {
+        signal: abort.signal,
+        saveState: (state) => this.outcomes.saveAdapterState(pool, claimed.id, state),
+      });
+    } catch (error) {
+      failure = asAdapterFailure(error);
+    } finally {
+      clearInterval(renewal);
+    }
+    const durationMs = Date.now() - started;
+    if (!failure) faultPoint("accepted-before-ledger");
+    const recorded = await withPooledClient(pool, async (client) => {
+      if (failure) return this.recordBatchFailure(client, claimed, failure, durationMs);
+      return this.recordOutcomes(client, claimed, outcomes ?? [], durationMs);
+    });
+    if (!recorded) {
+      logger.warn(
+        { connector: connector.name, batch: claimed.id, attempt: claimed.attempt },
+        "batch taken over by another process before its outcome was recorded; that process records it",
+      );
+      return;
+    }
+    this.options.events?.onBatch?.(connector.name, claimed, durationMs);
+  }
+
+  /** The adapter's view of a claimed batch, with the drop body rendered for drop adapters. */
+  private batchFor(claimed: ClaimedBatch): Batch {
+    const { connector, adapter } = this.options;
     const records = claimed.items.map((i) => i.payload);
-    const rendered: RenderedBody = DROP_ADAPTERS.has(adapter.kind)
-      ? this.options.renderBody(
+    let rendered: RenderedBody = { body: Buffer.alloc(0) };
+    if (DROP_ADAPTERS.has(adapter.kind)) {
+      try {
+        rendered = this.options.renderBody(
           {
             mapping: claimed.mapping,
             targetIndex: claimed.targetIndex,
@@ -141,9 +202,18 @@ export class DeliveryWorker {
             sequence: claimed.sequence,
           },
           records,
-        )
-      : { body: Buffer.alloc(0) };
-    const batch: Batch = {
+        );
+      } catch (error) {
+        throw new AdapterError(
+          `the batch body could not be rendered: ${(error as Error)?.message ?? String(error)}`,
+          "permanent",
+          "render_failed",
+          undefined,
+          { cause: error },
+        );
+      }
+    }
+    return {
       connector: connector.name,
       id: claimed.id,
       sequence: claimed.sequence,
@@ -160,46 +230,6 @@ export class DeliveryWorker {
       ...(claimed.name ? { name: claimed.name } : {}),
       ...(claimed.adapterState ? { state: claimed.adapterState } : {}),
     };
-    const abort = new AbortController();
-    const renewal = setInterval(
-      () => {
-        this.claims.renewLease(pool, claimed.id, this.options.owner, this.options.leaseMs).catch((error: unknown) => {
-          logger.warn({ err: error, batch: claimed.id }, "could not renew the batch lease");
-        });
-      },
-      Math.max(250, Math.floor(this.options.leaseMs / 3)),
-    );
-    let outcomes: readonly ItemOutcome[] | undefined;
-    let failure: AdapterError | undefined;
-    try {
-      outcomes = await adapter.send(batch, {
-        signal: abort.signal,
-        saveState: (state) => this.outcomes.saveAdapterState(pool, claimed.id, state),
-      });
-    } catch (error) {
-      failure =
-        error instanceof AdapterError
-          ? error
-          : new AdapterError(
-              `unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`,
-              "retriable",
-              "unexpected",
-              undefined,
-              { cause: error },
-            );
-    } finally {
-      clearInterval(renewal);
-    }
-    const durationMs = Date.now() - started;
-    if (!failure) this.options.afterSend?.();
-    await withPooledClient(pool, async (client) => {
-      if (failure) {
-        await this.recordBatchFailure(client, claimed, failure, durationMs);
-      } else {
-        await this.recordOutcomes(client, claimed, outcomes ?? [], durationMs);
-      }
-    });
-    this.options.events?.onBatch?.(connector.name, claimed, durationMs);
   }
 
   private async recordOutcomes(
@@ -207,16 +237,23 @@ export class DeliveryWorker {
     claimed: ClaimedBatch,
     outcomes: readonly ItemOutcome[],
     durationMs: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { connector } = this.options;
     const { verdicts, attention } = verdictsForOutcomes(claimed.items, outcomes, connector.retry);
-    await this.outcomes.recordItems(
-      client,
-      { id: claimed.id, connector: connector.name, attempt: claimed.attempt },
-      verdicts,
-    );
+    const recorded = await this.outcomes.recordItems(client, this.owned(claimed), verdicts);
+    if (!recorded) return false;
     if (attention) await setAttention(client, this.options.schema, connector.name, attention.message);
     this.report(claimed, verdicts, durationMs);
+    return true;
+  }
+
+  private owned(claimed: ClaimedBatch): OwnedBatch {
+    return {
+      id: claimed.id,
+      connector: this.options.connector.name,
+      attempt: claimed.attempt,
+      owner: this.options.owner,
+    };
   }
 
   private async recordBatchFailure(
@@ -224,7 +261,7 @@ export class DeliveryWorker {
     claimed: ClaimedBatch,
     failure: AdapterError,
     durationMs: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { connector, logger, schema } = this.options;
     const members = claimed.items.map((i) => ({ id: i.id, token: i.token }));
     logger.warn(
@@ -244,9 +281,9 @@ export class DeliveryWorker {
     if (failure.failure === "attention") {
       // The adapter found a state it cannot resolve alone: hold the connector, keep the batch
       // (same name, same members) and do not spend the attempt.
-      await this.outcomes.releaseBatch(client, claimed.id, failure.message);
+      if (!(await this.outcomes.releaseBatch(client, this.owned(claimed), failure.message))) return false;
       await setAttention(client, schema, connector.name, failure.message);
-      return;
+      return true;
     }
     const { decision, delayMs, verdicts } = verdictsForBatchFailure(
       claimed.items,
@@ -254,15 +291,17 @@ export class DeliveryWorker {
       claimed.attempt,
       connector.retry,
     );
-    await this.outcomes.recordBatchFailure(
+    const recorded = await this.outcomes.recordBatchFailure(
       client,
-      { id: claimed.id, connector: connector.name, attempt: claimed.attempt, items: members },
+      { ...this.owned(claimed), items: members },
       decision,
       failure.message,
       failure.reason,
       delayMs,
     );
+    if (!recorded) return false;
     this.report(claimed, verdicts, durationMs);
+    return true;
   }
 
   /** One log line per delivery attempt (with token and correlation id), and the metric events. */
@@ -299,4 +338,15 @@ export class DeliveryWorker {
       this.wakeUp = done;
     });
   }
+}
+
+function asAdapterFailure(error: unknown): AdapterError {
+  if (error instanceof AdapterError) return error;
+  return new AdapterError(
+    `unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`,
+    "retriable",
+    "unexpected",
+    undefined,
+    { cause: error },
+  );
 }

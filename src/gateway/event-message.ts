@@ -14,18 +14,33 @@ export type EventValue =
 /** The payload's fields become the columns a mapping's fields read (`family`, `new_date`). */
 export type EventPayload = { readonly [field: string]: EventValue };
 
+/** Per-event options; ess.send() takes the same keys in its options argument. */
+export interface EventOptions {
+  /** At most this many attempts per partner (below the connector's retry.maxAttempts only). */
+  readonly maxAttempts?: number;
+  /** The application's own correlation id, kept on the deliveries, in their logs and the audit. */
+  readonly correlationId?: string;
+  /** Carried into the deliveries' logs and audit rows, and to partners as a header where the adapter has headers. */
+  readonly traceId?: string;
+}
+
 export interface ApplicationEvent {
   /** Mappings with `source: { topic }` take events of their topic. */
   readonly topic: string;
   readonly payload: EventPayload;
+  readonly options?: EventOptions;
 }
+
+/** Correlation and trace ids are short printable ASCII, like the ids ESS makes itself. */
+const OPTION_TEXT = /^[\x21-\x7e]{1,200}$/;
 
 /** Deeper than any sensible payload; stops a self-referencing object early with a clear error. */
 const MAX_DEPTH = 64;
 
 /**
- * The message content: { id, topic, payload }. Capture stores it whole as the event's feed row,
- * which is how a receipt id finds the deliveries made from its event.
+ * The message content: { id, topic, payload, options? } (the format ess.send() writes too, see
+ * README "Application events"). Capture stores it whole as the event's feed row, which is how a
+ * receipt id finds the deliveries made from its event.
  */
 export function eventMessage(event: ApplicationEvent, id: string): string {
   if (event === null || typeof event !== "object") throw new InvalidEventError("event", "expected { topic, payload }");
@@ -37,7 +52,44 @@ export function eventMessage(event: ApplicationEvent, id: string): string {
     throw new InvalidEventError("payload", `expected a JSON object of fields, got ${describe(payload)}`);
   }
   checkValue(payload, "payload", 0);
-  return JSON.stringify({ id, topic, payload });
+  const options = checkOptions((event as { options?: unknown }).options);
+  return JSON.stringify(options ? { id, topic, payload, options } : { id, topic, payload });
+}
+
+function checkOptions(options: unknown): EventOptions | undefined {
+  if (options === undefined) return undefined;
+  if (!isPlainObject(options)) throw new InvalidEventError("options", `expected an object, got ${describe(options)}`);
+  const known = ["maxAttempts", "correlationId", "traceId"];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key))
+      throw new InvalidEventError(`options.${key}`, `unknown option (expected ${known.join(", ")})`);
+  }
+  const { maxAttempts, correlationId, traceId } = options as Record<string, unknown>;
+  if (
+    maxAttempts !== undefined &&
+    !(Number.isInteger(maxAttempts) && (maxAttempts as number) >= 1 && (maxAttempts as number) <= 1000)
+  ) {
+    throw new InvalidEventError(
+      "options.maxAttempts",
+      `expected a whole number from 1 to 1000, got ${describe(maxAttempts)}`,
+    );
+  }
+  for (const [key, value] of [
+    ["correlationId", correlationId],
+    ["traceId", traceId],
+  ] as const) {
+    if (value !== undefined && (typeof value !== "string" || !OPTION_TEXT.test(value))) {
+      throw new InvalidEventError(
+        `options.${key}`,
+        `expected printable text of at most 200 characters, got ${describe(value)}`,
+      );
+    }
+  }
+  const result: { -readonly [K in keyof EventOptions]: EventOptions[K] } = {};
+  if (maxAttempts !== undefined) result.maxAttempts = maxAttempts as number;
+  if (correlationId !== undefined) result.correlationId = correlationId as string;
+  if (traceId !== undefined) result.traceId = traceId as string;
+  return Object.keys(result).length > 0 ? result : undefined;
 }
 
 /**

@@ -3,12 +3,16 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { EVENT_MESSAGE_PREFIX } from "../capture/feed-rows.js";
+import { clearAttention, setPaused } from "../ledger/connector-state.js";
+import { type DeliveryListing, listDeliveries } from "../ledger/delivery-queries.js";
+import { withPooledClient } from "../ledger/queryable.js";
 import { assertPlainIdentifier } from "../ledger/sql-identifier.js";
 import { type Logger, silentLogger } from "../ops/logger.js";
 import { type ApplicationEvent, eventMessage } from "./event-message.js";
 import { databaseError, GatewaySetupError, InvalidReceiptIdError } from "./gateway-errors.js";
 import { type EventDelivery, readEventTrace } from "./receipt-query.js";
 import { type ReceiptState, receiptState } from "./receipt-state.js";
+import { type ReceiptUpdate, type WatchOptions, watchReceipt } from "./receipt-watch.js";
 
 export interface GatewayOptions {
   /** The source (HMS) database, whose replication slot ESS reads. */
@@ -100,6 +104,51 @@ export class Gateway {
     try {
       const trace = await readEventTrace(this.ledger(), this.schema, id);
       return { id, state: receiptState(trace.deliveries.map((d) => d.state)), ...trace };
+    } catch (error) {
+      throw databaseError("receipt", error);
+    }
+  }
+
+  /**
+   * Follows a receipt: yields its state on every change (LISTEN ess_receipts, with a fallback
+   * poll) and ends once it is confirmed or options.signal aborts.
+   *
+   *     for await (const update of gw.watch(receipt.id)) console.log(update.state);
+   */
+  watch(id: string, options: WatchOptions = {}): AsyncGenerator<ReceiptUpdate, void, undefined> {
+    if (typeof id !== "string" || !RECEIPT_ID.test(id)) throw new InvalidReceiptIdError(String(id));
+    return watchReceipt(
+      this.options.ledgerUrl ?? this.options.databaseUrl,
+      id,
+      () => this.receipt(id),
+      this.logger,
+      options,
+    );
+  }
+
+  /** Holds a connector's deliveries, as `essctl pause` does (audited 'paused'); false if it already was. */
+  async pause(connector: string): Promise<boolean> {
+    return withPooledClient(this.ledger(), (client) => setPaused(client, this.schema, connector, true));
+  }
+
+  /** Releases a paused connector and lifts an attention hold, as `essctl resume` does; false if nothing changed. */
+  async resume(connector: string): Promise<boolean> {
+    return withPooledClient(this.ledger(), async (client) => {
+      const changed = await setPaused(client, this.schema, connector, false);
+      const released = await clearAttention(client, this.schema, [connector]);
+      return changed || released.length > 0;
+    });
+  }
+
+  /** The dead letters (newest first), optionally of one connector and since a time. */
+  async failed(options: { since?: Date; connector?: string; limit?: number } = {}): Promise<DeliveryListing[]> {
+    try {
+      return await listDeliveries(this.ledger(), this.schema, {
+        state: "dead",
+        limit: options.limit ?? 1000,
+        ...(options.since ? { since: options.since } : {}),
+        ...(options.connector ? { connector: options.connector } : {}),
+      });
     } catch (error) {
       throw databaseError("receipt", error);
     }

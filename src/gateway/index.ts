@@ -1,5 +1,8 @@
 // The Gateway room: application events in, receipts out.
-export type { ApplicationEvent, EventPayload, EventValue } from "./event-message.js";
+
+export type { DeliveryListing } from "../ledger/delivery-queries.js";
+export { INBOUND_CHANNEL } from "../ledger/inbound.js";
+export type { ApplicationEvent, EventOptions, EventPayload, EventValue } from "./event-message.js";
 export type { GatewayOptions, Receipt, ReceiptDetail, SendOptions } from "./gateway.js";
 export { Gateway } from "./gateway.js";
 export {
@@ -12,3 +15,4 @@ export {
 } from "./gateway-errors.js";
 export type { EventDelivery } from "./receipt-query.js";
 export { type ReceiptState, receiptState } from "./receipt-state.js";
+export { RECEIPTS_CHANNEL, type ReceiptUpdate, type WatchOptions } from "./receipt-watch.js";

@@ -1,6 +1,7 @@
 // Appends rows to the audit trail: one per hop of a change or delivery, never a secret or a PII value.
 import type { Queryable } from "./queryable.js";
 import { quoteIdentifier } from "./sql-identifier.js";
+import { storableJson, storableText } from "./storable-text.js";
 
 export type AuditEvent =
   | "captured"
@@ -48,8 +49,8 @@ export async function appendAudit(client: Queryable, schema: string, rows: reado
           token: r.token ?? null,
           connector: r.connector ?? null,
           attempt: r.attempt ?? null,
-          detail: r.detail ?? null,
-          error: r.error ?? null,
+          detail: r.detail ? storableJson(r.detail) : null,
+          error: r.error != null ? storableText(r.error) : null,
         })),
       ),
     ],

@@ -15,6 +15,8 @@ export interface ClaimedItem {
   readonly orderingKey: string;
   readonly payload: Buffer;
   readonly commitTime: Date;
+  /** When this delivery was first attempted (this attempt, for a first one): retry.maxAge counts from here. */
+  readonly firstAttemptAt: Date;
 }
 
 export interface ClaimedBatch {
@@ -40,6 +42,12 @@ export interface ClaimOptions {
   readonly maxWaitMs: number;
   readonly owner: string;
   readonly leaseMs: number;
+  /**
+   * The connector's retry.maxAttempts. A batch taken over beyond it had attempts whose outcome
+   * was never recorded (the process died each time, or the ledger refused the answer): it goes
+   * to the dead letters instead of being sent once more, so no poison batch loops forever.
+   */
+  readonly maxAttempts?: number;
   /** Drop adapters name a batch once, before the first attempt. */
   readonly nameFor?: (batch: { connector: string; sequence: number; createdAt: Date }) => string;
   /**
@@ -108,10 +116,16 @@ export class BatchClaims {
     );
     const row = found.rows[0];
     if (!row) return null;
+    if (options.maxAttempts !== undefined && row.attempts > options.maxAttempts) {
+      await this.deadLetterExhausted(client, options.connector, row.id, row.attempts - 1);
+      return null;
+    }
     const items = await client.query<ItemRow>(
-      `update ${this.s}.deliveries set state = 'sending', attempts = $2, updated_at = now()
+      `update ${this.s}.deliveries set state = 'sending', attempts = $2, updated_at = now(),
+              first_attempt_at = coalesce(first_attempt_at, now())
         where batch_id = $1 and state in ('sending', 'retrying')
-        returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts`,
+        returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
+                  first_attempt_at`,
       [row.id, row.attempts],
     );
     if (items.rows.length === 0) {
@@ -122,6 +136,37 @@ export class BatchClaims {
     const sorted = items.rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
     await this.auditAttempt(client, options.connector, sorted, row.attempts);
     return toBatch(options.connector, row, sorted, true);
+  }
+
+  private async deadLetterExhausted(
+    client: pg.ClientBase,
+    connector: string,
+    batchId: string,
+    attempts: number,
+  ): Promise<void> {
+    const error = `no outcome was recorded after ${attempts} attempts (maxAttempts): the process stopped or the ledger refused the answer each time`;
+    await client.query(
+      `update ${this.s}.batches set state = 'dead', attempts = $2, lease_until = null, last_error = $3, updated_at = now() where id = $1`,
+      [batchId, attempts, error],
+    );
+    const dead = await client.query<{ id: string; token: string }>(
+      `update ${this.s}.deliveries set state = 'dead', last_error = $2, updated_at = now()
+        where batch_id = $1 and state in ('sending', 'retrying') returning id, token`,
+      [batchId, error],
+    );
+    await appendAudit(
+      client,
+      this.schema,
+      dead.rows.map((d) => ({
+        event: "dead" as const,
+        deliveryId: d.id,
+        token: d.token,
+        connector,
+        attempt: attempts,
+        error,
+        detail: { batch: batchId, reason: "attempts_exhausted_unrecorded" },
+      })),
+    );
   }
 
   private async formBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {
@@ -158,7 +203,7 @@ export class BatchClaims {
       barrier = `and d.id < coalesce((select min(e.id) from ${s}.deliveries e where ${holds}), 9223372036854775807)`;
     }
     const sql = `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping,
-                        d.target_index, d.created_at, d.attempts
+                        d.target_index, d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at
                    from ${s}.deliveries d
                   where ${candidate} ${barrier}
                   order by d.id limit $2 for update of d skip locked`;
@@ -206,7 +251,8 @@ export class BatchClaims {
     );
     const row = batch.rows[0] as BatchRow;
     await client.query(
-      `update ${s}.deliveries set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now()
+      `update ${s}.deliveries set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now(),
+              first_attempt_at = coalesce(first_attempt_at, now())
         where id = any($2::bigint[])`,
       [row.id, members.map((m) => m.id)],
     );
@@ -255,6 +301,7 @@ interface ItemRow {
   commit_time: Date;
   mapping: string;
   target_index: number;
+  first_attempt_at: Date;
 }
 
 function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], resumed: boolean): ClaimedBatch {
@@ -278,6 +325,7 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
       orderingKey: i.ordering_key,
       payload: i.payload ?? Buffer.alloc(0),
       commitTime: i.commit_time,
+      firstAttemptAt: i.first_attempt_at,
     })),
   };
 }

@@ -3,6 +3,16 @@ import type pg from "pg";
 import { type AuditRow, appendAudit } from "./audit.js";
 import type { Queryable } from "./queryable.js";
 import { quoteIdentifier } from "./sql-identifier.js";
+import { storableText } from "./storable-text.js";
+
+/** The batch this process recorded for: its id and the lease owner that claimed it. */
+export interface OwnedBatch {
+  readonly id: string;
+  readonly connector: string;
+  readonly attempt: number;
+  /** The lease owner; outcomes are written only while the batch is still this owner's. */
+  readonly owner: string;
+}
 
 export type ItemVerdict =
   | { readonly id: string; readonly token: string; readonly verdict: "sent"; readonly reference?: string }
@@ -42,14 +52,14 @@ export class BatchOutcomes {
    * Per-item verdicts (per-record adapters, or a whole drop batch that was sent). Items to be
    * retried leave the batch and wait on their own; the batch itself is finished.
    */
-  async recordItems(
-    client: pg.ClientBase,
-    batch: { id: string; connector: string; attempt: number },
-    verdicts: readonly ItemVerdict[],
-  ): Promise<void> {
+  async recordItems(client: pg.ClientBase, batch: OwnedBatch, verdicts: readonly ItemVerdict[]): Promise<boolean> {
     const s = this.s;
     await client.query("begin");
     try {
+      if (!(await this.stillOwned(client, batch))) {
+        await client.query("rollback");
+        return false;
+      }
       const sent = verdicts.filter((v) => v.verdict === "sent");
       const retry = verdicts.filter((v) => v.verdict === "retry");
       const dead = verdicts.filter((v) => v.verdict === "dead");
@@ -61,7 +71,10 @@ export class BatchOutcomes {
             where d.id = r.id and d.state = 'sending'`,
           [
             JSON.stringify(
-              sent.map((v) => ({ id: v.id, reference: v.verdict === "sent" ? (v.reference ?? null) : null })),
+              sent.map((v) => ({
+                id: v.id,
+                reference: v.verdict === "sent" && v.reference !== undefined ? storableText(v.reference) : null,
+              })),
             ),
           ],
         );
@@ -80,7 +93,7 @@ export class BatchOutcomes {
             JSON.stringify(
               retry.map((v) => ({
                 id: v.id,
-                error: v.verdict === "retry" ? v.error : "",
+                error: v.verdict === "retry" ? storableText(v.error) : "",
                 delay_ms: v.verdict === "retry" ? Math.round(v.delayMs) : 0,
                 spent: v.verdict !== "retry" || v.spent !== false,
               })),
@@ -93,7 +106,7 @@ export class BatchOutcomes {
           `update ${s}.deliveries d set state = 'dead', last_error = r.error, updated_at = now()
              from json_to_recordset($1::json) as r(id bigint, error text)
             where d.id = r.id and d.state = 'sending'`,
-          [JSON.stringify(dead.map((v) => ({ id: v.id, error: v.verdict === "dead" ? v.error : "" })))],
+          [JSON.stringify(dead.map((v) => ({ id: v.id, error: v.verdict === "dead" ? storableText(v.error) : "" })))],
         );
       }
       await client.query(
@@ -106,6 +119,7 @@ export class BatchOutcomes {
         verdicts.map((v) => auditFor(v, batch)),
       );
       await client.query("commit");
+      return true;
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       throw error;
@@ -118,15 +132,20 @@ export class BatchOutcomes {
    */
   async recordBatchFailure(
     client: pg.ClientBase,
-    batch: { id: string; connector: string; attempt: number; items: readonly { id: string; token: string }[] },
+    batch: OwnedBatch & { items: readonly { id: string; token: string }[] },
     verdict: "retry" | "dead",
-    error: string,
+    answer: string,
     reason: string,
     delayMs: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const s = this.s;
+    const error = storableText(answer);
     await client.query("begin");
     try {
+      if (!(await this.stillOwned(client, batch))) {
+        await client.query("rollback");
+        return false;
+      }
       await client.query(
         `update ${s}.batches set state = $2, lease_until = null, last_error = $3, updated_at = now(),
                 next_attempt_at = now() + $4 * interval '1 millisecond'
@@ -152,6 +171,7 @@ export class BatchOutcomes {
         ),
       );
       await client.query("commit");
+      return true;
     } catch (caught) {
       await client.query("rollback").catch(() => undefined);
       throw caught;
@@ -159,21 +179,46 @@ export class BatchOutcomes {
   }
 
   /** Gives a batch back without spending the attempt (the connector became held mid-way). */
-  async releaseBatch(client: pg.ClientBase, batchId: string, error: string): Promise<void> {
-    await client.query(
-      `update ${this.s}.batches set state = 'retrying', attempts = greatest(attempts - 1, 0), lease_until = null,
-              last_error = $2, next_attempt_at = now(), updated_at = now() where id = $1`,
-      [batchId, error],
+  async releaseBatch(client: pg.ClientBase, batch: OwnedBatch, answer: string): Promise<boolean> {
+    const error = storableText(answer);
+    await client.query("begin");
+    try {
+      if (!(await this.stillOwned(client, batch))) {
+        await client.query("rollback");
+        return false;
+      }
+      await client.query(
+        `update ${this.s}.batches set state = 'retrying', attempts = greatest(attempts - 1, 0), lease_until = null,
+                last_error = $2, next_attempt_at = now(), updated_at = now() where id = $1`,
+        [batch.id, error],
+      );
+      await client.query(
+        `update ${this.s}.deliveries set state = 'retrying', attempts = greatest(attempts - 1, 0), last_error = $2,
+                updated_at = now() where batch_id = $1 and state = 'sending'`,
+        [batch.id, error],
+      );
+      await client.query("commit");
+      return true;
+    } catch (caught) {
+      await client.query("rollback").catch(() => undefined);
+      throw caught;
+    }
+  }
+
+  /**
+   * Locks the batch and tells whether this owner still holds it: a process whose lease ran out
+   * (a long pause, a lost connection) must not overwrite what the process that took over records.
+   */
+  private async stillOwned(client: pg.ClientBase, batch: OwnedBatch): Promise<boolean> {
+    const r = await client.query(
+      `select 1 from ${this.s}.batches where id = $1 and owner = $2 and state = 'sending' and attempts = $3 for update`,
+      [batch.id, batch.owner, batch.attempt],
     );
-    await client.query(
-      `update ${this.s}.deliveries set state = 'retrying', attempts = greatest(attempts - 1, 0), last_error = $2,
-              updated_at = now() where batch_id = $1 and state = 'sending'`,
-      [batchId, error],
-    );
+    return r.rows.length > 0;
   }
 }
 
-function auditFor(v: ItemVerdict, batch: { id: string; connector: string; attempt: number }): AuditRow {
+function auditFor(v: ItemVerdict, batch: Pick<OwnedBatch, "id" | "connector" | "attempt">): AuditRow {
   const base = { deliveryId: v.id, token: v.token, connector: batch.connector, attempt: batch.attempt };
   switch (v.verdict) {
     case "sent":

@@ -65,7 +65,11 @@ export async function setPaused(
   return changed;
 }
 
-/** Records one heartbeat result; returns the transition ('offline' | 'online') if the state changed. */
+/**
+ * Records one heartbeat result; returns the transition ('offline' | 'online') if the state changed.
+ * Coming back online makes the connector's waiting retries due at once: the partner is back, and
+ * a backoff that grew during the outage should not keep the backlog waiting for it.
+ */
 export async function recordHeartbeat(
   client: Queryable,
   schema: string,
@@ -88,7 +92,15 @@ export async function recordHeartbeat(
        returning old.was_online, c.online),
      audited as (
        insert into ${s}.audit (event, connector, error)
-       select case when online then 'online' else 'offline' end, $1, $4 from changed where was_online <> online)
+       select case when online then 'online' else 'offline' end, $1, $4 from changed where was_online <> online),
+     due_deliveries as (
+       update ${s}.deliveries set next_attempt_at = now()
+        where connector = $1 and state = 'retrying' and batch_id is null and next_attempt_at > now()
+          and exists (select 1 from changed where online and not was_online)),
+     due_batches as (
+       update ${s}.batches set next_attempt_at = now()
+        where connector = $1 and state = 'retrying' and next_attempt_at > now()
+          and exists (select 1 from changed where online and not was_online))
      select was_online, online from changed`,
     [connector, ok, offlineAfter, ok ? null : (error ?? "heartbeat failed")],
   );

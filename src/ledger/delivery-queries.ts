@@ -23,6 +23,8 @@ export interface DeliveryListing {
 export interface ListFilter {
   readonly connector?: string;
   readonly state?: DeliveryState;
+  /** Only deliveries whose state changed at or after this time. */
+  readonly since?: Date;
   readonly limit: number;
 }
 
@@ -46,9 +48,10 @@ export async function listDeliveries(db: Queryable, schema: string, filter: List
             token, correlation_id, ordering_key, last_error, created_at, updated_at
        from ${quoteIdentifier(schema)}.deliveries
       where ($1::text is null or connector = $1) and ($2::text is null or state = $2)
+        and ($4::timestamptz is null or updated_at >= $4)
       order by id desc
       limit $3`,
-    [filter.connector ?? null, filter.state ?? null, filter.limit],
+    [filter.connector ?? null, filter.state ?? null, filter.limit, filter.since ?? null],
   );
   return result.rows.map((r) => ({
     id: r.id,

@@ -5,7 +5,9 @@ import { quoteIdentifier } from "./sql-identifier.js";
 export type ReplaySelection =
   | { readonly kind: "id"; readonly id: string }
   | { readonly kind: "connector"; readonly connector: string; readonly since?: Date; readonly until?: Date }
-  | { readonly kind: "dead"; readonly connector?: string };
+  | { readonly kind: "dead"; readonly connector?: string }
+  /** The connector's last N deliveries (by capture order): the replay buffer of recent messages. */
+  | { readonly kind: "last"; readonly connector: string; readonly count: number };
 
 export interface ReplayResult {
   readonly replayed: number;
@@ -39,6 +41,11 @@ export async function replayDeliveries(
       where = "state = 'dead' and ($1::text is null or connector = $1)";
       params = [selection.connector ?? null];
       break;
+    case "last":
+      where = `state <> 'sending' and id in (
+                 select id from ${s}.deliveries where connector = $1 and payload is not null order by id desc limit $2)`;
+      params = [selection.connector, selection.count];
+      break;
   }
   await client.query("begin");
   try {
@@ -47,7 +54,7 @@ export async function replayDeliveries(
          select id, state as previous from ${s}.deliveries where ${where} and payload is not null for update),
        replayed as (
          update ${s}.deliveries d set state = 'pending', attempts = 0, batch_id = null, next_attempt_at = now(),
-                last_error = null, updated_at = now()
+                first_attempt_at = null, last_error = null, updated_at = now()
            from chosen where d.id = chosen.id
          returning d.id, d.token, d.connector, chosen.previous as state)
        insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail)

@@ -1,7 +1,14 @@
-// Inserts planned deliveries (idempotently, by token) with their 'queued' or 'dead' audit rows.
+// Stores planned deliveries: by COPY in the capture transaction (each delivery written once),
+// or idempotently by token when some may already be stored (a change read again, a backfill).
+// The audit gets one 'queued' row per connector and write (with the count and the change range),
+// one 'queued' row per delivery of an application event (with its receipt, correlation and trace
+// ids) and one 'dead' row per delivery that could not be rendered.
+import { pipeline } from "node:stream/promises";
 import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../source/change.js";
 import { formatLsn } from "../source/lsn.js";
+import { copyField } from "./copy-text.js";
 import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface PlannedDelivery {
@@ -18,6 +25,33 @@ export interface PlannedDelivery {
   readonly state: "pending" | "dead";
   readonly payload: Buffer | null;
   readonly error: string | null;
+  /** For deliveries made from an application event: its receipt id and options. */
+  readonly event?: {
+    readonly receiptId: string | null;
+    readonly maxAttempts: number | null;
+    readonly correlationId: string | null;
+    readonly traceId: string | null;
+  };
+}
+
+const COLUMNS = `token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
+  state, payload, last_error, receipt_id, app_correlation_id, trace_id, max_attempts`;
+
+/**
+ * Writes deliveries none of which can be stored yet (their changes are new to the feed in the
+ * same transaction). A unique violation means some were stored after all: the caller rolls
+ * back and uses insertDeliveries.
+ */
+export async function copyDeliveries(
+  client: pg.ClientBase,
+  schema: string,
+  deliveries: readonly PlannedDelivery[],
+): Promise<number> {
+  if (deliveries.length === 0) return 0;
+  const s = quoteIdentifier(schema);
+  await pipeline(copyChunks(deliveries), client.query(copyFrom(`copy ${s}.deliveries (${COLUMNS}) from stdin`)));
+  await auditQueued(client, schema, deliveries);
+  return deliveries.length;
 }
 
 /** Returns how many deliveries were new (tokens already stored are dropped by the unique key). */
@@ -42,27 +76,128 @@ export async function insertDeliveries(
       state: d.state,
       payload: d.payload === null ? null : `\\x${d.payload.toString("hex")}`,
       last_error: d.error,
+      receipt_id: d.event?.receiptId ?? null,
+      app_correlation_id: d.event?.correlationId ?? null,
+      trace_id: d.event?.traceId ?? null,
+      max_attempts: d.event?.maxAttempts ?? null,
     })),
   );
-  const result = await client.query(
-    `with incoming as (
-       select * from json_to_recordset($1::json) as r(token text, correlation_id text, connector text, mapping text,
-              target_index integer, ordering_key text, commit_lsn pg_lsn, ordinal integer, commit_time timestamptz,
-              state text, payload text, last_error text)
-     ), inserted as (
-       insert into ${s}.deliveries (token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn,
-                                    ordinal, commit_time, state, payload, last_error)
-       select token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
-              state, decode(substr(payload, 3), 'hex'), last_error
-         from incoming order by commit_lsn, ordinal, connector, target_index
-       on conflict (token) do nothing
-       returning id, token, connector, state, last_error, mapping, target_index
-     )
-     insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail, error)
-     select case when state = 'dead' then 'dead' else 'queued' end, id, token, connector, 0,
-            jsonb_build_object('mapping', mapping, 'target', target_index), last_error
-       from inserted`,
+  const result = await client.query<{ token: string }>(
+    `insert into ${s}.deliveries (${COLUMNS})
+     select token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
+            state, decode(substr(payload, 3), 'hex'), last_error, receipt_id, app_correlation_id, trace_id, max_attempts
+       from json_to_recordset($1::json) as r(token text, correlation_id text, connector text, mapping text,
+            target_index integer, ordering_key text, commit_lsn pg_lsn, ordinal integer, commit_time timestamptz,
+            state text, payload text, last_error text, receipt_id uuid, app_correlation_id text, trace_id text,
+            max_attempts integer)
+      order by commit_lsn, ordinal, connector, target_index
+     on conflict (token) do nothing
+     returning token`,
     [json],
   );
-  return result.rowCount ?? 0;
+  const fresh = new Set(result.rows.map((r) => r.token));
+  await auditQueued(
+    client,
+    schema,
+    deliveries.filter((d) => fresh.has(d.token)),
+  );
+  return fresh.size;
+}
+
+/** One 'queued' row per connector and mapping target; one 'dead' row per unrenderable record. */
+async function auditQueued(client: pg.ClientBase, schema: string, stored: readonly PlannedDelivery[]): Promise<void> {
+  if (stored.length === 0) return;
+  const s = quoteIdentifier(schema);
+  const groups = new Map<
+    string,
+    { connector: string; mapping: string; target: number; count: number; from: string | null; to: string | null }
+  >();
+  const dead: string[] = [];
+  const events: string[] = [];
+  for (const d of stored) {
+    if (d.state === "dead") {
+      dead.push(d.token);
+      continue;
+    }
+    if (d.event) {
+      events.push(d.token);
+      continue;
+    }
+    const key = `${d.connector}\u0000${d.mapping}\u0000${d.targetIndex}`;
+    const lsn = d.commitLsn === null ? null : `${formatLsn(d.commitLsn)}/${d.ordinal}`;
+    const group = groups.get(key);
+    if (group) {
+      group.count++;
+      group.to = lsn;
+    } else {
+      groups.set(key, {
+        connector: d.connector,
+        mapping: d.mapping,
+        target: d.targetIndex,
+        count: 1,
+        from: lsn,
+        to: lsn,
+      });
+    }
+  }
+  if (groups.size > 0) {
+    await client.query(
+      `insert into ${s}.audit (event, connector, attempt, detail)
+       select 'queued', r.connector, 0, jsonb_build_object('mapping', r.mapping, 'target', r.target, 'count', r.count,
+              'fromChange', r.from_change, 'toChange', r.to_change)
+         from json_to_recordset($1::json) as r(connector text, mapping text, target integer, count integer,
+              from_change text, to_change text)`,
+      [
+        JSON.stringify(
+          [...groups.values()].map((g) => ({
+            connector: g.connector,
+            mapping: g.mapping,
+            target: g.target,
+            count: g.count,
+            from_change: g.from,
+            to_change: g.to,
+          })),
+        ),
+      ],
+    );
+  }
+  if (events.length > 0) {
+    await client.query(
+      `insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail)
+       select 'queued', d.id, d.token, d.connector, 0,
+              jsonb_strip_nulls(jsonb_build_object('mapping', d.mapping, 'target', d.target_index,
+                'receiptId', d.receipt_id, 'correlationId', d.app_correlation_id, 'traceId', d.trace_id))
+         from ${s}.deliveries d where d.token = any($1::text[])`,
+      [events],
+    );
+  }
+  if (dead.length > 0) {
+    await client.query(
+      `insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail, error)
+       select 'dead', d.id, d.token, d.connector, 0, jsonb_build_object('mapping', d.mapping, 'target', d.target_index),
+              d.last_error
+         from ${s}.deliveries d where d.token = any($1::text[])`,
+      [dead],
+    );
+  }
+}
+
+/** COPY text of the deliveries, in chunks so a large write is never one huge string. */
+function* copyChunks(deliveries: readonly PlannedDelivery[]): Generator<string> {
+  const perChunk = 500;
+  for (let start = 0; start < deliveries.length; start += perChunk) {
+    let text = "";
+    for (let i = start; i < Math.min(deliveries.length, start + perChunk); i++) {
+      const d = deliveries[i] as PlannedDelivery;
+      text +=
+        `${copyField(d.token)}\t${copyField(d.correlationId)}\t${copyField(d.connector)}\t${copyField(d.mapping)}\t` +
+        `${d.targetIndex}\t${copyField(d.orderingKey)}\t${d.commitLsn === null ? "\\N" : formatLsn(d.commitLsn)}\t` +
+        `${d.ordinal === null ? "\\N" : d.ordinal}\t${d.commitTime.toISOString()}\t${d.state}\t` +
+        // bytea hex input; the backslash is doubled for COPY's text format.
+        `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\t` +
+        `${copyField(d.event?.receiptId ?? null)}\t${copyField(d.event?.correlationId ?? null)}\t` +
+        `${copyField(d.event?.traceId ?? null)}\t${d.event?.maxAttempts ?? "\\N"}\n`;
+    }
+    yield text;
+  }
 }

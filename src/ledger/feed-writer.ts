@@ -2,8 +2,10 @@
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { faultPoint } from "../fault-points.js";
 import type { Lsn } from "../source/change.js";
 import { formatLsn } from "../source/lsn.js";
+import { copyField } from "./copy-text.js";
 import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface FeedRow {
@@ -27,8 +29,11 @@ export interface FeedBatch {
   readonly checkpoint?: Lsn;
 }
 
-/** Extra ledger work that must commit atomically with the feed rows (deliveries, audit). */
-export type SameTransactionWork = (client: pg.ClientBase) => Promise<void>;
+/**
+ * Extra ledger work that must commit atomically with the feed rows (deliveries, audit). `fresh`
+ * is true when the feed rows were all new (COPY succeeded), so what is derived from them is new too.
+ */
+export type SameTransactionWork = (client: pg.ClientBase, fresh: boolean) => Promise<void>;
 
 export class FeedWriter {
   private readonly insertSql: string;
@@ -78,13 +83,16 @@ export class FeedWriter {
       let inserted = 0;
       if (batch.rows.length > 0 && method === "copy") {
         const stream = client.query(copyFrom(this.copySql));
-        await pipeline(copyChunks(batch.rows), stream);
+        await pipeline(
+          copyChunks(batch.rows, () => faultPoint("capture-copy-midway")),
+          stream,
+        );
         inserted = batch.rows.length;
       } else if (batch.rows.length > 0) {
         const result = await client.query(this.insertSql, [encodeRows(batch.rows)]);
         inserted = result.rowCount ?? 0;
       }
-      if (sameTransaction) await sameTransaction(client);
+      if (sameTransaction) await sameTransaction(client, method === "copy");
       if (batch.checkpoint !== undefined) {
         await client.query(this.checkpointSql, [this.slot, formatLsn(batch.checkpoint)]);
       }
@@ -99,24 +107,16 @@ export class FeedWriter {
 
 const UNIQUE_VIOLATION = "23505";
 
-/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
-function copyField(value: string | null): string {
-  if (value === null) return "\\N";
-  // Almost every field has nothing to escape (JSON text escapes its own control characters);
-  // indexOf is much faster than a regular expression on these long strings.
-  if (value.indexOf("\\") < 0 && value.indexOf("\n") < 0 && value.indexOf("\t") < 0 && value.indexOf("\r") < 0) {
-    return value;
-  }
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
-}
-
 /** A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. */
 function jsonField(json: string): string {
   return json === "null" ? "\\N" : copyField(json);
 }
 
-/** The batch as COPY text, in chunks of rows so a large batch is not one huge string. */
-function* copyChunks(rows: readonly FeedRow[]): Generator<string> {
+/**
+ * The batch as COPY text, in chunks of rows so a large batch is not one huge string.
+ * `afterFirstChunk` runs once the first chunk is handed to the COPY, before the rest and the end.
+ */
+function* copyChunks(rows: readonly FeedRow[], afterFirstChunk: () => void): Generator<string> {
   const perChunk = 500;
   for (let start = 0; start < rows.length; start += perChunk) {
     let text = "";
@@ -128,6 +128,7 @@ function* copyChunks(rows: readonly FeedRow[]): Generator<string> {
         `${jsonField(r.keyJson)}\t${jsonField(r.beforeJson)}\t${jsonField(r.afterJson)}\n`;
     }
     yield text;
+    if (start === 0) afterFirstChunk();
   }
 }
 

@@ -1,96 +1,172 @@
-// Partner confirmations: a delivery found by its correlation id or token becomes 'confirmed', with
-// an audit row and the stored inbound event, all in one transaction.
+// Partner answers: a delivery found by its correlation id or token becomes 'confirmed' (accepted)
+// or 'dead' with the partner's reason (rejected); every answer is stored as an inbound event, an
+// answer naming no delivery too, and announced with NOTIFY ess_inbound when its transaction commits.
 import type pg from "pg";
 import { appendAudit } from "./audit.js";
 import type { DeliveryState } from "./delivery-queries.js";
 import { quoteIdentifier } from "./sql-identifier.js";
 
-export interface InboundConfirmation {
+export type AnswerStatus = "accepted" | "rejected";
+
+/** The channel applications LISTEN on to hear partners' answers. */
+export const INBOUND_CHANNEL = "ess_inbound";
+
+export interface PartnerAnswer {
   readonly connector: string;
   /** What the partner quoted: the delivery's correlation id or its idempotency token. */
   readonly correlation: string;
-  /** The callback's JSON document, stored as received. */
+  readonly status: AnswerStatus;
+  /** The partner's own reference for the item (a confirmation number), if it gave one. */
+  readonly reference: string | null;
+  /** The partner's message; for a rejection, its reason. */
+  readonly message: string | null;
+  /** The answer as received (a callback's JSON, a parsed line of an answer file), stored as is. */
   readonly body: Readonly<Record<string, unknown>>;
-  /** How the callback was authenticated ('hmac' | 'bearer'), for the audit trail. */
+  /** Where it came from, for the audit: 'hmac' | 'bearer' (callbacks), 'file:<name>', 'poll'. */
   readonly via: string;
 }
 
-export type ConfirmationResult =
-  | {
-      readonly kind: "confirmed";
-      readonly deliveryId: string;
-      readonly token: string;
-      readonly correlationId: string;
-      readonly previousState: DeliveryState;
-      /** Already confirmed by an earlier callback: the event is stored, no second audit row. */
-      readonly duplicate: boolean;
-      readonly inboundEventId: string;
-    }
-  | { readonly kind: "unknown" };
+export interface AnsweredDelivery {
+  readonly deliveryId: string;
+  readonly token: string;
+  readonly correlationId: string;
+  readonly previousState: DeliveryState;
+  readonly state: "confirmed" | "dead";
+  /** The delivery was already in that state: the answer is stored, no second audit row. */
+  readonly duplicate: boolean;
+  readonly receiptId: string | null;
+}
+
+export type AnswerResult =
+  | ({ readonly kind: "applied"; readonly inboundEventId: string } & AnsweredDelivery)
+  | { readonly kind: "unmatched"; readonly inboundEventId: string };
 
 /**
- * Any state may become 'confirmed': the partner says it has applied the change, so a delivery
- * still waiting for a retry (a lost acknowledgement) or one being sent must not be sent again,
- * and the workers only touch deliveries in the states they set themselves. An unknown
- * correlation id stores nothing.
+ * Runs inside the caller's transaction (so a pulled file's answers, its record and an
+ * application table write commit together). Any state may take the answer: the partner has the
+ * last word on a delivery still waiting for a retry (a lost acknowledgement) or being sent, and
+ * the workers only move deliveries in the states they set themselves.
  */
-export async function confirmDelivery(
+export async function applyAnswerInTransaction(
   client: pg.ClientBase,
   schema: string,
-  confirmation: InboundConfirmation,
-): Promise<ConfirmationResult> {
+  answer: PartnerAnswer,
+): Promise<AnswerResult> {
   const s = quoteIdentifier(schema);
-  await client.query("begin");
-  try {
-    const found = await client.query<{ id: string; token: string; correlation_id: string; state: DeliveryState }>(
-      `select id, token, correlation_id, state from ${s}.deliveries
-        where connector = $1 and (token = $2 or correlation_id = $2)
-        order by id
-        limit 1
-        for update`,
-      [confirmation.connector, confirmation.correlation],
-    );
-    const delivery = found.rows[0];
-    if (!delivery) {
-      await client.query("rollback");
-      return { kind: "unknown" };
-    }
-    const duplicate = delivery.state === "confirmed";
-    if (!duplicate) {
+  const found = await client.query<{
+    id: string;
+    token: string;
+    correlation_id: string;
+    state: DeliveryState;
+    receipt_id: string | null;
+  }>(
+    `select id, token, correlation_id, state, receipt_id from ${s}.deliveries
+      where connector = $1 and (token = $2 or correlation_id = $2)
+      order by id
+      limit 1
+      for update`,
+    [answer.connector, answer.correlation],
+  );
+  const delivery = found.rows[0];
+  const event = await client.query<{ id: string }>(
+    `insert into ${s}.inbound_events (connector, delivery_id, correlation, body, status, reference, message, via)
+     values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)
+     returning id`,
+    [
+      answer.connector,
+      delivery?.id ?? null,
+      answer.correlation,
+      JSON.stringify(answer.body),
+      answer.status,
+      answer.reference,
+      answer.message,
+      answer.via,
+    ],
+  );
+  const inboundEventId = event.rows[0]?.id ?? "";
+  await client.query("select pg_notify($1, $2)", [
+    INBOUND_CHANNEL,
+    JSON.stringify({
+      schema,
+      connector: answer.connector,
+      correlationId: answer.correlation,
+      status: answer.status,
+      deliveryId: delivery?.id ?? null,
+      reference: answer.reference,
+      inboundEventId,
+    }),
+  ]);
+  if (!delivery) return { kind: "unmatched", inboundEventId };
+
+  const state = answer.status === "accepted" ? "confirmed" : "dead";
+  const duplicate = delivery.state === state;
+  if (!duplicate) {
+    if (state === "confirmed") {
       await client.query(
-        `update ${s}.deliveries set state = 'confirmed', confirmed_at = now(), updated_at = now() where id = $1`,
-        [delivery.id],
+        `update ${s}.deliveries set state = 'confirmed', confirmed_at = now(), updated_at = now(),
+                partner_reference = coalesce($2, partner_reference)
+          where id = $1`,
+        [delivery.id, answer.reference],
+      );
+    } else {
+      await client.query(
+        `update ${s}.deliveries set state = 'dead', last_error = $2, updated_at = now(),
+                partner_reference = coalesce($3, partner_reference)
+          where id = $1`,
+        [delivery.id, rejectionReason(answer), answer.reference],
       );
     }
-    const event = await client.query<{ id: string }>(
-      `insert into ${s}.inbound_events (connector, delivery_id, correlation, body) values ($1, $2, $3, $4::jsonb)
-       returning id`,
-      [confirmation.connector, delivery.id, confirmation.correlation, JSON.stringify(confirmation.body)],
-    );
-    const inboundEventId = event.rows[0]?.id ?? "";
-    if (!duplicate) {
-      await appendAudit(client, schema, [
-        {
-          event: "confirmed",
-          deliveryId: delivery.id,
-          token: delivery.token,
-          connector: confirmation.connector,
-          detail: { previousState: delivery.state, inboundEvent: inboundEventId, via: confirmation.via },
+    await appendAudit(client, schema, [
+      {
+        event: state,
+        deliveryId: delivery.id,
+        token: delivery.token,
+        connector: answer.connector,
+        ...(state === "dead" ? { error: rejectionReason(answer) } : {}),
+        detail: {
+          previousState: delivery.state,
+          inboundEvent: inboundEventId,
+          via: answer.via,
+          status: answer.status,
+          reference: answer.reference,
         },
-      ]);
-    }
+      },
+    ]);
+  }
+  return {
+    kind: "applied",
+    inboundEventId,
+    deliveryId: delivery.id,
+    token: delivery.token,
+    correlationId: delivery.correlation_id,
+    previousState: delivery.state,
+    state,
+    duplicate,
+    receiptId: delivery.receipt_id,
+  };
+}
+
+/** One answer in a transaction of its own (a callback). */
+export async function applyAnswer(
+  client: pg.ClientBase,
+  schema: string,
+  answer: PartnerAnswer,
+  alsoInTransaction?: (result: AnswerResult) => Promise<void>,
+): Promise<AnswerResult> {
+  await client.query("begin");
+  try {
+    const result = await applyAnswerInTransaction(client, schema, answer);
+    await alsoInTransaction?.(result);
     await client.query("commit");
-    return {
-      kind: "confirmed",
-      deliveryId: delivery.id,
-      token: delivery.token,
-      correlationId: delivery.correlation_id,
-      previousState: delivery.state,
-      duplicate,
-      inboundEventId,
-    };
+    return result;
   } catch (error) {
     await client.query("rollback").catch(() => undefined);
     throw error;
   }
+}
+
+/** The dead letter's reason: the partner's own words, marked as the partner's. */
+export function rejectionReason(answer: Pick<PartnerAnswer, "message" | "reference" | "via">): string {
+  const ref = answer.reference ? ` (reference ${answer.reference})` : "";
+  return `rejected by the partner${ref}: ${answer.message?.trim() || "no reason given"}`;
 }

@@ -1,4 +1,6 @@
-// Parses a partner callback's JSON body and finds the correlation id it quotes.
+// Parses a partner callback's JSON body: the correlation id it quotes, its verdict
+// (status: accepted | rejected), the partner's reference and message.
+import type { AnswerStatus } from "../ledger/inbound.js";
 
 /** Where partners put the delivery's correlation id or token, in order of preference. */
 export const CORRELATION_FIELDS = ["correlationId", "correlation_id", "token", "idempotencyKey", "idempotency_key"];
@@ -6,8 +8,22 @@ export const CORRELATION_FIELDS = ["correlationId", "correlation_id", "token", "
 /** Correlation ids and tokens are short printable ASCII; anything else cannot be one of ours. */
 const CORRELATION_TEXT = /^[\x21-\x7e]{1,200}$/;
 
+/** Where partners put their own reference and their message (a rejection's reason). */
+export const REFERENCE_FIELDS = ["reference", "partnerReference", "ref"];
+export const MESSAGE_FIELDS = ["message", "reason"];
+
+/** Longer references and messages are cut: they end up in logs and dead-letter reasons. */
+const MAX_TEXT = 2000;
+
 export type ParsedCallback =
-  | { readonly ok: true; readonly correlation: string; readonly document: Readonly<Record<string, unknown>> }
+  | {
+      readonly ok: true;
+      readonly correlation: string;
+      readonly status: AnswerStatus;
+      readonly reference: string | null;
+      readonly message: string | null;
+      readonly document: Readonly<Record<string, unknown>>;
+    }
   | { readonly ok: false; readonly reason: string };
 
 export function parseCallback(body: Buffer): ParsedCallback {
@@ -37,5 +53,32 @@ export function parseCallback(body: Buffer): ParsedCallback {
   if (typeof value !== "string" || !CORRELATION_TEXT.test(value)) {
     return { ok: false, reason: `${field} must be a correlation id or token (printable text, at most 200 characters)` };
   }
-  return { ok: true, correlation: value, document: record };
+  const status = answerStatus(record.status);
+  if (status === undefined) {
+    return { ok: false, reason: `status must be "accepted" or "rejected" (absent means accepted)` };
+  }
+  const reference = textField(record, REFERENCE_FIELDS);
+  const message = textField(record, MESSAGE_FIELDS);
+  if (reference === undefined || message === undefined) {
+    return { ok: false, reason: `${REFERENCE_FIELDS[0]} and ${MESSAGE_FIELDS[0]} must be text or numbers` };
+  }
+  return { ok: true, correlation: value, status, reference, message, document: record };
+}
+
+/** A callback without a status is a confirmation, as before verdicts existed. */
+export function answerStatus(value: unknown): AnswerStatus | undefined {
+  if (value === undefined || value === null) return "accepted";
+  if (typeof value !== "string") return undefined;
+  const normalized = value.trim().toLowerCase();
+  return normalized === "accepted" || normalized === "rejected" ? normalized : undefined;
+}
+
+/** null when absent, undefined when present but not text. */
+function textField(record: Record<string, unknown>, names: readonly string[]): string | null | undefined {
+  const name = names.find((n) => record[n] !== undefined && record[n] !== null);
+  if (name === undefined) return null;
+  const value = record[name];
+  if (typeof value === "number") return String(value);
+  if (typeof value !== "string") return undefined;
+  return value.slice(0, MAX_TEXT);
 }

@@ -1,10 +1,19 @@
-// POST /inbound/<connector> (SPEC §7): authenticates a partner callback and confirms the delivery it
-// names; every rejected callback is answered with its reason and stored nowhere.
+// POST /inbound/<connector> (SPEC §7): authenticates a partner callback and applies its answer to
+// the delivery it names (accepted: confirmed; rejected: dead with the partner's reason). A
+// callback refused for its credentials or its form is answered with the reason and stored nowhere;
+// an authenticated answer naming no known delivery is stored for an operator and answered 404.
 import type { IncomingMessage } from "node:http";
 import type pg from "pg";
 import type { ConnectorConfig } from "../config/types.js";
-import { confirmDelivery } from "../ledger/inbound.js";
-import { authenticateInbound, SIGNATURE_HEADER } from "./inbound-auth.js";
+import { type AnswerResult, applyAnswer } from "../ledger/inbound.js";
+import {
+  authenticateInbound,
+  inboundAuthMessage,
+  SIGNATURE_HEADER,
+  SignatureReplayGuard,
+  TIMESTAMP_HEADER,
+  toleranceOf,
+} from "./inbound-auth.js";
 import { parseCallback } from "./inbound-callback.js";
 import type { Logger } from "./logger.js";
 import type { EssMetrics, InboundOutcome } from "./metrics.js";
@@ -25,6 +34,13 @@ export interface InboundLaneOptions {
   readonly logger: Logger;
   readonly metrics?: EssMetrics;
   readonly maxBodyBytes?: number;
+  /** More work in the answer's transaction (an application table write). */
+  readonly alsoInTransaction?: (
+    client: pg.ClientBase,
+    connector: ConnectorConfig,
+    answer: { status: "accepted" | "rejected"; reference: string | null; message: string | null; correlation: string },
+    result: AnswerResult,
+  ) => Promise<void>;
 }
 
 /** SQLSTATE class 22 (data exception): e.g. a \u0000 in a JSON string, which jsonb cannot hold. */
@@ -32,6 +48,7 @@ const DATA_EXCEPTION = /^22/;
 
 export class InboundLane {
   private readonly connectors: ReadonlyMap<string, ConnectorConfig>;
+  private readonly replay = new SignatureReplayGuard();
 
   constructor(private readonly options: InboundLaneOptions) {
     this.connectors = new Map(options.connectors.map((c) => [c.name, c]));
@@ -55,14 +72,16 @@ export class InboundLane {
     }
     const verdict = authenticateInbound(
       auth,
-      { signature: header(request, SIGNATURE_HEADER), authorization: header(request, "authorization") },
+      {
+        signature: header(request, SIGNATURE_HEADER),
+        timestamp: header(request, TIMESTAMP_HEADER),
+        authorization: header(request, "authorization"),
+      },
       body,
+      { replay: this.replay },
     );
     if (!verdict.ok) {
-      const message =
-        verdict.reason === "missing"
-          ? "authentication required: an X-ESS-Signature or a bearer token"
-          : "invalid signature or token";
+      const message = inboundAuthMessage(verdict.reason, toleranceOf(auth));
       const challenge: Record<string, string> =
         auth.bearerToken !== undefined ? { "www-authenticate": 'Bearer realm="ess-inbound"' } : {};
       return this.reject(log, connectorName, "unauthenticated", 401, message, challenge);
@@ -77,14 +96,23 @@ export class InboundLane {
       lost = error;
     };
     client.on("error", onError);
-    let result: Awaited<ReturnType<typeof confirmDelivery>>;
+    let result: AnswerResult;
+    const extra = this.options.alsoInTransaction;
     try {
-      result = await confirmDelivery(client, this.options.schema, {
-        connector: connectorName,
-        correlation: parsed.correlation,
-        body: parsed.document,
-        via: verdict.method,
-      });
+      result = await applyAnswer(
+        client,
+        this.options.schema,
+        {
+          connector: connectorName,
+          correlation: parsed.correlation,
+          status: parsed.status,
+          reference: parsed.reference,
+          message: parsed.message,
+          body: parsed.document,
+          via: verdict.method,
+        },
+        extra ? (r) => extra(client, connector, parsed, r) : undefined,
+      );
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (typeof code === "string" && DATA_EXCEPTION.test(code)) {
@@ -95,31 +123,33 @@ export class InboundLane {
       client.off("error", onError);
       client.release(lost);
     }
-    if (result.kind === "unknown") {
+    if (result.kind === "unmatched") {
       return this.reject(
-        log.child({ correlationId: parsed.correlation }),
+        log.child({ correlationId: parsed.correlation, inboundEvent: result.inboundEventId, status: parsed.status }),
         connectorName,
         "unknown_correlation",
         404,
-        "no delivery of this connector has that correlation id or token",
+        "no delivery of this connector has that correlation id or token (the answer is stored for an operator)",
       );
     }
-    this.options.metrics?.recordInbound(connectorName, result.duplicate ? "duplicate" : "confirmed");
-    log.info(
-      {
-        deliveryId: result.deliveryId,
-        token: result.token,
-        correlationId: result.correlationId,
-        previousState: result.previousState,
-        duplicate: result.duplicate,
-        via: verdict.method,
-      },
-      result.duplicate ? "delivery already confirmed" : "delivery confirmed by the partner",
-    );
+    const outcome = result.duplicate ? "duplicate" : result.state === "confirmed" ? "confirmed" : "rejected";
+    this.options.metrics?.recordInbound(connectorName, outcome);
+    const fields = {
+      deliveryId: result.deliveryId,
+      token: result.token,
+      correlationId: result.correlationId,
+      previousState: result.previousState,
+      duplicate: result.duplicate,
+      reference: parsed.reference,
+      via: verdict.method,
+    };
+    if (result.duplicate) log.info(fields, `delivery already ${result.state}`);
+    else if (result.state === "confirmed") log.info(fields, "delivery confirmed by the partner");
+    else log.warn({ ...fields, reason: parsed.message }, "delivery rejected by the partner");
     return {
       status: 200,
       body: {
-        state: "confirmed",
+        state: result.state,
         deliveryId: result.deliveryId,
         correlationId: result.correlationId,
         duplicate: result.duplicate,

@@ -2,7 +2,7 @@
 
 import type { Queryable } from "../ledger/queryable.js";
 import { quoteIdentifier } from "../ledger/sql-identifier.js";
-import type { ConnectorGaugeValues } from "./metrics.js";
+import { type ConnectorGaugeValues, DELIVERY_GAUGE_STATES, type DeliveryGaugeState } from "./metrics.js";
 
 /** Resolves when the ledger answers a query. */
 export async function pingLedger(db: Queryable): Promise<void> {
@@ -10,28 +10,50 @@ export async function pingLedger(db: Queryable): Promise<void> {
 }
 
 /**
- * Retrying and dead counts per connector. Only those two states are counted, so the
- * (connector, state) index answers it however many delivered rows retention still keeps.
+ * Per connector: deliveries in each unfinished state (pending, sending, retrying, dead), the age
+ * of the oldest one not yet sent, and the heartbeat state. Sent and confirmed rows are never
+ * read, so the cost follows the backlog, not how many delivered rows retention keeps: the counts
+ * come from the (connector, state) index, and the oldest waiting delivery from the claim index's
+ * first entry or from the connector's few open batches.
  */
 export async function readConnectorGauges(db: Queryable, schema: string): Promise<ConnectorGaugeValues[]> {
   const s = quoteIdentifier(schema);
-  const result = await db.query<{ connector: string; retrying: string; dead: string; up: boolean }>(
+  const result = await db.query<{
+    connector: string;
+    counts: Record<string, string> | null;
+    oldest_seconds: number | null;
+    up: boolean;
+  }>(
     `with counts as (
-       select connector,
-              count(*) filter (where state = 'retrying') as retrying,
-              count(*) filter (where state = 'dead') as dead
-         from ${s}.deliveries where state in ('retrying', 'dead') group by connector)
-     select coalesce(c.connector, k.connector) as connector,
-            coalesce(k.retrying, 0) as retrying, coalesce(k.dead, 0) as dead,
+       select connector, jsonb_object_agg(state, n) as counts
+         from (select connector, state, count(*) as n from ${s}.deliveries
+                where state = any($1::text[]) group by connector, state) per_state
+        group by connector),
+     names as (select connector from ${s}.connectors union select connector from counts)
+     select n.connector, k.counts,
+            extract(epoch from now() - least(
+              (select d.created_at from ${s}.deliveries d
+                where d.connector = n.connector and d.state in ('pending', 'retrying') and d.batch_id is null
+                order by d.id limit 1),
+              (select min(b.created_at) from ${s}.batches b
+                where b.connector = n.connector and b.state in ('sending', 'retrying'))))::float8 as oldest_seconds,
             coalesce(c.online and c.attention is null, true) as up
-       from ${s}.connectors c full join counts k on k.connector = c.connector`,
+       from names n
+       left join counts k on k.connector = n.connector
+       left join ${s}.connectors c on c.connector = n.connector`,
+    [DELIVERY_GAUGE_STATES],
   );
-  return result.rows.map((r) => ({
-    connector: r.connector,
-    retrying: Number(r.retrying),
-    dead: Number(r.dead),
-    up: r.up,
-  }));
+  return result.rows.map((r) => {
+    const deliveries = Object.fromEntries(
+      DELIVERY_GAUGE_STATES.map((state) => [state, Number(r.counts?.[state] ?? 0)]),
+    ) as Record<DeliveryGaugeState, number>;
+    return {
+      connector: r.connector,
+      deliveries,
+      oldestWaitingSeconds: Math.max(0, r.oldest_seconds ?? 0),
+      up: r.up,
+    };
+  });
 }
 
 /**

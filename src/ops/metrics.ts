@@ -4,11 +4,16 @@ import type { HeartbeatEvents } from "../delivery/connector-heartbeat.js";
 import type { DeliveryEvents } from "../delivery/delivery-worker.js";
 import type { ItemVerdict } from "../ledger/batch-outcomes.js";
 
+/** The delivery states `ess_deliveries{state}` counts: everything not yet delivered, and the dead letters. */
+export const DELIVERY_GAUGE_STATES = ["pending", "sending", "retrying", "dead"] as const;
+export type DeliveryGaugeState = (typeof DELIVERY_GAUGE_STATES)[number];
+
 /** Per-connector ledger counts that the gauges mirror. */
 export interface ConnectorGaugeValues {
   readonly connector: string;
-  readonly retrying: number;
-  readonly dead: number;
+  readonly deliveries: Readonly<Record<DeliveryGaugeState, number>>;
+  /** Age of the oldest delivery not yet sent (0 when nothing waits). */
+  readonly oldestWaitingSeconds: number;
   /** Heartbeat state: reachable (and not held for attention). */
   readonly up: boolean;
 }
@@ -26,6 +31,7 @@ export interface ReplicationGaugeValues {
 /** What an inbound callback came to, for `ess_inbound_callbacks_total{outcome}`. */
 export type InboundOutcome =
   | "confirmed"
+  | "rejected"
   | "duplicate"
   | "unauthenticated"
   | "forbidden"
@@ -54,6 +60,8 @@ export class EssMetrics {
   private readonly failure: Counter<"connector" | "reason">;
   private readonly retryPending: Gauge<"connector">;
   private readonly deadLetters: Gauge<"connector">;
+  private readonly deliveries: Gauge<"connector" | "state">;
+  private readonly backlogAge: Gauge<"connector">;
   private readonly connectorUp: Gauge<"connector">;
   private readonly latency: Histogram<"connector">;
   private readonly lagBytes: Gauge;
@@ -89,6 +97,18 @@ export class EssMetrics {
     this.deadLetters = new Gauge({
       name: "ess_dead_letters",
       help: "Deliveries in the dead letters (until replayed or purged)",
+      labelNames: ["connector"],
+      registers,
+    });
+    this.deliveries = new Gauge({
+      name: "ess_deliveries",
+      help: "Deliveries by state: pending, sending, retrying (not yet delivered) and dead (dead letters)",
+      labelNames: ["connector", "state"],
+      registers,
+    });
+    this.backlogAge = new Gauge({
+      name: "ess_backlog_age_seconds",
+      help: "Age of the oldest delivery not yet sent (0 when nothing waits)",
       labelNames: ["connector"],
       registers,
     });
@@ -148,6 +168,8 @@ export class EssMetrics {
       this.latency.zero({ connector });
       this.retryPending.set({ connector }, 0);
       this.deadLetters.set({ connector }, 0);
+      for (const state of DELIVERY_GAUGE_STATES) this.deliveries.set({ connector, state }, 0);
+      this.backlogAge.set({ connector }, 0);
     }
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
@@ -178,8 +200,12 @@ export class EssMetrics {
 
   setConnectorCounts(values: readonly ConnectorGaugeValues[]): void {
     for (const v of values) {
-      this.retryPending.set({ connector: v.connector }, v.retrying);
-      this.deadLetters.set({ connector: v.connector }, v.dead);
+      this.retryPending.set({ connector: v.connector }, v.deliveries.retrying);
+      this.deadLetters.set({ connector: v.connector }, v.deliveries.dead);
+      for (const state of DELIVERY_GAUGE_STATES) {
+        this.deliveries.set({ connector: v.connector, state }, v.deliveries[state]);
+      }
+      this.backlogAge.set({ connector: v.connector }, v.oldestWaitingSeconds);
       this.setConnectorUp(v.connector, v.up);
     }
   }

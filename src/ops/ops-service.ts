@@ -1,9 +1,13 @@
 // Everything an operator and a partner see of a running ESS: metrics, health, readiness with the
-// stall rule, and the inbound lane, behind one HTTP server on `http.listen`.
+// stall rule, and the inbound lane, on `http.listen` (and the partners' side on
+// `http.inbound.listen` when that is set, so /metrics and /readyz are not exposed to partners).
+import type { IncomingMessage } from "node:http";
 import pg from "pg";
 import type { CaptureStatus } from "../capture/capture-service.js";
 import type { EssConfig } from "../config/types.js";
 import type { EngineRole } from "../engine.js";
+import { Gateway } from "../gateway/gateway.js";
+import { EventIntake } from "./event-intake.js";
 import { type HttpAddress, OpsHttpServer } from "./http-server.js";
 import { InboundLane } from "./inbound-lane.js";
 import { pingLedger, readConnectorGauges } from "./ledger-readings.js";
@@ -35,6 +39,9 @@ export class OpsService {
   private readonly sourceProbe: pg.Pool;
   private readonly readiness: Readiness;
   private readonly server: OpsHttpServer;
+  /** The partners' listener, when `http.inbound.listen` is set. */
+  private readonly partnerServer: OpsHttpServer | undefined;
+  private readonly gateway: Gateway;
   private stopping = false;
   private gaugesAt = 0;
   private refreshingGauges: Promise<void> | undefined;
@@ -73,14 +80,23 @@ export class OpsService {
       logger,
       metrics: options.metrics,
     });
-    this.server = new OpsHttpServer(
-      {
-        metrics: () => this.scrape(),
-        readiness: () => this.readiness.report(),
-        inbound: (connector, request) => inbound.receive(connector, request),
-      },
+    this.gateway = new Gateway({
+      databaseUrl: config.database.url,
+      ...(config.ledger.url ? { ledgerUrl: config.ledger.url } : {}),
+      schema: config.ledger.schema,
       logger,
-    );
+    });
+    const events = new EventIntake({ auth: config.events, gateway: this.gateway, logger });
+    const endpoints = {
+      metrics: () => this.scrape(),
+      readiness: () => this.readiness.report(),
+      inbound: (connector: string, request: IncomingMessage) => inbound.receive(connector, request),
+      events: (request: IncomingMessage) => events.send(request),
+      receipt: (id: string, request: IncomingMessage) => events.receipt(id, request),
+    };
+    const split = config.http.inbound !== undefined;
+    this.server = new OpsHttpServer(endpoints, logger, split ? "operators" : "all");
+    this.partnerServer = split ? new OpsHttpServer(endpoints, logger, "partners") : undefined;
   }
 
   /** Starts sampling the replication slot (lag, retained WAL, the stall rule). */
@@ -88,13 +104,28 @@ export class OpsService {
     this.monitor?.start();
   }
 
-  /** Serves the endpoints on `http.listen` (port 0: any free port). */
-  listen(): Promise<HttpAddress> {
-    return this.server.listen(this.options.config.http.host, this.options.config.http.port);
+  /** Serves the endpoints on `http.listen` and `http.inbound.listen` (port 0: any free port); returns the operators' address. */
+  async listen(): Promise<HttpAddress> {
+    const { http } = this.options.config;
+    const address = await this.server.listen(http.host, http.port);
+    if (this.partnerServer && http.inbound) {
+      try {
+        await this.partnerServer.listen(http.inbound.host, http.inbound.port, http.inbound.tls);
+      } catch (error) {
+        await this.server.close();
+        throw error;
+      }
+    }
+    return address;
   }
 
   address(): HttpAddress | undefined {
     return this.server.address();
+  }
+
+  /** Where partners and applications call: the partners' listener, or the one listener. */
+  inboundAddress(): HttpAddress | undefined {
+    return this.partnerServer ? this.partnerServer.address() : this.server.address();
   }
 
   readinessReport(): Promise<ReadinessReport> {
@@ -113,8 +144,9 @@ export class OpsService {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.monitor?.stop();
-    await this.server.close();
+    await Promise.all([this.server.close(), this.partnerServer?.close()]);
     await this.refreshingGauges;
+    await this.gateway.close();
     await this.ledgerProbe.end();
     if (this.sourceProbe !== this.ledgerProbe) await this.sourceProbe.end();
   }

@@ -9,7 +9,7 @@ const COMMON = {
   location: { file: "/test/connectors/drop.yaml", line: 1, column: 1, path: [] },
   encoding: "utf-8",
   batch: { maxRecords: 5000, maxWaitMs: 60_000 },
-  retry: { maxAttempts: 8, initialDelayMs: 2_000, maxDelayMs: 3_600_000 },
+  retry: { maxAttempts: 8, initialDelayMs: 2_000, maxDelayMs: 3_600_000, maxAgeMs: 86_400_000 },
   heartbeat: { everyMs: 30_000, offlineAfter: 3 },
   ordering: "key",
   dryRun: false,

@@ -21,7 +21,7 @@ function connector(soap: Partial<SoapOptions>): SoapConnector {
     location: { file: "connectors/county_scheduler.yaml", line: 1, column: 1, path: [] },
     encoding: "utf-8",
     batch: { maxRecords: 100, maxWaitMs: 1000 },
-    retry: { maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000 },
+    retry: { maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000, maxAgeMs: 86_400_000 },
     heartbeat: { everyMs: 30_000, offlineAfter: 3 },
     ordering: "key",
     dryRun: false,

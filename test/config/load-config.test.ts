@@ -73,7 +73,7 @@ describe("loading a configuration", () => {
       adapter: "file",
       encoding: "utf-8",
       batch: { maxRecords: 500, maxWaitMs: 1000 },
-      retry: { maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000 },
+      retry: { maxAttempts: 500, initialDelayMs: 2000, maxDelayMs: 600_000, maxAgeMs: 86_400_000 },
       heartbeat: { everyMs: 30_000, offlineAfter: 3 },
       ordering: "key",
       dryRun: false,

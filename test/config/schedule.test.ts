@@ -11,7 +11,10 @@ describe("delivery windows", () => {
     ["Mon-Wed,Fri 09:00-10:00 UTC", [1, 2, 3, 5], 540, 600, "UTC"],
   ])("%s opens on days %j from minute %d to %d in %s", (text, days, start, end, timezone) => {
     const parsed = parseSchedule(text);
-    expect(parsed).toEqual({ ok: true, window: { text, days, startMinute: start, endMinute: end, timezone } });
+    expect(parsed).toEqual({
+      ok: true,
+      window: { kind: "window", text, days, startMinute: start, endMinute: end, timezone },
+    });
   });
 
   it.each([

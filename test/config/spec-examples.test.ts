@@ -68,8 +68,9 @@ describe("the SPEC §3 examples load exactly as written", () => {
     });
     expect(city.encoding).toBe("cp037");
     expect(city.batch).toEqual({ maxRecords: 5000, maxWaitMs: 60_000 });
-    expect(city.retry).toEqual({ maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000 });
+    expect(city.retry).toEqual({ maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000, maxAgeMs: 86_400_000 });
     expect(city.schedule).toEqual({
+      kind: "window",
       text: "Mon-Fri 06:00-22:00 America/New_York",
       days: [1, 2, 3, 4, 5],
       startMinute: 360,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite, fileDropConnector } from "../support/ess-site.js";
 import { ESSCTL_ENTRY } from "../support/essctl.js";
+import { faultEnv } from "../support/fault-arming.js";
 
 const KILLS = 22;
 
@@ -15,7 +16,7 @@ function startEss(configPath: string, faults: boolean): ChildProcess {
     ["--import", "tsx", ESSCTL_ENTRY, "start", "--config", configPath, "--lease-timeout", "1s"],
     {
       stdio: ["ignore", "ignore", "ignore"],
-      env: { ...process.env, ESS_LOG_LEVEL: "warn", ...(faults ? { ESS_FAULT_KILL_AFTER_SEND: "1" } : {}) },
+      env: { ...process.env, ESS_LOG_LEVEL: "warn", ...(faults ? faultEnv("accepted-before-ledger") : {}) },
     },
   );
 }
@@ -49,10 +50,14 @@ describe("delivery survives SIGKILL at random points", () => {
   beforeAll(async () => {
     site = await createSite("delivery-crash", ({ dropDir }) => ({
       connectors: {
-        city_drop: fileDropConnector("city_drop", dropDir).replace(
-          "batch: { maxRecords: 50, maxWait: 200ms }",
-          "batch: { maxRecords: 20, maxWait: 100ms }",
-        ),
+        city_drop: fileDropConnector("city_drop", dropDir)
+          .replace("batch: { maxRecords: 50, maxWait: 200ms }", "batch: { maxRecords: 20, maxWait: 100ms }")
+          .replace(
+            // A batch killed more often than maxAttempts goes to the dead letters; this test is about
+            // resending after kills, so the budget is larger than the kills.
+            "maxAttempts: 3,",
+            "maxAttempts: 40,",
+          ),
       },
       mappings: {
         permit_status: [

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { AdapterError, type ItemOutcome } from "../../src/adapters/adapter.js";
 import { NOT_ATTEMPTED, verdictsForBatchFailure, verdictsForOutcomes } from "../../src/delivery/item-verdicts.js";
 
-const policy = { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 4000 };
-const item = (id: string, attempt = 1) => ({ id, token: `t${id}`, attempt });
+const policy = { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 4000, maxAgeMs: 3_600_000 };
+const NOW = new Date();
+const item = (id: string, attempt = 1, firstAttemptAt = NOW) => ({ id, token: `t${id}`, attempt, firstAttemptAt });
 
 describe("what each delivery of an attempted batch becomes", () => {
   it.each([
@@ -67,5 +68,29 @@ describe("what each delivery of an attempted batch becomes", () => {
     const dead = verdictsForBatchFailure([item("1"), item("2")], failure, 3, policy);
     expect(dead.decision).toBe("dead");
     expect(dead.verdicts.map((v) => v.verdict)).toEqual(["dead", "dead"]);
+  });
+
+  it("a delivery retried for retry.maxAge is dead, saying why; one just short of it retries at the deadline", () => {
+    const timeout = new AdapterError("timeout", "retriable", "timeout");
+    const old = new Date(NOW.getTime() - 3_600_000);
+    const [dead] = verdictsForOutcomes(
+      [item("1", 2, old)],
+      [{ id: "1", ok: false, error: timeout }],
+      policy,
+      NOW,
+    ).verdicts;
+    expect(dead).toMatchObject({ verdict: "dead", reason: "timeout" });
+    expect(dead?.verdict === "dead" && dead.error).toBe("timeout (gave up: retry.maxAge 1h reached after 2 attempts)");
+    const nearly = new Date(NOW.getTime() - 3_599_500);
+    const [retry] = verdictsForOutcomes(
+      [item("1", 2, nearly)],
+      [{ id: "1", ok: false, error: timeout }],
+      policy,
+      NOW,
+    ).verdicts;
+    expect(retry).toMatchObject({ verdict: "retry", delayMs: 500 });
+    // A drop batch counts from its earliest member's first attempt.
+    const batch = verdictsForBatchFailure([item("1", 1, NOW), item("2", 1, old)], timeout, 1, policy, NOW);
+    expect(batch.decision).toBe("dead");
   });
 });

@@ -17,7 +17,7 @@ export function location(line: number, ...path: (string | number)[]): SourceLoca
 
 const common = {
   batch: { maxRecords: 5000, maxWaitMs: 60_000 },
-  retry: { maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000 },
+  retry: { maxAttempts: 8, initialDelayMs: 2000, maxDelayMs: 3_600_000, maxAgeMs: 86_400_000 },
   heartbeat: { everyMs: 30_000, offlineAfter: 3 },
   ordering: "key" as const,
   dryRun: false,

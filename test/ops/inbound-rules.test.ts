@@ -1,16 +1,18 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { authenticateInbound, inboundSignature } from "../../src/ops/inbound-auth.js";
+import { authenticateInbound, inboundSignature, SignatureReplayGuard } from "../../src/ops/inbound-auth.js";
 import { parseCallback } from "../../src/ops/inbound-callback.js";
 
 const SECRET = "shared-hmac-secret-of-the-county";
 const TOKEN = "county-callback-bearer-token";
 const body = Buffer.from('{"correlationId":"ess-0123456789abcdef01234567","status":"applied"}');
-const goodSignature = `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
+const NOW_MS = 1_790_000_000_000;
+const TS = String(NOW_MS / 1000);
+const goodSignature = `sha256=${createHmac("sha256", SECRET).update(`${TS}.`).update(body).digest("hex")}`;
 
 describe("inbound authentication", () => {
-  it("signs like any HMAC-SHA256 library (what a partner computes)", () => {
-    expect(inboundSignature(body, SECRET)).toBe(goodSignature);
+  it("signs like any HMAC-SHA256 library (what a partner computes): the timestamp, a dot, then the body", () => {
+    expect(inboundSignature(body, SECRET, TS)).toBe(goodSignature);
   });
 
   it.each([
@@ -46,14 +48,14 @@ describe("inbound authentication", () => {
     {
       name: "a signature over another body",
       auth: { hmacSecret: SECRET },
-      sig: inboundSignature("{}", SECRET),
+      sig: inboundSignature("{}", SECRET, TS),
       bearer: undefined,
       fail: "invalid",
     },
     {
       name: "a signature with another secret",
       auth: { hmacSecret: SECRET },
-      sig: inboundSignature(body, "guess"),
+      sig: inboundSignature(body, "guess", TS),
       bearer: undefined,
       fail: "invalid",
     },
@@ -95,19 +97,62 @@ describe("inbound authentication", () => {
     {
       name: "a good token with a bad signature",
       auth: { hmacSecret: SECRET, bearerToken: TOKEN },
-      sig: inboundSignature("x", SECRET),
+      sig: inboundSignature("x", SECRET, TS),
       bearer: `Bearer ${TOKEN}`,
       fail: "invalid",
     },
   ])("$name", ({ auth, sig, bearer, ok, fail }) => {
-    const result = authenticateInbound(auth, { signature: sig, authorization: bearer }, body);
+    const result = authenticateInbound(auth, { signature: sig, timestamp: TS, authorization: bearer }, body, {
+      nowMs: NOW_MS,
+    });
     expect(result).toEqual(ok ? { ok: true, method: ok } : { ok: false, reason: fail });
+  });
+
+  it.each([
+    { name: "a signature without its timestamp", timestamp: undefined, nowMs: NOW_MS, reason: "no_timestamp" },
+    {
+      name: "a timestamp the signature does not cover",
+      timestamp: String(NOW_MS / 1000 + 1),
+      nowMs: NOW_MS,
+      reason: "invalid",
+    },
+    { name: "a timestamp that is no number", timestamp: "yesterday", nowMs: NOW_MS, reason: "invalid" },
+    { name: "a signature older than the window", timestamp: TS, nowMs: NOW_MS + 5 * 60_000 + 1000, reason: "stale" },
+    {
+      name: "a signature from the future beyond the window",
+      timestamp: TS,
+      nowMs: NOW_MS - 5 * 60_000 - 1000,
+      reason: "stale",
+    },
+  ])("item 9: refuses $name", ({ timestamp, nowMs, reason }) => {
+    const result = authenticateInbound({ hmacSecret: SECRET }, { signature: goodSignature, timestamp }, body, {
+      nowMs,
+    });
+    expect(result).toEqual({ ok: false, reason });
+  });
+
+  it("item 9: accepts a signature inside a configured tolerance, and each signature only once", () => {
+    const replay = new SignatureReplayGuard();
+    const auth = { hmacSecret: SECRET, toleranceMs: 60_000 };
+    const presented = { signature: goodSignature, timestamp: TS };
+    expect(authenticateInbound(auth, presented, body, { nowMs: NOW_MS + 59_000, replay })).toEqual({
+      ok: true,
+      method: "hmac",
+    });
+    expect(authenticateInbound(auth, presented, body, { nowMs: NOW_MS + 59_500, replay })).toEqual({
+      ok: false,
+      reason: "replayed",
+    });
+    expect(authenticateInbound(auth, presented, body, { nowMs: NOW_MS + 61_000, replay })).toEqual({
+      ok: false,
+      reason: "stale",
+    });
   });
 });
 
 describe("inbound callback bodies", () => {
   it.each([
-    { name: "correlationId", text: '{"correlationId":"ess-abc","status":"ok"}', correlation: "ess-abc" },
+    { name: "correlationId", text: '{"correlationId":"ess-abc","status":"accepted"}', correlation: "ess-abc" },
     { name: "correlation_id", text: '{"correlation_id":"ess-abc"}', correlation: "ess-abc" },
     { name: "token", text: '{"token":"ess1-0123"}', correlation: "ess1-0123" },
     { name: "idempotencyKey", text: '{"idempotencyKey":"ess1-0123"}', correlation: "ess1-0123" },
@@ -119,6 +164,34 @@ describe("inbound callback bodies", () => {
   ])("finds the delivery by $name", ({ text, correlation }) => {
     const parsed = parseCallback(Buffer.from(text));
     expect(parsed).toMatchObject({ ok: true, correlation });
+  });
+
+  it.each([
+    { text: '{"token":"t1"}', status: "accepted", reference: null, message: null },
+    {
+      text: '{"token":"t1","status":"Accepted","reference":"R-1"}',
+      status: "accepted",
+      reference: "R-1",
+      message: null,
+    },
+    {
+      text: '{"token":"t1","status":"rejected","ref":42,"reason":"no such parcel"}',
+      status: "rejected",
+      reference: "42",
+      message: "no such parcel",
+    },
+  ])("reads the verdict, reference and message of $text", ({ text, status, reference, message }) => {
+    expect(parseCallback(Buffer.from(text))).toMatchObject({ ok: true, status, reference, message });
+  });
+
+  it.each([
+    { name: "a status that is no verdict", text: '{"token":"t1","status":"ok"}', reason: /accepted.*rejected/ },
+    { name: "a status that is not text", text: '{"token":"t1","status":1}', reason: /accepted.*rejected/ },
+    { name: "a message that is not text", text: '{"token":"t1","message":{"a":1}}', reason: /text or numbers/ },
+  ])("refuses $name", ({ text, reason }) => {
+    const parsed = parseCallback(Buffer.from(text));
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? "" : parsed.reason).toMatch(reason);
   });
 
   it.each([

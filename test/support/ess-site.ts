@@ -24,6 +24,10 @@ export interface SiteFiles {
   readonly mappings: Readonly<Record<string, string>>;
   readonly retention?: string;
   readonly heartbeat?: string;
+  /** More top-level ess.yaml lines (e.g. an `events:` block). */
+  readonly essYaml?: string;
+  /** http.inbound (the partners' listener), e.g. "{ listen: 127.0.0.1:0 }". */
+  readonly httpInbound?: string;
 }
 
 export const PERMITS_TABLE = `
@@ -67,6 +71,8 @@ export async function createSite(label: string, files: (site: { dropDir: string 
       "mappings: ./mappings",
       "http:",
       "  listen: 127.0.0.1:0",
+      content.httpInbound ? `  inbound: ${content.httpInbound}` : "",
+      content.essYaml ?? "",
       "",
     ].join("\n"),
   );

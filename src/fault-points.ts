@@ -1,0 +1,129 @@
+// Named crash points for the fault-injection tests: code calls faultPoint("<name>") at a place
+// where a crash must be survivable, and a test run can make the process SIGKILL itself there.
+//
+// Reachable only from the test suite. A point fires only when all three hold:
+//   1. this module runs from its TypeScript source (the test harness runs `tsx src/...`); the
+//      built package (dist/, what `npm ci` installs and operators run) never fires a point;
+//   2. ESS_FAULT_ARMING_FILE names a file whose whole content equals ESS_FAULT_ARMING_KEY (at
+//      least 32 characters): the harness writes a fresh random key into a file it creates for
+//      each run (test/support/fault-arming.ts), which no configuration file can provide;
+//   3. ESS_FAULT_POINTS selects the point: `name` (first hit), `name=0.3` (each hit with that
+//      probability) or `name@4` (the fourth hit), comma-separated.
+// ESS_FAULT_KILL_AFTER_SEND=<probability> is the older spelling of `accepted-before-ledger=<p>`
+// and obeys the same arming. Settings that are present but not armed are ignored, and
+// ignoredFaultSettings() says so for a warning at start-up.
+import { readFileSync, writeSync } from "node:fs";
+
+/** Every place a test can crash the process. */
+export const FAULT_POINTS = [
+  /** A delivery worker claimed a batch and has not sent it yet. */
+  "claimed-before-send",
+  /** The partner accepted a batch; the ledger does not know yet. */
+  "accepted-before-ledger",
+  /** Captured changes are committed in the ledger; the slot is not confirmed yet. */
+  "stored-before-confirm",
+  /** A capture COPY into the feed has begun and not ended. */
+  "capture-copy-midway",
+  /** An append's offset is recorded in the ledger; the bytes are not appended yet. */
+  "offset-recorded-before-append",
+  /** A drop file's temporary copy is complete; it is not renamed into place yet. */
+  "temp-written-before-rename",
+] as const;
+
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+type Trigger = { readonly probability: number } | { readonly nth: number };
+
+export class FaultSettingsError extends Error {
+  override readonly name = "FaultSettingsError";
+  constructor(
+    readonly variable: string,
+    readonly entry: string,
+    reason: string,
+  ) {
+    super(`${variable}: ${reason} in "${entry}"`);
+  }
+}
+
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+const MIN_KEY_LENGTH = 32;
+
+let triggers: ReadonlyMap<FaultPoint, Trigger> | undefined;
+const hits = new Map<FaultPoint, number>();
+
+/** Crashes the process here (SIGKILL, no clean-up) when a test run armed this point; otherwise nothing. */
+export function faultPoint(point: FaultPoint): void {
+  triggers ??= armedTriggers(process.env);
+  if (triggers.size === 0) return;
+  const trigger = triggers.get(point);
+  if (!trigger) return;
+  const hit = (hits.get(point) ?? 0) + 1;
+  hits.set(point, hit);
+  const fire = "nth" in trigger ? hit === trigger.nth : Math.random() < trigger.probability;
+  if (!fire) return;
+  // Synchronous, so the marker is out before the process is gone: tests assert the point was reached.
+  writeSync(2, `ess fault point ${point} fired (pid ${process.pid}, hit ${hit})\n`);
+  process.kill(process.pid, "SIGKILL");
+}
+
+/** The armed points for an environment: empty unless the three conditions above hold. */
+export function armedTriggers(env: NodeJS.ProcessEnv): ReadonlyMap<FaultPoint, Trigger> {
+  if (!FROM_SOURCE || !isArmed(env)) return new Map();
+  return parseFaultSettings(env);
+}
+
+/** A warning for settings that ask for fault points where none can fire (e.g. in production). */
+export function ignoredFaultSettings(env: NodeJS.ProcessEnv): string | undefined {
+  const present = ["ESS_FAULT_POINTS", "ESS_FAULT_KILL_AFTER_SEND"].filter((v) => env[v]);
+  if (present.length === 0 || armedTriggers(env).size > 0) return undefined;
+  return `${present.join(" and ")} ignored: fault points fire only inside the test suite`;
+}
+
+/** Parses ESS_FAULT_POINTS (and the older ESS_FAULT_KILL_AFTER_SEND) without checking the arming. */
+export function parseFaultSettings(env: NodeJS.ProcessEnv): ReadonlyMap<FaultPoint, Trigger> {
+  const result = new Map<FaultPoint, Trigger>();
+  const legacy = env.ESS_FAULT_KILL_AFTER_SEND;
+  if (legacy) {
+    const probability = Number(legacy);
+    if (!(probability >= 0 && probability <= 1)) {
+      throw new FaultSettingsError("ESS_FAULT_KILL_AFTER_SEND", legacy, "expected a probability from 0 to 1");
+    }
+    if (probability > 0) result.set("accepted-before-ledger", { probability });
+  }
+  for (const raw of (env.ESS_FAULT_POINTS ?? "").split(",")) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const match = /^([a-z-]+)(?:=([0-9.]+)|@([0-9]+))?$/.exec(entry);
+    const name = match?.[1];
+    if (!match || !isFaultPoint(name)) {
+      throw new FaultSettingsError("ESS_FAULT_POINTS", entry, `unknown fault point; known: ${FAULT_POINTS.join(", ")}`);
+    }
+    if (match[3] !== undefined) {
+      const nth = Number(match[3]);
+      if (!(nth >= 1)) throw new FaultSettingsError("ESS_FAULT_POINTS", entry, "the hit number starts at 1");
+      result.set(name, { nth });
+    } else {
+      const probability = match[2] === undefined ? 1 : Number(match[2]);
+      if (!(probability >= 0 && probability <= 1)) {
+        throw new FaultSettingsError("ESS_FAULT_POINTS", entry, "expected a probability from 0 to 1");
+      }
+      result.set(name, match[2] === undefined ? { nth: 1 } : { probability });
+    }
+  }
+  return result;
+}
+
+function isFaultPoint(name: string | undefined): name is FaultPoint {
+  return (FAULT_POINTS as readonly string[]).includes(name ?? "");
+}
+
+function isArmed(env: NodeJS.ProcessEnv): boolean {
+  const file = env.ESS_FAULT_ARMING_FILE;
+  const key = env.ESS_FAULT_ARMING_KEY;
+  if (!file || !key || key.length < MIN_KEY_LENGTH) return false;
+  try {
+    return readFileSync(file, "utf8") === key;
+  } catch {
+    return false;
+  }
+}

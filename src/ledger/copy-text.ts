@@ -1,0 +1,11 @@
+// COPY text format fields: tab-separated, \N for NULL, backslash escapes.
+
+export function copyField(value: string | null): string {
+  if (value === null) return "\\N";
+  // Almost every field has nothing to escape; indexOf is much faster than a regular expression
+  // on long strings.
+  if (value.indexOf("\\") < 0 && value.indexOf("\n") < 0 && value.indexOf("\t") < 0 && value.indexOf("\r") < 0) {
+    return value;
+  }
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
+}
