@@ -128,6 +128,10 @@ export class ReplicationMonitor {
       if (verdict.stalled && !this.reportingStall) {
         this.reportingStall = true;
         await this.reportStall(status.lagBytes, verdict.unchangedForMs, capture?.connected ?? false);
+      } else if (verdict.stalled) {
+        // Still stalled: the causes are read again (a capture that connected since may now wait
+        // on a lock), logged only when the stall began.
+        this.causes = await this.diagnose(capture?.connected ?? false);
       } else if (!verdict.stalled && this.reportingStall) {
         this.reportingStall = false;
         this.causes = [];
@@ -171,6 +175,17 @@ export class ReplicationMonitor {
     }
   }
 
+  private diagnose(connected: boolean): Promise<string[]> {
+    const { options } = this;
+    return diagnoseStall({
+      source: options.source,
+      ledger: options.ledger,
+      schema: options.schema,
+      replicationConnected: connected,
+      stallAfterMs: options.stallAfterMs,
+    });
+  }
+
   /** Once per invalidation: an error line and an audit row, with the steps back. */
   private async reportInvalidation(reason: string): Promise<void> {
     const { options } = this;
@@ -199,13 +214,7 @@ export class ReplicationMonitor {
 
   private async reportStall(lagBytes: number, unchangedForMs: number, connected: boolean): Promise<void> {
     const { options } = this;
-    this.causes = await diagnoseStall({
-      source: options.source,
-      ledger: options.ledger,
-      schema: options.schema,
-      replicationConnected: connected,
-      stallAfterMs: options.stallAfterMs,
-    });
+    this.causes = await this.diagnose(connected);
     options.logger.warn(
       { slot: options.slot, lagBytes, unchangedForMs, stallAfterMs: options.stallAfterMs, causes: this.causes },
       `replication stalled: the slot's confirmed position has not moved for ${Math.round(unchangedForMs / 1000)} s while the server wrote WAL`,

@@ -16,6 +16,7 @@ import {
   walLevelProblems,
 } from "./database-server-rules.js";
 import { tableProblems } from "./database-table-rules.js";
+import { failoverRules } from "./failover-rules.js";
 
 export { DatabaseUnreachableError } from "./database-connection.js";
 export type { DatabaseProblem, ProblemTopic } from "./database-problem.js";
@@ -52,7 +53,8 @@ export async function checkDatabase(config: EssConfig): Promise<DatabaseCheckRes
       config.replication,
       config.mappings.map((m) => m.name),
     );
-    const info = [...slot.info];
+    const failover = config.replication.failover ? await failoverRules(source, config) : { problems: [], info: [] };
+    const info = [...slot.info, ...failover.info];
     const publication =
       config.replication.plugin === "pgoutput"
         ? publicationProblems(inspection, demands, config.replication.publication)
@@ -68,6 +70,7 @@ export async function checkDatabase(config: EssConfig): Promise<DatabaseCheckRes
       ...roleProblems(inspection),
       ...ledgerProblems(ledger),
       ...slot.problems,
+      ...failover.problems,
     ];
     return { problems, info, sql: fixSql(problems) };
   });
@@ -125,6 +128,7 @@ const SQL_ORDER: readonly ProblemTopic[] = [
   "privilege",
   "ledger",
   "slot",
+  "failover",
   "table",
   "column",
   "mapping",
