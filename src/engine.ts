@@ -10,6 +10,7 @@ import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
 import type { DeliveryEvents } from "./delivery/delivery-worker.js";
+import { PullService } from "./inbound/pull-service.js";
 import { copyDeliveries, insertDeliveries } from "./ledger/delivery-writer.js";
 import { type CompiledMapping, compileMapping } from "./mapping/index.js";
 import type { HttpAddress } from "./ops/http-server.js";
@@ -53,6 +54,7 @@ export class EssEngine {
   private capture: CaptureService | undefined;
   private leadership: CaptureLeadership | undefined;
   private delivery: DeliveryService | undefined;
+  private pulls: PullService | undefined;
   private running: Promise<void> | undefined;
   /** Settles when stop() is called: a delivery-only engine runs until then. */
   private stopRequested: Promise<void>;
@@ -82,6 +84,7 @@ export class EssEngine {
     this.pool.on("error", (error) => options.logger.warn({ err: error }, "idle ledger connection failed"));
     this.metrics = new EssMetrics({
       connectors: config.connectors.map((c) => c.name),
+      targets: config.mappings.flatMap((m) => m.targets.map((t) => ({ connector: t.connector, mapping: m.name }))),
       processMetrics: options.processMetrics ?? true,
     });
     this.events = combineEvents(this.metrics.events(), options.events);
@@ -172,8 +175,17 @@ export class EssEngine {
     const tables = uniqueTables(this.mappings);
     const planner = new DeliveryPlanner(this.mappings);
     const delivery = this.delivery;
+    this.pulls = new PullService({
+      connectors: config.connectors,
+      pool: this.pool,
+      schema: config.ledger.schema,
+      logger: options.logger,
+      metrics: this.metrics,
+    });
+    const pulls = this.pulls;
     this.running = (async () => {
       await delivery.start();
+      pulls.start();
       if (options.captureEnabled === false) {
         // Delivery only: the workers run on their own timers until stop().
         await this.stopRequested;
@@ -293,6 +305,7 @@ export class EssEngine {
     this.leadership?.stop();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
+    await this.pulls?.stop();
     await this.delivery?.stop();
     await this.ops.stop();
     await this.pool.end();
@@ -303,9 +316,9 @@ export class EssEngine {
 function combineEvents(metrics: EngineEvents, extra: EngineEvents | undefined): EngineEvents {
   if (!extra) return metrics;
   return {
-    onItem: (connector, verdict, commitTime) => {
-      metrics.onItem?.(connector, verdict, commitTime);
-      extra.onItem?.(connector, verdict, commitTime);
+    onItem: (connector, verdict, commitTime, mapping) => {
+      metrics.onItem?.(connector, verdict, commitTime, mapping);
+      extra.onItem?.(connector, verdict, commitTime, mapping);
     },
     onBatch: (connector, batch, durationMs) => {
       metrics.onBatch?.(connector, batch, durationMs);

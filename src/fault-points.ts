@@ -28,6 +28,10 @@ export const FAULT_POINTS = [
   "offset-recorded-before-append",
   /** A drop file's temporary copy is complete; it is not renamed into place yet. */
   "temp-written-before-rename",
+  /** A partner's answer file is read; its answers are not applied yet. */
+  "answer-file-read-before-apply",
+  /** A partner's answer file is applied in the ledger; it is not moved to done yet. */
+  "answers-applied-before-move",
 ] as const;
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];

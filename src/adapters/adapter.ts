@@ -92,6 +92,11 @@ export interface Adapter {
    * per-record adapters (soap, rest) return one outcome per item, in any order.
    */
   send(batch: Batch, context: SendContext): Promise<readonly ItemOutcome[]>;
+  /**
+   * Drop adapters with `rotate:`: removes the connector's own drop files last written before
+   * `now - rotate` and returns their paths (the delivery engine audits them).
+   */
+  rotate?(now: Date, signal: AbortSignal): Promise<readonly string[]>;
   /** Resolves when the partner is reachable; throws AdapterError otherwise. */
   heartbeat(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,13 @@
 import { AdapterError, type FailureClass } from "./adapter.js";
 
 /** The operation a drop target was doing when it failed, for messages and logs. */
-export type DropOperation = "connect" | "check-dir" | "stat" | "write" | "append" | "rename" | "unlink";
+export type DropOperation = "connect" | "check-dir" | "stat" | "write" | "append" | "rename" | "unlink" | "list";
+
+/** A regular file in the drop directory and when it was last written. */
+export interface DropEntry {
+  readonly name: string;
+  readonly modifiedAt: Date;
+}
 
 /**
  * A classified drop failure that also says where it happened. It is an AdapterError, so the
@@ -44,6 +50,8 @@ export interface DropTarget {
   rename(from: string, to: string, signal: AbortSignal): Promise<void>;
   /** Removes `name`; a missing file is not an error. */
   unlink(name: string, signal: AbortSignal): Promise<void>;
+  /** The regular files of the directory (for rotation). */
+  list(signal: AbortSignal): Promise<readonly DropEntry[]>;
 }
 
 /** The error for an AbortSignal that fired: retriable, the batch was not reported as sent. */

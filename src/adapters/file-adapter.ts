@@ -4,6 +4,7 @@ import type { Logger } from "../ops/logger.js";
 import type { Adapter, Batch, ItemOutcome, SendContext } from "./adapter.js";
 import { batchFileName, deliverDrop } from "./drop-delivery.js";
 import type { DropNameInput } from "./drop-naming.js";
+import { rotateDrop } from "./drop-rotation.js";
 import { FileDropTarget } from "./file-target.js";
 
 export type FileConnectorConfig = Extract<ConnectorConfig, { adapter: "file" }>;
@@ -13,9 +14,11 @@ export class FileAdapter implements Adapter {
   private readonly options: DropOptions;
   private readonly target: FileDropTarget;
   private readonly logger: Logger;
+  private readonly name: string;
 
   constructor(connector: FileConnectorConfig, deps: { readonly logger: Logger }) {
     this.options = connector.file;
+    this.name = connector.name;
     this.target = new FileDropTarget(connector.file.dir);
     this.logger = deps.logger.child({ connector: connector.name, adapter: "file" });
   }
@@ -26,6 +29,10 @@ export class FileAdapter implements Adapter {
 
   async send(batch: Batch, context: SendContext): Promise<readonly ItemOutcome[]> {
     return await deliverDrop(this.target, this.options, batch, context, this.logger);
+  }
+
+  async rotate(now: Date, signal: AbortSignal): Promise<readonly string[]> {
+    return await rotateDrop(this.target, this.options, this.name, now, signal);
   }
 
   async heartbeat(signal: AbortSignal): Promise<void> {

@@ -1,8 +1,8 @@
 // A drop target on a local or mounted directory: every write is fsynced, and so is the directory after a name changes.
 import { constants } from "node:fs";
-import { access, type FileHandle, open, rename, stat, unlink } from "node:fs/promises";
+import { access, type FileHandle, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { type DropOperation, type DropTarget, DropTargetError, throwIfAborted } from "./drop-target.js";
+import { type DropEntry, type DropOperation, type DropTarget, DropTargetError, throwIfAborted } from "./drop-target.js";
 import { fsDropError } from "./file-errors.js";
 
 export class FileDropTarget implements DropTarget {
@@ -81,6 +81,18 @@ export class FileDropTarget implements DropTarget {
       } catch (error) {
         if ((error as { code?: unknown }).code !== "ENOENT") throw error;
       }
+    });
+  }
+
+  async list(signal: AbortSignal): Promise<readonly DropEntry[]> {
+    return await this.run("list", this.dir, signal, async () => {
+      const entries: DropEntry[] = [];
+      for (const entry of await readdir(this.dir, { withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const info = await stat(this.pathOf(entry.name)).catch(() => undefined);
+        if (info) entries.push({ name: entry.name, modifiedAt: info.mtime });
+      }
+      return entries;
     });
   }
 

@@ -4,6 +4,7 @@ import type { Logger } from "../ops/logger.js";
 import type { Adapter, Batch, ItemOutcome, SendContext } from "./adapter.js";
 import { batchFileName, deliverDrop } from "./drop-delivery.js";
 import type { DropNameInput } from "./drop-naming.js";
+import { rotateDrop } from "./drop-rotation.js";
 import { DEFAULT_SFTP_TIMEOUTS, SftpConnection, type SftpTimeouts } from "./sftp-connection.js";
 import { SftpDropTarget } from "./sftp-target.js";
 
@@ -21,9 +22,11 @@ export class SftpAdapter implements Adapter {
   private readonly connection: SftpConnection;
   private readonly target: SftpDropTarget;
   private readonly logger: Logger;
+  private readonly name: string;
 
   constructor(connector: SftpConnectorConfig, deps: SftpAdapterDeps) {
     this.options = connector.sftp;
+    this.name = connector.name;
     this.logger = deps.logger.child({ connector: connector.name, adapter: "sftp" });
     const timeouts = { ...DEFAULT_SFTP_TIMEOUTS, ...deps.timeouts };
     this.connection = new SftpConnection(connector.name, connector.sftp, timeouts, this.logger);
@@ -39,6 +42,10 @@ export class SftpAdapter implements Adapter {
   }
 
   /** Connects (or reuses the connection) and checks that the drop directory is there. */
+  async rotate(now: Date, signal: AbortSignal): Promise<readonly string[]> {
+    return await rotateDrop(this.target, this.options, this.name, now, signal);
+  }
+
   async heartbeat(signal: AbortSignal): Promise<void> {
     await this.target.checkDir(signal);
   }

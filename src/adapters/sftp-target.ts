@@ -1,8 +1,15 @@
 // A drop target on an SFTP server: pipelined uploads, fsync@openssh.com and posix-rename@openssh.com where offered.
 import { posix } from "node:path";
-import type { Stats } from "ssh2";
+import type { FileEntry, Stats } from "ssh2";
 import type { Logger } from "../ops/logger.js";
-import { abortedError, type DropOperation, type DropTarget, DropTargetError, throwIfAborted } from "./drop-target.js";
+import {
+  abortedError,
+  type DropEntry,
+  type DropOperation,
+  type DropTarget,
+  DropTargetError,
+  throwIfAborted,
+} from "./drop-target.js";
 import type { SftpConnection, SftpSession } from "./sftp-connection.js";
 import { SFTP_STATUS } from "./sftp-errors.js";
 
@@ -93,6 +100,16 @@ export class SftpDropTarget implements DropTarget {
       await this.unlinkIn(session, path, signal);
       await session.call<void>("rename", path, signal, (sftp, cb) => sftp.rename(source, path, cb));
     }
+  }
+
+  async list(signal: AbortSignal): Promise<readonly DropEntry[]> {
+    const entries = await this.connection.use(signal, (session) =>
+      session.call<FileEntry[]>("list", this.dir, signal, (sftp, cb) => sftp.readdir(this.dir, cb)),
+    );
+    // S_IFREG: only regular files are drop files.
+    return entries
+      .filter((entry) => (entry.attrs.mode & 0o170000) === 0o100000)
+      .map((entry) => ({ name: entry.filename, modifiedAt: new Date(entry.attrs.mtime * 1000) }));
   }
 
   async unlink(name: string, signal: AbortSignal): Promise<void> {

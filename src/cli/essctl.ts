@@ -6,6 +6,7 @@ import type { EssctlCommand } from "./cli-options.js";
 import { demoCommand } from "./demo.js";
 import { listCommand } from "./list.js";
 import { migrateCommand } from "./migrate.js";
+import { partnersCommand } from "./partners.js";
 import { pauseCommand, resumeCommand } from "./pause.js";
 import { runEssctl } from "./program.js";
 import { publicationCommand } from "./publication.js";
@@ -28,6 +29,7 @@ const COMMANDS: readonly EssctlCommand[] = [
   backfillCommand,
   upgradePlanCommand,
   demoCommand,
+  partnersCommand,
 ];
 
 const stop = new AbortController();

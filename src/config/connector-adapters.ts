@@ -7,7 +7,7 @@ import { resolveConfigPath } from "./paths.js";
 import type { DropOptions, RestOptions, SftpOptions, SoapOptions } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
-const DROP_KEYS = ["dir", "file", "mode", "tempSuffix", "doneFile"];
+const DROP_KEYS = ["dir", "file", "mode", "tempSuffix", "doneFile", "rotate"];
 const SFTP_KEYS = [...DROP_KEYS, "host", "port", "username", "privateKey", "passphrase", "password", "hostKey"];
 const SOAP_KEYS = ["wsdl", "endpoint", "operation", "security", "timeout"];
 const REST_KEYS = ["url", "method", "headers", "timeout", "health", "caFile"];
@@ -54,7 +54,9 @@ export function readDrop(section: MapReader, local: boolean): DropOptions {
     const problem = checkDropTemplate(doneFile, "doneFile");
     if (problem) doneValue.fail(problem, { expected: `a file name using ${templatePlaceholdersText("doneFile")}` });
   }
+  const rotateMs = section.get("rotate")?.duration();
   return {
+    ...(rotateMs !== undefined ? { rotateMs } : {}),
     dir: local && dir !== undefined ? resolveConfigPath(dir, section.ctx).path : (dir ?? ""),
     file: file ?? "",
     mode,

@@ -3,12 +3,13 @@
 import { isMap } from "yaml";
 import { FORMATS_BY_ADAPTER } from "./adapter-formats.js";
 import { ADAPTER_KEYS, readDrop, readRest, readSftp, readSoap } from "./connector-adapters.js";
+import { readAnswerTable, readPull } from "./connector-pull.js";
 import { DEFAULTS } from "./defaults.js";
 import { isKnownEncoding } from "./encodings.js";
 import { readInboundAuth } from "./inbound-auth.js";
 import { OBJECT_NAME, OBJECT_NAME_TEXT } from "./names.js";
 import { isValidTimezone, parseSchedule, SCHEDULE_EXAMPLE } from "./schedule.js";
-import { cronSchedule, dailySchedule, intervalSchedule } from "./schedule-clock.js";
+import { cronSchedule, dailySchedule, intervalSchedule, scheduleFromText } from "./schedule-clock.js";
 import type {
   AdapterKind,
   BatchPolicy,
@@ -34,6 +35,8 @@ const CONNECTOR_KEYS = [
   "ordering",
   "dryRun",
   "inbound",
+  "pull",
+  "answers",
   "timezone",
   "format",
   "dropFields",
@@ -86,6 +89,7 @@ export function readConnector(document: ValueReader, defaults: ConnectorDefaults
     dryRun: top.get("dryRun")?.boolean() ?? DEFAULTS.dryRun,
     ...optional("schedule", readSchedule(top.get("schedule"), timezone)),
     ...optional("inbound", readInboundAuth(top.get("inbound"), "inbound")),
+    ...optional("answers", readAnswerTable(top.get("answers"))),
   };
   if (adapter !== undefined && format !== undefined && !FORMATS_BY_ADAPTER[adapter].includes(format)) {
     top.get("format")?.fail(`adapter ${adapter} cannot carry format ${format}`, {
@@ -93,7 +97,9 @@ export function readConnector(document: ValueReader, defaults: ConnectorDefaults
       found: format,
     });
   }
-  const config = adapter === undefined ? undefined : readAdapter(top, adapter, common);
+  const pull = readPull(top.get("pull"), adapter, common.encoding);
+  const config =
+    adapter === undefined ? undefined : readAdapter(top, adapter, { ...common, ...optional("pull", pull) });
   const clean = top.ctx.errors.length === errorsBefore;
   return { ...(name !== undefined ? { name } : {}), location, ...(clean && config ? { config } : {}) };
 }
@@ -186,6 +192,9 @@ function readSchedule(value: ValueReader | undefined, timezone: string): Deliver
   if (text.trim().toLowerCase() === "always") return undefined;
   const parsed = parseSchedule(text);
   if (parsed.ok) return parsed.window;
+  // Text that came through `${VAR:-…}` was not rewritten before reading: `every 60s`, `Mon-Fri at 06:00`.
+  const written = scheduleFromText(text, timezone);
+  if (written) return written.schedule;
   return value.fail(parsed.reason, { expected: SCHEDULE_EXAMPLE, found: JSON.stringify(text) });
 }
 

@@ -6,7 +6,7 @@ import { isMap, isScalar, type Node, Pair, parse, Scalar, YAMLMap, YAMLSeq } fro
 import { ADAPTER_KEYS } from "./connector-adapters.js";
 import type { RecipeNotes } from "./recipe-notes.js";
 import { parseSchedule } from "./schedule.js";
-import { clockText, parseClockTime } from "./schedule-clock.js";
+import { scheduleFromText } from "./schedule-clock.js";
 
 /** Keys of a connector's top level that are never adapter settings. */
 const TOP_LEVEL_ONLY = new Set([
@@ -149,19 +149,6 @@ function dropFile(
   notes.note(pair.key, `file: ${notes.raw(written)}`, canonical.join(", "));
 }
 
-const EVERY = /^every\s+(\d+(?:\.\d+)?\s*(?:ms|s|m|h|d))$/i;
-const AT = /^(?:(.+?)\s+)?at\s+(.+?)(?:\s+([A-Za-z_]+\/[A-Za-z_/+-]+|UTC))?$/i;
-const DAY_WORDS: Readonly<Record<string, string | undefined>> = {
-  daily: undefined,
-  "every day": undefined,
-  "every morning": undefined,
-  "every evening": undefined,
-  "each day": undefined,
-  weekdays: "Mon-Fri",
-  "every weekday": "Mon-Fri",
-  weekends: "Sat,Sun",
-};
-
 /** Schedules written as text: `every 60s`, `Mon-Fri at 09:00`, and windows without a zone. */
 function scheduleText(top: YAMLMap<Scalar, unknown>, notes: RecipeNotes, zone: string): void {
   const pair = findPair(top, "schedule");
@@ -169,44 +156,25 @@ function scheduleText(top: YAMLMap<Scalar, unknown>, notes: RecipeNotes, zone: s
   if (!pair || text === undefined || MARKER.test(text)) return;
   const trimmed = text.trim();
   if (trimmed.toLowerCase() === "always" || parseSchedule(trimmed).ok) return;
-  const every = EVERY.exec(trimmed);
-  if (every?.[1]) {
-    const value = new YAMLMap();
-    value.flow = true;
-    setScalar(value, "every", every[1].replace(/\s+/g, ""));
-    replaceValue(pair, value);
-    notes.note(pair.key, `schedule: ${text}`, `schedule: { every: ${every[1]} }`);
+  const found = scheduleFromText(trimmed, zone);
+  if (!found) return;
+  const keys = found.keys;
+  if (keys === undefined) {
+    if (isScalar(pair.value)) pair.value.value = JSON.parse(found.canonical) as string;
+    notes.note(pair.key, `schedule: ${text}`, `schedule: ${found.canonical} (zone from ess.yaml timezone)`);
     return;
   }
-  const at = AT.exec(trimmed);
-  if (at?.[2]) {
-    const times = at[2].split(/\s*(?:,|\band\b)\s*/).map((t) => parseClockTime(t));
-    if (times.length > 0 && times.every((t) => t !== undefined)) {
-      const dayText = at[1]?.trim();
-      const known = dayText === undefined ? undefined : Object.hasOwn(DAY_WORDS, dayText.toLowerCase());
-      const days = known ? DAY_WORDS[dayText?.toLowerCase() ?? ""] : dayText;
-      const value = new YAMLMap();
-      value.flow = true;
-      const clock = (times as number[]).map(clockText);
-      if (clock.length === 1) setScalar(value, "at", clock[0] ?? "", true);
-      else value.items.push(new Pair(new Scalar("at"), quotedList(clock)));
-      if (days !== undefined) setScalar(value, "days", days);
-      setScalar(value, "timezone", at[3] ?? zone);
-      replaceValue(pair, value);
-      const daysPart = days !== undefined ? `, days: ${days}` : "";
-      notes.note(
-        pair.key,
-        `schedule: ${text}`,
-        `schedule: { at: ${JSON.stringify(clock.length === 1 ? clock[0] : clock)}${daysPart}, timezone: ${at[3] ?? zone} }`,
-      );
-      return;
-    }
+  const value = new YAMLMap();
+  value.flow = true;
+  if (keys.every !== undefined) setScalar(value, "every", keys.every);
+  if (keys.at !== undefined) {
+    if (keys.at.length === 1) setScalar(value, "at", keys.at[0] ?? "", true);
+    else value.items.push(new Pair(new Scalar("at"), quotedList(keys.at)));
   }
-  const withZone = `${trimmed} ${zone}`;
-  if (parseSchedule(withZone).ok && isScalar(pair.value)) {
-    pair.value.value = withZone;
-    notes.note(pair.key, `schedule: ${text}`, `schedule: "${withZone}" (zone from ess.yaml timezone)`);
-  }
+  if (keys.days !== undefined) setScalar(value, "days", keys.days);
+  if (keys.timezone !== undefined) setScalar(value, "timezone", keys.timezone);
+  replaceValue(pair, value);
+  notes.note(pair.key, `schedule: ${text}`, `schedule: ${found.canonical}`);
 }
 
 /** `transform: drop_fields ["ssn","dob"]` → `dropFields: [ssn, dob]`. */

@@ -1,8 +1,8 @@
 // Schedules that drop on a clock: `every: 60s`, daily/weekly `at:` times with `days:`, or a cron expression.
 import { CronExpressionParser } from "cron-parser";
 import { parseDuration } from "./duration.js";
-import { isValidTimezone, parseDays } from "./schedule.js";
-import type { ScheduleClock, ScheduleInterval } from "./types.js";
+import { isValidTimezone, parseDays, parseSchedule } from "./schedule.js";
+import type { DeliverySchedule, ScheduleClock, ScheduleInterval } from "./types.js";
 
 export const CLOCK_TIME_TEXT = 'a time of day such as "09:00", "17:30" or "9am"';
 
@@ -86,4 +86,72 @@ export function cronSchedule(expression: string, timezone: string): ClockParse<S
 
 function unknownZone(timezone: string): string {
   return `unknown time zone ${JSON.stringify(timezone)} (expected an IANA name such as America/New_York)`;
+}
+
+const EVERY_TEXT = /^every\s+(\d+(?:\.\d+)?\s*(?:ms|s|m|h|d))$/i;
+const AT_TEXT = /^(?:(.+?)\s+)?at\s+(.+?)(?:\s+([A-Za-z_]+\/[A-Za-z_/+-]+|UTC))?$/i;
+const DAY_WORDS: Readonly<Record<string, string | undefined>> = {
+  daily: undefined,
+  "every day": undefined,
+  "every morning": undefined,
+  "every evening": undefined,
+  "each day": undefined,
+  weekdays: "Mon-Fri",
+  "every weekday": "Mon-Fri",
+  weekends: "Sat,Sun",
+};
+
+/** A schedule written as text, and the canonical keys it stands for. */
+export interface TextSchedule {
+  readonly schedule: DeliverySchedule;
+  /** The canonical form as YAML text, e.g. `{ every: 60s }`. */
+  readonly canonical: string;
+  /** Canonical keys for a schedule map; absent for a window, whose canonical form is its text. */
+  readonly keys?: {
+    readonly every?: string;
+    readonly at?: readonly string[];
+    readonly days?: string;
+    readonly timezone?: string;
+  };
+}
+
+/**
+ * `every 60s`, `Mon-Fri at 09:00`, `every morning at 9 a.m.`, or a window without its zone
+ * (`Mon-Fri 06:00-22:00`, which takes `zone`). Undefined when the text is none of these.
+ */
+export function scheduleFromText(text: string, zone: string): TextSchedule | undefined {
+  const trimmed = text.trim();
+  const every = EVERY_TEXT.exec(trimmed);
+  if (every?.[1]) {
+    const duration = every[1].replace(/\s+/g, "");
+    const parsed = intervalSchedule(duration);
+    return parsed.ok
+      ? { schedule: parsed.value, canonical: `{ every: ${duration} }`, keys: { every: duration } }
+      : undefined;
+  }
+  const at = AT_TEXT.exec(trimmed);
+  if (at?.[2]) {
+    const times = at[2].split(/\s*(?:,|\band\b)\s*/).map((t) => parseClockTime(t));
+    if (times.length > 0 && times.every((t) => t !== undefined)) {
+      const dayText = at[1]?.trim();
+      const days =
+        dayText !== undefined && Object.hasOwn(DAY_WORDS, dayText.toLowerCase())
+          ? DAY_WORDS[dayText.toLowerCase()]
+          : dayText;
+      const timezone = at[3] ?? zone;
+      const clock = (times as number[]).map(clockText);
+      const parsed = dailySchedule(clock, days, timezone);
+      if (!parsed.ok) return undefined;
+      const atText = JSON.stringify(clock.length === 1 ? clock[0] : clock);
+      const daysPart = days !== undefined ? `, days: ${days}` : "";
+      return {
+        schedule: parsed.value,
+        canonical: `{ at: ${atText}${daysPart}, timezone: ${timezone} }`,
+        keys: { at: clock, ...(days !== undefined ? { days } : {}), timezone },
+      };
+    }
+  }
+  const withZone = `${trimmed} ${zone}`;
+  const window = parseSchedule(withZone);
+  return window.ok ? { schedule: window.window, canonical: JSON.stringify(withZone) } : undefined;
 }

@@ -127,6 +127,8 @@ export interface DropOptions {
   readonly doneFile?: string;
   /** Zone of {date:…} in names: the connector's explicit `timezone`, else UTC. */
   readonly dateTimezone?: string;
+  /** `rotate: 7d`: the connector's own drop files older than this are removed (and audited). */
+  readonly rotateMs?: number;
 }
 
 export interface SftpOptions extends DropOptions {
@@ -159,6 +161,76 @@ export interface RestOptions {
   readonly caFile?: string;
 }
 
+export type AnswerStatus = "accepted" | "rejected";
+
+/** Where a field of an answer file is: columns of a fixed-width line (1-based), or a CSV column. */
+export type AnswerFieldPosition =
+  | { readonly start: number; readonly width: number }
+  | { readonly column: number }
+  | { readonly header: string };
+
+export type AnswerFileField = "correlationId" | "status" | "reference" | "message";
+
+/** The inbound mapping of an answer file: its format and where each field of an answer is. */
+export interface AnswerFileLayout {
+  readonly format: "fixed-width" | "csv";
+  /** iconv-lite encoding of the file (EBCDIC included); default the connector's. */
+  readonly encoding: string;
+  readonly fields: { readonly [F in AnswerFileField]?: AnswerFieldPosition } & {
+    readonly correlationId: AnswerFieldPosition;
+    readonly status: AnswerFieldPosition;
+  };
+  /** The partner's status codes, e.g. { A: accepted, R: rejected }; accepted/rejected are always understood. */
+  readonly statusCodes: Readonly<Record<string, AnswerStatus>>;
+  readonly csv: { readonly header: boolean; readonly delimiter: string };
+}
+
+/** `pull:` on a drop connector (sftp, file): answer files the partner leaves in a directory. */
+export interface AnswerFilePull {
+  readonly kind: "files";
+  readonly everyMs: number;
+  readonly dir: string;
+  /** A file name pattern: `*` any characters, `?` one. */
+  readonly file: string;
+  /** Where processed files are moved (default `<dir>/done`). */
+  readonly done: string;
+  readonly layout: AnswerFileLayout;
+}
+
+/** `pull:` on a rest connector: its status endpoint is asked about every delivery sent and not yet answered. */
+export interface StatusPull {
+  readonly kind: "status";
+  readonly everyMs: number;
+  /** With `{correlationId}` (or `{token}`) in it. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  /** A delivery sent longer ago than this with no answer goes dead, with that reason. */
+  readonly giveUpAfterMs: number;
+}
+
+export type PullConfig = AnswerFilePull | StatusPull;
+
+/** What an answer offers to an application table's columns. */
+export type AnswerValue =
+  | "correlationId"
+  | "status"
+  | "reference"
+  | "message"
+  | "connector"
+  | "deliveryId"
+  | "receiptId"
+  | "receivedAt"
+  | "via";
+
+/** `answers:` — every answer is also written into an application table, in the same transaction. */
+export interface AnswerTable {
+  readonly table: TableRef;
+  /** Upsert on these columns (they need a unique index); empty: insert every answer. */
+  readonly key: readonly string[];
+  readonly columns: readonly { readonly column: string; readonly value: AnswerValue }[];
+}
+
 interface ConnectorCommon {
   readonly name: string;
   readonly location: SourceLocation;
@@ -179,6 +251,8 @@ interface ConnectorCommon {
   readonly ordering: Ordering;
   readonly dryRun: boolean;
   readonly inbound?: InboundAuth;
+  readonly pull?: PullConfig;
+  readonly answers?: AnswerTable;
 }
 
 export type ConnectorConfig =

@@ -7,6 +7,7 @@ import { pruneLedger, type RetentionPolicy } from "../ledger/retention.js";
 import type { Logger } from "../ops/logger.js";
 import { ConnectorHeartbeat, type HeartbeatEvents } from "./connector-heartbeat.js";
 import { type BatchBodyRenderer, type DeliveryEvents, DeliveryWorker } from "./delivery-worker.js";
+import { DropRotationTask } from "./drop-rotation-task.js";
 import { DryRunPreview } from "./dry-run-preview.js";
 
 export interface DeliveryServiceOptions {
@@ -26,6 +27,7 @@ export interface DeliveryServiceOptions {
 export class DeliveryService {
   private readonly workers = new Map<string, DeliveryWorker | DryRunPreview>();
   private readonly heartbeats: ConnectorHeartbeat[] = [];
+  private readonly rotations: DropRotationTask[] = [];
   private retentionTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<void> | undefined;
 
@@ -81,6 +83,19 @@ export class DeliveryService {
       );
       heartbeat.start();
       this.heartbeats.push(heartbeat);
+      const rotateMs = dropRotation(connector);
+      if (rotateMs !== undefined && !connector.dryRun) {
+        const rotation = new DropRotationTask(
+          connector.name,
+          rotateMs,
+          adapter,
+          options.pool,
+          options.schema,
+          options.logger,
+        );
+        rotation.start();
+        this.rotations.push(rotation);
+      }
     }
     const retention = options.retention;
     if (retention) {
@@ -113,7 +128,14 @@ export class DeliveryService {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     await Promise.all(this.heartbeats.map((h) => h.stop()));
+    await Promise.all(this.rotations.map((r) => r.stop()));
     await this.pruning;
     await Promise.all([...this.options.adapters.values()].map((a) => a.close().catch(() => undefined)));
   }
+}
+
+function dropRotation(connector: ConnectorConfig): number | undefined {
+  if (connector.adapter === "file") return connector.file.rotateMs;
+  if (connector.adapter === "sftp") return connector.sftp.rotateMs;
+  return undefined;
 }

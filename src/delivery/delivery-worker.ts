@@ -25,7 +25,7 @@ export type BatchBodyRenderer = (
 ) => RenderedBody;
 
 export interface DeliveryEvents {
-  onItem?(connector: string, verdict: ItemVerdict, commitTime: Date): void;
+  onItem?(connector: string, verdict: ItemVerdict, commitTime: Date, mapping: string): void;
   onBatch?(connector: string, batch: ClaimedBatch, durationMs: number): void;
 }
 
@@ -324,7 +324,7 @@ export class DeliveryWorker {
         },
         "delivery attempt",
       );
-      if (item) this.options.events?.onItem?.(connector.name, verdict, item.commitTime);
+      if (item) this.options.events?.onItem?.(connector.name, verdict, item.commitTime, claimed.mapping);
     }
   }
 

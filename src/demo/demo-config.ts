@@ -46,6 +46,8 @@ export function demoEnvironment(base: NodeJS.ProcessEnv, partners: DemoPartners)
     CITY_SFTP_HOST_KEY: partners.sftp.hostKey,
     // The shipped window is office hours in New York; the demo runs whenever it is started.
     CITY_SCHEDULE: "always",
+    // The court calendar drops at 06:00 on weekdays; the demo shows its file at once.
+    COURT_SCHEDULE: "always",
     COUNTY_SOAP_URL: partners.soap.url,
     COUNTY_USER: partners.soap.username,
     COUNTY_PASS: partners.soap.password,

@@ -22,6 +22,7 @@ import { prepareDropViews } from "./drop-views.js";
 import { type DemoPostgres, startDemoPostgres } from "./embedded-postgres.js";
 import { existingPostgres } from "./existing-postgres.js";
 import { createHmsDatabase } from "./hms-schema.js";
+import { partnerAnswerLines } from "./partner-answer.js";
 import { partnerListLines } from "./partner-list.js";
 import { partnerReportLines } from "./partner-report.js";
 import { startRestPartner } from "./rest-partner.js";
@@ -260,6 +261,28 @@ async function demonstrate(io: DemoIo, options: DemoOptions, cleanup: CleanupSta
   io.print("What each partner received");
   for (const line of lines) io.print(line);
   for (const error of sftp.errors) io.warn(`SFTP partner: ${error}`);
+
+  const event = transactions.find((t) => t.receiptId)?.receiptId;
+  const county = connectorOf(config, "soap");
+  const token = env.COUNTY_CALLBACK_TOKEN;
+  if (event && token) {
+    const answer = await stage("letting the county scheduler answer", async () => {
+      await engine.listen();
+      const inbound = engine.inboundAddress() ?? engine.httpAddress();
+      if (!inbound) throw new Error("ESS is not listening for partners");
+      return partnerAnswerLines({
+        ledgerUrl: config.ledger.url ?? config.database.url,
+        inboundUrl: inbound.url,
+        connector: county,
+        bearerToken: token,
+        gateway,
+        receiptId: event,
+        timeoutMs: 15_000,
+      });
+    });
+    io.print("\nA partner answers, and the application hears it");
+    for (const line of answer) io.print(line);
+  }
 
   const report = options.whileRunning;
   if (report) await stage("reporting on the running ESS", () => report({ configPath: ESS_YAML, env }));

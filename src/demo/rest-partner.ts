@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type PartnerListen, urlHost } from "./partner-listen.js";
 
 export interface ReceivedRestRequest {
   readonly method: string;
@@ -18,8 +19,17 @@ export interface RestPartnerOptions {
   readonly path: string;
   readonly healthPath: string;
   /** The first request carrying this permit_id is answered 503 with Retry-After. */
-  readonly failOncePermit: string;
-  readonly retryAfterSeconds: number;
+  readonly failOncePermit?: string;
+  readonly retryAfterSeconds?: number;
+  /** Default: a fresh random key. */
+  readonly apiKey?: string;
+  /** Where to listen (default 127.0.0.1, any free port). */
+  readonly listen?: PartnerListen;
+  /**
+   * Told of every bridge request. When given, requests are not kept in `requests` (a
+   * long-running partner would grow without bound).
+   */
+  readonly onRequest?: (request: ReceivedRestRequest) => void;
 }
 
 export interface RestPartner {
@@ -32,24 +42,26 @@ export interface RestPartner {
 }
 
 export async function startRestPartner(options: RestPartnerOptions): Promise<RestPartner> {
-  const apiKey = randomBytes(12).toString("base64url");
+  const apiKey = options.apiKey ?? randomBytes(12).toString("base64url");
   const requests: ReceivedRestRequest[] = [];
   let failed = false;
+  let accepted = 0;
 
   const reply = (
     req: IncomingMessage,
     body: string,
   ): { status: number; headers: Record<string, string>; text: string } => {
     if (req.headers["x-api-key"] !== apiKey) return { status: 401, headers: {}, text: '{"error":"bad API key"}' };
-    if (!failed && permitOf(body) === options.failOncePermit) {
+    if (!failed && options.failOncePermit !== undefined && permitOf(body) === options.failOncePermit) {
       failed = true;
       return {
         status: 503,
-        headers: { "retry-after": String(options.retryAfterSeconds) },
+        headers: { "retry-after": String(options.retryAfterSeconds ?? 1) },
         text: '{"error":"bridge database is being backed up"}',
       };
     }
-    const confirmation = `GIS-${String(requests.filter((r) => r.status === 200).length + 1).padStart(5, "0")}`;
+    accepted++;
+    const confirmation = `GIS-${String(accepted).padStart(5, "0")}`;
     return { status: 200, headers: {}, text: JSON.stringify({ confirmation_id: confirmation }) };
   };
 
@@ -68,22 +80,24 @@ export async function startRestPartner(options: RestPartnerOptions): Promise<Res
       }
       const body = Buffer.concat(chunks).toString("utf8");
       const answer = reply(req, body);
-      requests.push({
+      const received: ReceivedRestRequest = {
         method: req.method,
         path,
         idempotencyKey: header(req, "idempotency-key"),
         correlationId: header(req, "x-correlation-id"),
         body,
         status: answer.status,
-      });
+      };
+      if (options.onRequest) options.onRequest(received);
+      else requests.push(received);
       res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers }).end(answer.text);
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(options.listen?.port ?? 0, options.listen?.host ?? "127.0.0.1", () => resolve());
   });
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = `http://${urlHost(options.listen?.host ?? "127.0.0.1")}:${(server.address() as AddressInfo).port}`;
   let stopped = false;
   return {
     url: `${origin}${options.path}`,

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import ssh2, { type Connection } from "ssh2";
+import type { PartnerListen } from "./partner-listen.js";
 import { serveSftpFiles } from "./sftp-file-service.js";
 
 export interface SftpPartner {
@@ -19,10 +20,23 @@ export interface SftpPartner {
   stop(): Promise<void>;
 }
 
-/** Serves `root` (which must exist) to `username` with a fresh password and host key. */
-export async function startSftpPartner(root: string, username: string): Promise<SftpPartner> {
-  const keys = ssh2.utils.generateKeyPairSync("ed25519");
-  const password = randomBytes(12).toString("base64url");
+export interface SftpPartnerOptions {
+  /** Where to listen (default 127.0.0.1, any free port). */
+  readonly listen?: PartnerListen;
+  /** Default: a fresh random password. */
+  readonly password?: string;
+  /** The host key, an OpenSSH private key; default: a fresh ed25519 key. */
+  readonly hostKey?: string;
+}
+
+/** Serves `root` (which must exist) to `username` with the given or a fresh password and host key. */
+export async function startSftpPartner(
+  root: string,
+  username: string,
+  options: SftpPartnerOptions = {},
+): Promise<SftpPartner> {
+  const keys = options.hostKey ? keysFrom(options.hostKey) : ssh2.utils.generateKeyPairSync("ed25519");
+  const password = options.password ?? randomBytes(12).toString("base64url");
   const errors: string[] = [];
   const clients = new Set<Connection>();
   const record = (error: unknown): void => {
@@ -48,12 +62,12 @@ export async function startSftpPartner(root: string, username: string): Promise<
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(options.listen?.port ?? 0, options.listen?.host ?? "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   let stopped = false;
   return {
-    host: "127.0.0.1",
+    host: options.listen?.host ?? "127.0.0.1",
     port,
     username,
     password,
@@ -68,6 +82,19 @@ export async function startSftpPartner(root: string, username: string): Promise<
       await closed;
     },
   };
+}
+
+/** A new ed25519 host key in OpenSSH format, for a partner that keeps its key across restarts. */
+export function generateHostKey(): string {
+  return ssh2.utils.generateKeyPairSync("ed25519").private;
+}
+
+/** The public half of a stored private host key, in the form generateKeyPairSync gives. */
+function keysFrom(privateKey: string): { private: string; public: string } {
+  const parsed = ssh2.utils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key || key instanceof Error) throw new Error(`not an SSH private key: ${key?.message ?? "empty"}`);
+  return { private: privateKey, public: `${key.type} ${key.getPublicSSH().toString("base64")}` };
 }
 
 /** "ssh-ed25519 AAAA… comment" → "SHA256:<unpadded base64 of the key blob's digest>". */

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { listen } from "soap";
+import { type PartnerListen, urlHost } from "./partner-listen.js";
 import { soapField, soapText } from "./soap-header-fields.js";
 
 export interface ReceivedSoapCall {
@@ -25,6 +26,15 @@ export interface SoapPartnerOptions {
   readonly operation: string;
   readonly path: string;
   readonly username: string;
+  /** Default: a fresh random password. */
+  readonly password?: string;
+  /** Where to listen (default 127.0.0.1, any free port). */
+  readonly listen?: PartnerListen;
+  /**
+   * Told of every call. When given, calls are not kept in `calls` (a long-running partner would
+   * grow without bound).
+   */
+  readonly onCall?: (call: ReceivedSoapCall) => void;
 }
 
 export interface SoapPartner {
@@ -38,8 +48,14 @@ export interface SoapPartner {
 
 export async function startSoapPartner(options: SoapPartnerOptions): Promise<SoapPartner> {
   const wsdl = await readFile(options.wsdlFile, "utf8");
-  const password = randomBytes(12).toString("base64url");
+  const password = options.password ?? randomBytes(12).toString("base64url");
   const calls: ReceivedSoapCall[] = [];
+  let answered = 0;
+  const keep = (call: ReceivedSoapCall): void => {
+    answered++;
+    if (options.onCall) options.onCall(call);
+    else calls.push(call);
+  };
   const server = createServer();
   const operation = async (args: unknown, _callback: unknown, header: unknown) => {
     const security = soapField(header, "Security", "UsernameToken");
@@ -51,11 +67,11 @@ export async function startSoapPartner(options: SoapPartnerOptions): Promise<Soa
       username: soapText(soapField(security, "Username")),
     };
     if (call.username !== options.username || soapText(soapField(security, "Password")) !== password) {
-      calls.push({ ...call, answer: "fault: authentication failed" });
+      keep({ ...call, answer: "fault: authentication failed" });
       throw { Fault: { faultcode: "soap:Client", faultstring: "authentication failed", statusCode: 500 } };
     }
-    const confirmation = `CS-${String(calls.length + 1).padStart(5, "0")}`;
-    calls.push({ ...call, answer: confirmation });
+    const confirmation = `CS-${String(answered + 1).padStart(5, "0")}`;
+    keep({ ...call, answer: confirmation });
     return { confirmation_id: confirmation, status: "RESCHEDULED" };
   };
   const services = { [options.service]: { [options.port]: { [options.operation]: operation } } };
@@ -70,12 +86,12 @@ export async function startSoapPartner(options: SoapPartnerOptions): Promise<Soa
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(options.listen?.port ?? 0, options.listen?.host ?? "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   let stopped = false;
   return {
-    url: `http://127.0.0.1:${port}${options.path}`,
+    url: `http://${urlHost(options.listen?.host ?? "127.0.0.1")}:${port}${options.path}`,
     username: options.username,
     password,
     calls,

@@ -19,6 +19,7 @@ export type AuditEvent =
   | "online"
   | "attention"
   | "pruned"
+  | "rotated"
   | "source_mismatch"
   | "source_accepted"
   | "slot_invalidated"

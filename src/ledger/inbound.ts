@@ -170,3 +170,20 @@ export function rejectionReason(answer: Pick<PartnerAnswer, "message" | "referen
   const ref = answer.reference ? ` (reference ${answer.reference})` : "";
   return `rejected by the partner${ref}: ${answer.message?.trim() || "no reason given"}`;
 }
+
+/** A line of an answer file that could not be read: kept with its reason for an operator, never dropped. */
+export async function storeUnreadableAnswer(
+  client: pg.ClientBase,
+  schema: string,
+  connector: string,
+  body: Readonly<Record<string, unknown>>,
+  reason: string,
+  via: string,
+): Promise<string> {
+  const result = await client.query<{ id: string }>(
+    `insert into ${quoteIdentifier(schema)}.inbound_events (connector, correlation, body, message, via)
+     values ($1, '', $2::jsonb, $3, $4) returning id`,
+    [connector, JSON.stringify(body), reason, via],
+  );
+  return result.rows[0]?.id ?? "";
+}

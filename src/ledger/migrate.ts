@@ -67,7 +67,10 @@ async function applyPending(
   files: readonly MigrationFile[],
 ): Promise<MigrationResult[]> {
   const q = quoteIdentifier(schema);
-  await client.query(`create schema if not exists ${q}`);
+  // CREATE SCHEMA asks for CREATE on the database even when the schema exists: a DBA who made the
+  // schema for the ESS role (`create schema ess authorization ess`) grants nothing on the database.
+  const found = await client.query("select 1 from pg_namespace where nspname = $1", [schema]);
+  if (found.rowCount === 0) await client.query(`create schema if not exists ${q}`);
   await client.query(
     `create table if not exists ${q}.migrations (
        version integer primary key,

@@ -141,7 +141,7 @@ export function compileField(field: FieldConfig, scope: FieldScope): FieldCompil
           field.location,
           "a width: width:N, pic:…, lpad:N, rpad:N or the long form's width",
           expressionText(field),
-          `field ${field.name}: a fixed-width field needs a width`,
+          `field ${field.name}: a fixed-width field needs a width (fix: ${widthFix(field)})`,
         ),
       );
     } else {
@@ -217,4 +217,11 @@ function chain(read: SourceReader, steps: readonly Step[], name: string): Compil
     for (const step of steps) cell = step(cell);
     return cell;
   };
+}
+
+/** The field's own expression with a width added, e.g. `id | width:10`, as the fix to copy. */
+function widthFix(field: FieldConfig): string {
+  const spec = field.spec;
+  if (typeof spec !== "string") return `add width: 10 to { from: ${spec.from ?? "…"} }`;
+  return `${field.name}: ${spec.trim()} | width:10`;
 }

@@ -50,14 +50,16 @@ const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 
 export interface MetricsOptions {
   /** Connector names: their series exist (at zero) from the first scrape. */
   readonly connectors: readonly string[];
+  /** Each mapping's targets: their success counters start at 0, so a rate exists before the first delivery. */
+  readonly targets?: readonly { readonly connector: string; readonly mapping: string }[];
   /** Process metrics (CPU, memory, event loop); off in tests that build many registries. */
   readonly processMetrics?: boolean;
 }
 
 export class EssMetrics {
   readonly registry = new Registry();
-  private readonly success: Counter<"connector">;
-  private readonly failure: Counter<"connector" | "reason">;
+  private readonly success: Counter<"connector" | "mapping">;
+  private readonly failure: Counter<"connector" | "reason" | "mapping">;
   private readonly retryPending: Gauge<"connector">;
   private readonly deadLetters: Gauge<"connector">;
   private readonly deliveries: Gauge<"connector" | "state">;
@@ -78,14 +80,14 @@ export class EssMetrics {
     this.known = new Set(options.connectors);
     this.success = new Counter({
       name: "ess_success_total",
-      help: "Deliveries a partner accepted",
-      labelNames: ["connector"],
+      help: "Deliveries a partner accepted, by connector and mapping",
+      labelNames: ["connector", "mapping"],
       registers,
     });
     this.failure = new Counter({
       name: "ess_failure_total",
-      help: "Failed delivery attempts, by the adapter's reason (retried or dead)",
-      labelNames: ["connector", "reason"],
+      help: "Failed delivery attempts, by the adapter's reason (retried or dead) and mapping",
+      labelNames: ["connector", "reason", "mapping"],
       registers,
     });
     this.retryPending = new Gauge({
@@ -163,8 +165,8 @@ export class EssMetrics {
       help: "1 while this process leads capture (holds the leadership lock); 0 on a standby or a delivery-only process",
       registers,
     });
+    for (const { connector, mapping } of options.targets ?? []) this.success.inc({ connector, mapping }, 0);
     for (const connector of options.connectors) {
-      this.success.inc({ connector }, 0);
       this.latency.zero({ connector });
       this.retryPending.set({ connector }, 0);
       this.deadLetters.set({ connector }, 0);
@@ -183,15 +185,15 @@ export class EssMetrics {
     return this.registry.metrics();
   }
 
-  recordItem(connector: string, verdict: ItemVerdict, commitTime: Date, now = Date.now()): void {
+  recordItem(connector: string, verdict: ItemVerdict, commitTime: Date, mapping = "", now = Date.now()): void {
     if (verdict.verdict === "sent") {
-      this.success.inc({ connector });
+      this.success.inc({ connector, mapping });
       this.latency.observe({ connector }, Math.max(0, (now - commitTime.getTime()) / 1000));
       return;
     }
     // Items a per-record adapter never got to (an earlier one failed) were not attempted: no failure.
     if (verdict.verdict === "retry" && verdict.spent === false) return;
-    this.failure.inc({ connector, reason: verdict.reason });
+    this.failure.inc({ connector, reason: verdict.reason, mapping });
   }
 
   setConnectorUp(connector: string, up: boolean): void {
@@ -238,7 +240,7 @@ export class EssMetrics {
   /** The delivery and heartbeat hooks that feed the counters. */
   events(): Required<DeliveryEvents & HeartbeatEvents> {
     return {
-      onItem: (connector, verdict, commitTime) => this.recordItem(connector, verdict, commitTime),
+      onItem: (connector, verdict, commitTime, mapping) => this.recordItem(connector, verdict, commitTime, mapping),
       onBatch: () => undefined,
       onTransition: (connector, state) => this.setConnectorUp(connector, state === "online"),
       onProbe: () => undefined,

@@ -7,6 +7,7 @@ import type { CaptureStatus } from "../capture/capture-service.js";
 import type { EssConfig } from "../config/types.js";
 import type { EngineRole } from "../engine.js";
 import { Gateway } from "../gateway/gateway.js";
+import { writeAnswerRow } from "../inbound/answer-table.js";
 import { EventIntake } from "./event-intake.js";
 import { type HttpAddress, OpsHttpServer } from "./http-server.js";
 import { InboundLane } from "./inbound-lane.js";
@@ -79,6 +80,16 @@ export class OpsService {
       schema: config.ledger.schema,
       logger,
       metrics: options.metrics,
+      alsoInTransaction: async (client, connector, answer, result) => {
+        if (connector.answers) {
+          await writeAnswerRow(
+            client,
+            connector.answers,
+            { ...answer, connector: connector.name, via: "callback" },
+            result,
+          );
+        }
+      },
     });
     this.gateway = new Gateway({
       databaseUrl: config.database.url,

@@ -2,8 +2,9 @@
 // `essctl check --explain` prints what each one stands for.
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { type CanonicalFile, type ConnectorConfig, loadConfig } from "../../src/config/index.js";
+import { type CanonicalFile, ConfigErrors, type ConnectorConfig, loadConfig } from "../../src/config/index.js";
 import { runEssctl } from "../cli/run-essctl.js";
+import { writeConfigDir, yaml } from "./config-dir.js";
 
 const RECIPES = fileURLToPath(new URL("../fixtures/config/recipes/ess.yaml", import.meta.url));
 
@@ -47,6 +48,8 @@ describe("the seeds' one-line recipes", () => {
       timezone: "America/New_York",
     });
     expect(connector(config.connectors, "grants_redacted").dropFields).toEqual(["ssn", "dob"]);
+    const rotated = connector(config.connectors, "rotated_drop");
+    expect(rotated.adapter === "file" && rotated.file.rotateMs).toBe(7 * 86_400_000);
     const grants = config.mappings.find((m) => m.name === "grants");
     expect(grants?.targets[0]?.fields.map((f) => [f.name, f.spec])).toEqual([
       ["grant_id", "id"],
@@ -109,6 +112,7 @@ describe("the seeds' one-line recipes", () => {
     expect(aliases("connectors/grants_redacted.yaml")).toEqual([
       '4: transform: drop_fields ["ssn","dob"] => dropFields: [ssn, dob]',
     ]);
+    expect(aliases("connectors/rotated_drop.yaml")).toEqual(["4: rotate: 7d => file.rotate: 7d"]);
     expect(aliases("mappings/permit_fees.json")).toEqual([
       "4: target: permits_csv (with fields at the top) => targets: [ { connector, fields } ]",
       "4: connector: permits_csv (no format) => format: csv (the connector's format)",
@@ -122,5 +126,44 @@ describe("the seeds' one-line recipes", () => {
     expect(run.stdout).toMatch(/court_docket\.yaml:2: type: soap {2}=> {2}adapter: soap/);
     expect(run.stdout).toContain("  soap:\n    wsdl: https://court.gov/docket.wsdl\n    operation: UpdateCase");
     expect(run.stdout).toContain("time zone of schedules and {{date}} written without one: America/New_York");
+  });
+});
+
+describe("mappings written as JSON", () => {
+  it("read with the same schema and report file:line:field, a width-less fixed-width field with its fix", async () => {
+    const dir = await writeConfigDir({
+      "ess.yaml": yaml(
+        "database: { url: postgres://ess@127.0.0.1:5432/hms }",
+        "replication: { slot: ess_main, publication: ess_pub }",
+      ),
+      "connectors/cobol.yaml": yaml("name: cobol", "adapter: file", "file: { dir: /IN, file: 'c_{batch}.txt' }"),
+      "mappings/permits.json": [
+        "{",
+        '  "name": "permits",',
+        '  "source": { "table": "public.permits" },',
+        '  "target": "cobol",',
+        '  "format": "fixed-width",',
+        '  "fields": {',
+        '    "PERMIT_ID": "id | width:10",',
+        '    "STATUS": "status"',
+        "  }",
+        "}",
+      ].join("\n"),
+    });
+    try {
+      const error = await loadConfig(dir.path("ess.yaml"), { env: {} }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigErrors);
+      const messages = (error as ConfigErrors).errors.map(
+        (e) => `${e.file.replace(dir.dir, "")}:${e.line}: ${e.message}`,
+      );
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(/^\/mappings\/permits\.json:8: .*targets\[0\]\.fields\.STATUS: .*needs a width/);
+      expect(messages[0]).toContain("fix: STATUS: status | width:10");
+    } finally {
+      await dir.remove();
+    }
   });
 });

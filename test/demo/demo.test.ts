@@ -129,16 +129,25 @@ describe("essctl demo", () => {
     expect(out).toContain(`"permit_id":"BP24-0103","status":"approved"}  Idempotency-Key ${refused?.[1]}  -> HTTP 200`);
     expect(out).toMatch(/vdot_gis BP24-0103: attempt 1 failed: .*HTTP 503.*; sent on attempt 2 with the same token/);
 
+    // The county scheduler answers through the inbound lane, and an application hears it.
+    expect(out).toMatch(
+      /county_scheduler calls back: POST \/inbound\/county_scheduler \{"correlationId":"ess-[0-9a-f]+","status":"accepted"/,
+    );
+    expect(out).toMatch(/-> HTTP 200, delivery \d+ is now "confirmed"/);
+    expect(out).toMatch(/NOTIFY ess_inbound \{[^\n]*"connector":"county_scheduler"[^\n]*"status":"accepted"/);
+    expect(out).toMatch(/NOTIFY ess_receipts \{[^\n]*"state" ?: ?"confirmed"/);
+    expect(out).toMatch(/Gateway\.watch\("[0-9a-f-]{36}"\) saw: (sent -> )?confirmed\n/);
+
     // The final essctl stats table: every connector delivered and online.
     expect(out).toMatch(/CONNECTOR +PENDING +SENDING +RETRYING +DEAD +SENT +CONFIRMED +LAST SUCCESS +STATE/);
-    for (const [connector, sent] of [
-      ["city_hall_cobol", 3],
-      ["county_scheduler", 1],
-      ["payroll_csv", 2],
-      ["treasury_batch", 3],
-      ["vdot_gis", 3],
+    for (const [connector, sent, confirmed] of [
+      ["city_hall_cobol", 3, 0],
+      ["county_scheduler", 0, 1],
+      ["payroll_csv", 2, 0],
+      ["treasury_batch", 3, 0],
+      ["vdot_gis", 3, 0],
     ] as const) {
-      expect(out).toMatch(new RegExp(`${connector} +0 +0 +0 +0 +${sent} +0 +\\S+ \\S+ +online`));
+      expect(out).toMatch(new RegExp(`${connector} +0 +0 +0 +0 +${sent} +${confirmed} +\\S+ \\S+ +online`));
     }
     expect(out).toMatch(/replication slot ess_main: active, lag \d+ bytes/);
 

@@ -13,19 +13,20 @@ const GIS_SECRET = "gis-answers-secret-71aa";
 const EVENTS_SECRET = "events-intake-secret-0c3f";
 const EVENTS_TOKEN = "events-bearer-token-5d21";
 
-const GIS = [
-  "name: gis",
-  "adapter: rest",
-  "rest:",
-  "  url: ${PARTNER}/api/gis",
-  "  method: POST",
-  "  timeout: 5s",
-  "batch: { maxRecords: 10, maxWait: 50ms }",
-  "retry: { maxAttempts: 3, initialDelay: 100ms, maxDelay: 500ms }",
-  "heartbeat: { every: 1s, offlineAfter: 3 }",
-  `inbound: { hmacSecret: "${GIS_SECRET}" }`,
-  "",
-].join("\n");
+const gisConnector = (partner: string): string =>
+  [
+    "name: gis",
+    "adapter: rest",
+    "rest:",
+    `  url: ${partner}/api/gis`,
+    "  method: POST",
+    "  timeout: 5s",
+    "batch: { maxRecords: 10, maxWait: 50ms }",
+    "retry: { maxAttempts: 3, initialDelay: 100ms, maxDelay: 500ms }",
+    "heartbeat: { every: 1s, offlineAfter: 3 }",
+    `inbound: { hmacSecret: "${GIS_SECRET}" }`,
+    "",
+  ].join("\n");
 
 const PERMITS = [
   "name: permit_status",
@@ -70,7 +71,7 @@ describe("partners answer back, applications hear the outcome and send events fr
   beforeAll(async () => {
     partner = await startHttpServer(() => ({ status: 201, body: "{}" }));
     site = await createSite("ops-answers", () => ({
-      connectors: { gis: GIS.replace("${PARTNER}", partner.url) },
+      connectors: { gis: gisConnector(partner.url) },
       mappings: { permit_status: PERMITS, visit_reschedule: RESCHEDULE },
       essYaml: `events: { hmacSecret: "${EVENTS_SECRET}", bearerToken: "${EVENTS_TOKEN}" }`,
     }));

@@ -161,8 +161,9 @@ describe("the inbound lane: POST /inbound/<connector>", () => {
     );
     expect(events.rows).toEqual([{ connector: "gis", correlation: target.correlation_id, body: JSON.parse(body) }]);
 
-    // A partner that calls back twice: the same answer, the event kept, no second audit row.
-    const again = await post("gis", body, signed(body));
+    // A partner that calls back twice: the same answer, the event kept, no second audit row. Its
+    // retry is signed anew (a later timestamp): the very same signature would be a replay.
+    const again = await post("gis", body, signedHeaders(body, GIS_SECRET, Date.now() + 1_000));
     expect(again.status).toBe(200);
     expect(again.body.duplicate).toBe(true);
     const twice = await site.db.query<{ n: string }>(

@@ -106,9 +106,9 @@ describe("metrics and the stall rule across a stop, a backlog and a locked ledge
     ]) {
       expect(metrics.has(name), name).toBe(true);
     }
-    expect(metrics.value("ess_success_total", { connector: "city_drop" })).toBe(7);
-    expect(metrics.value("ess_success_total", { connector: "gis" })).toBe(2);
-    expect(metrics.value("ess_failure_total", { connector: "gis", reason: "http_503" })).toBe(1);
+    expect(metrics.value("ess_success_total", { connector: "city_drop", mapping: "permit_status" })).toBe(7);
+    expect(metrics.value("ess_success_total", { connector: "gis", mapping: "permit_gis" })).toBe(2);
+    expect(metrics.value("ess_failure_total", { connector: "gis", reason: "http_503", mapping: "permit_gis" })).toBe(1);
     expect(metrics.value("ess_retry_pending", { connector: "gis" })).toBe(0);
     expect(metrics.value("ess_dead_letters", { connector: "city_drop" })).toBe(0);
     expect(metrics.value("ess_connector_up", { connector: "gis" })).toBe(1);
