@@ -6,6 +6,7 @@ import { type Adapter, createAdapter } from "./adapters/index.js";
 import { CaptureLeadership, fenceFormerLeader } from "./capture/capture-leadership.js";
 import { CaptureService, type CaptureStatus } from "./capture/capture-service.js";
 import { DeliveryPlanner } from "./capture/delivery-planner.js";
+import type { TableRef } from "./change/change.js";
 import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
@@ -19,7 +20,6 @@ import { EssMetrics } from "./ops/metrics.js";
 import { OpsService } from "./ops/ops-service.js";
 import type { ReadinessReport } from "./ops/readiness.js";
 import type { ReplicationReading } from "./ops/replication-monitor.js";
-import type { TableRef } from "./source/change.js";
 import { primaryUrl } from "./source/source-hosts.js";
 import { primaryKeyColumns } from "./source/table-keys.js";
 

@@ -1,9 +1,10 @@
 // Decides whether the ledger's checkpoint belongs to the slot and server capture is about to read:
 // same server, a timeline that descends from the recorded one without passing the checkpoint, and
 // not a slot created after the checkpoint was written. Pure: the caller reads and records.
+
+import type { Lsn } from "../change/change.js";
+import { formatLsn } from "../change/lsn.js";
 import type { RecordedSourceIdentity } from "../ledger/source-identity.js";
-import type { Lsn } from "../source/change.js";
-import { formatLsn } from "../source/lsn.js";
 import type { ServerHistory } from "../source/server-identity.js";
 
 export interface SlotAtStart {

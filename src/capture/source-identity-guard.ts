@@ -2,12 +2,12 @@
 // checkpoint that belongs to another server, timeline or slot (naming what changed and the way
 // out), and records the identity the checkpoint belongs to from now on.
 import pg from "pg";
+import type { Lsn } from "../change/change.js";
+import { formatLsn } from "../change/lsn.js";
 import { appendAudit } from "../ledger/audit.js";
 import { readCheckpoint, resetCheckpoint } from "../ledger/checkpoints.js";
 import { readSourceIdentity, recordSourceIdentity } from "../ledger/source-identity.js";
 import type { Logger } from "../ops/logger.js";
-import type { Lsn } from "../source/change.js";
-import { formatLsn } from "../source/lsn.js";
 import { readServerHistory } from "../source/server-identity.js";
 import { judgeCheckpoint, type SlotAtStart } from "./checkpoint-trust.js";
 

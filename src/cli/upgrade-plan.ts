@@ -1,7 +1,8 @@
 // essctl upgrade-plan: checks that ESS has drained (lag 0, nothing pending) and prints the major upgrade steps for this server.
+
+import { readSlotStatus } from "../inspection/slot-status.js";
 import { connectorCounts } from "../ledger/delivery-queries.js";
 import { CAUGHT_UP_BYTES } from "../ops/replication-lag.js";
-import { readSlotStatus } from "../source/slot-status.js";
 import { upgradePlan } from "../source/upgrade-plan.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
 import { withLedger, withSource } from "./ledger-access.js";

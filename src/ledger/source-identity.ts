@@ -1,8 +1,8 @@
 // Reads and records which source server, timeline and slot start a slot's checkpoint belongs to.
-import type { Lsn } from "../source/change.js";
-import { formatLsn, parseLsn } from "../source/lsn.js";
+import type { Lsn } from "../change/change.js";
+import { formatLsn, parseLsn } from "../change/lsn.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface RecordedSourceIdentity {
   readonly systemIdentifier: string;

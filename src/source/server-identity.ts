@@ -1,8 +1,8 @@
 // Asks the source server who it is (IDENTIFY_SYSTEM) and where its timelines branched
 // (TIMELINE_HISTORY), over a short replication connection, as a standby would.
 import pg from "pg";
-import type { Lsn } from "./change.js";
-import { parseLsn } from "./lsn.js";
+import type { Lsn } from "../change/change.js";
+import { parseLsn } from "../change/lsn.js";
 
 export interface ServerIdentity {
   /** pg_control's database system identifier: the same for a primary and its physical standbys. */

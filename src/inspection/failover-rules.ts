@@ -2,8 +2,8 @@
 // named in database.url, with the configuration and SQL that is missing.
 import pg from "pg";
 import type { EssConfig } from "../config/types.js";
+import { hasSeveralHosts, hostRoles } from "../source/source-hosts.js";
 import { type DatabaseProblem, problem } from "./database-problem.js";
-import { hasSeveralHosts, hostRoles } from "./source-hosts.js";
 
 export interface FailoverOutcome {
   readonly problems: readonly DatabaseProblem[];

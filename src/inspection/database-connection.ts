@@ -1,7 +1,7 @@
 // Opens a short-lived connection for the set-up checks, turning "cannot connect" into one typed error without credentials.
 import pg from "pg";
 import { redactUrl } from "../config/index.js";
-import { primaryUrl, sourceHostUrls } from "./source-hosts.js";
+import { primaryUrl, sourceHostUrls } from "../source/source-hosts.js";
 
 export type DatabaseRole = "source" | "ledger";
 
