@@ -10,6 +10,7 @@ import type { Lsn } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField } from "./copy-text.js";
+import { storableText } from "./storable-text.js";
 
 export interface PlannedDelivery {
   readonly token: string;
@@ -69,13 +70,13 @@ export async function insertDeliveries(
       connector: d.connector,
       mapping: d.mapping,
       target_index: d.targetIndex,
-      ordering_key: d.orderingKey,
+      ordering_key: storableText(d.orderingKey),
       commit_lsn: d.commitLsn === null ? null : formatLsn(d.commitLsn),
       ordinal: d.ordinal,
       commit_time: d.commitTime.toISOString(),
       state: d.state,
       payload: d.payload === null ? null : `\\x${d.payload.toString("hex")}`,
-      last_error: d.error,
+      last_error: d.error === null ? null : storableText(d.error),
       receipt_id: d.event?.receiptId ?? null,
       app_correlation_id: d.event?.correlationId ?? null,
       trace_id: d.event?.traceId ?? null,

@@ -7,7 +7,7 @@ import { invalidatedSlotRecovery, invalidationSentence } from "../inspection/slo
 import { readSlotStatus } from "../inspection/slot-status.js";
 import { appendAudit } from "../ledger/audit.js";
 import type { Queryable } from "../ledger/queryable.js";
-import { lastCapturedCommit } from "./ledger-readings.js";
+import { lastCapturedCommit } from "../ledger/readings.js";
 import type { Logger } from "./logger.js";
 import type { EssMetrics } from "./metrics.js";
 import { CAUGHT_UP_BYTES, replicationLagSeconds } from "./replication-lag.js";
