@@ -17,6 +17,10 @@ export interface ClaimedItem {
   readonly commitTime: Date;
   /** When this delivery was first attempted (this attempt, for a first one): retry.maxAge counts from here. */
   readonly firstAttemptAt: Date;
+  /** From the application event it was made from: a tighter maxAttempts, its correlation and trace ids. */
+  readonly maxAttempts: number | null;
+  readonly appCorrelationId: string | null;
+  readonly traceId: string | null;
 }
 
 export interface ClaimedBatch {
@@ -125,7 +129,7 @@ export class BatchClaims {
               first_attempt_at = coalesce(first_attempt_at, now())
         where batch_id = $1 and state in ('sending', 'retrying')
         returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
-                  first_attempt_at`,
+                  first_attempt_at, max_attempts, app_correlation_id, trace_id`,
       [row.id, row.attempts],
     );
     if (items.rows.length === 0) {
@@ -203,7 +207,8 @@ export class BatchClaims {
       barrier = `and d.id < coalesce((select min(e.id) from ${s}.deliveries e where ${holds}), 9223372036854775807)`;
     }
     const sql = `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping,
-                        d.target_index, d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at
+                        d.target_index, d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at,
+                        d.max_attempts, d.app_correlation_id, d.trace_id
                    from ${s}.deliveries d
                   where ${candidate} ${barrier}
                   order by d.id limit $2 for update of d skip locked`;
@@ -276,6 +281,9 @@ export class BatchClaims {
         token: i.token,
         connector,
         attempt: attempt ?? i.attempts ?? 1,
+        ...(i.trace_id || i.app_correlation_id
+          ? { detail: { traceId: i.trace_id, correlationId: i.app_correlation_id } }
+          : {}),
       })),
     );
   }
@@ -302,6 +310,9 @@ interface ItemRow {
   mapping: string;
   target_index: number;
   first_attempt_at: Date;
+  max_attempts: number | null;
+  app_correlation_id: string | null;
+  trace_id: string | null;
 }
 
 function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], resumed: boolean): ClaimedBatch {
@@ -326,6 +337,9 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
       payload: i.payload ?? Buffer.alloc(0),
       commitTime: i.commit_time,
       firstAttemptAt: i.first_attempt_at,
+      maxAttempts: i.max_attempts,
+      appCorrelationId: i.app_correlation_id,
+      traceId: i.trace_id,
     })),
   };
 }
