@@ -5,9 +5,9 @@ import { existsSync } from "node:fs";
 import pg from "pg";
 import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication";
 import { CaptureService } from "../src/capture/capture-service.js";
+import { parseLsn } from "../src/change/lsn.js";
 import { migrate } from "../src/ledger/migrate.js";
 import { silentLogger } from "../src/ops/logger.js";
-import { parseLsn } from "../src/source/lsn.js";
 
 export interface CaptureBenchResult {
   readonly rows: number;

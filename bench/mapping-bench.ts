@@ -1,8 +1,8 @@
 // Mapping throughput: the SPEC's city_hall_cobol target in cp037, rendered in-process, records per second on one core.
 import { pathToFileURL } from "node:url";
+import { PgTimestampTz, type Row } from "../src/change/value.js";
 import type { ConnectorConfig, MappingConfig } from "../src/config/types.js";
 import { compileMapping, type RenderContext } from "../src/mapping/index.js";
-import { PgTimestampTz, type Row } from "../src/source/value.js";
 
 const here = { file: "bench/mapping-bench.ts", line: 1, column: 1, path: [] };
 

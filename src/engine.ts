@@ -5,6 +5,7 @@ import pg from "pg";
 import { type Adapter, createAdapter } from "./adapters/index.js";
 import { CaptureService, type CaptureStatus } from "./capture/capture-service.js";
 import { DeliveryPlanner } from "./capture/delivery-planner.js";
+import type { TableRef } from "./change/change.js";
 import type { ConnectorConfig, EssConfig } from "./config/types.js";
 import type { HeartbeatEvents } from "./delivery/connector-heartbeat.js";
 import { DeliveryService } from "./delivery/delivery-service.js";
@@ -18,7 +19,6 @@ import { EssMetrics } from "./ops/metrics.js";
 import { OpsService } from "./ops/ops-service.js";
 import type { ReadinessReport } from "./ops/readiness.js";
 import type { ReplicationReading } from "./ops/replication-monitor.js";
-import type { TableRef } from "./source/change.js";
 import { primaryKeyColumns } from "./source/table-keys.js";
 
 export interface EngineOptions {

@@ -2,8 +2,8 @@
 // replication slot's confirmed position shows (capture confirms only what the ledger holds).
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import type { Lsn } from "../source/change.js";
-import { formatLsn, parseLsn } from "../source/lsn.js";
+import type { Lsn } from "../change/change.js";
+import { formatLsn, parseLsn } from "../change/lsn.js";
 import { CaptureBehindError } from "./backfill-errors.js";
 import { HEARTBEAT_MESSAGE_PREFIX } from "./feed-rows.js";
 

@@ -1,6 +1,6 @@
 // Decides, for one row and one mapping target, whether the snapshot's state must still be sent or
 // the stream has already delivered it or a later state (pure: the ledger query feeds it).
-import type { Lsn } from "../source/change.js";
+import type { Lsn } from "../change/change.js";
 
 /** A change of the row that the stream delivered to this mapping target. */
 export interface StreamedChange {

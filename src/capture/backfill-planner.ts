@@ -1,10 +1,10 @@
 // Renders a backfilled row through its mapping's targets, with tokens derived from the row's state.
 import { createHash } from "node:crypto";
+import type { TableRef } from "../change/change.js";
+import type { Row } from "../change/value.js";
 import type { PlannedDelivery } from "../ledger/delivery-writer.js";
 import { rowToJson } from "../ledger/value-json.js";
 import type { CompiledMapping } from "../mapping/index.js";
-import type { TableRef } from "../source/change.js";
-import type { Row } from "../source/value.js";
 import { renderDelivery } from "./render-delivery.js";
 
 /** One snapshot row the mapping takes, with what the ledger needs to tell whether the stream already sent it. */

@@ -1,13 +1,13 @@
 // Reads a table's current rows from one REPEATABLE READ snapshot, batch by batch through a cursor,
 // as the typed values capture decodes from the stream (same session settings, same conversions).
 import type pg from "pg";
-import { quoteIdentifier } from "../ledger/sql-identifier.js";
-import type { Lsn, TableRef } from "../source/change.js";
-import { parseLsn } from "../source/lsn.js";
+import type { Lsn, TableRef } from "../change/change.js";
+import { parseLsn } from "../change/lsn.js";
+import type { Row, Value } from "../change/value.js";
 import { setColumn } from "../source/row-object.js";
 import { sessionSettingsSql } from "../source/session-settings.js";
-import type { Row, Value } from "../source/value.js";
 import { converterFor, type ValueConverter } from "../source/value-conversion.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { BackfillMappingError, BackfillReadError } from "./backfill-errors.js";
 
 export interface SnapshotPosition {

@@ -1,10 +1,10 @@
 // Queues one batch of backfilled rows in the ledger, leaving out the states the stream already
 // delivered, in a transaction that orders itself against capture's own inserts.
 import type pg from "pg";
+import type { TableRef } from "../change/change.js";
+import { parseLsn } from "../change/lsn.js";
 import { insertDeliveries, type PlannedDelivery } from "../ledger/delivery-writer.js";
-import { quoteIdentifier } from "../ledger/sql-identifier.js";
-import type { TableRef } from "../source/change.js";
-import { parseLsn } from "../source/lsn.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { type StreamedChange, snapshotStateIsDue, type XidSnapshot } from "./backfill-decision.js";
 import type { BackfillCandidate } from "./backfill-planner.js";
 

@@ -2,13 +2,13 @@
 // the stream: read from one snapshot once capture has stored everything that snapshot contains,
 // leaving out the states the stream delivered, queued ahead of any later change of their row.
 import pg from "pg";
+import type { TableRef } from "../change/change.js";
+import { formatLsn } from "../change/lsn.js";
+import type { Row } from "../change/value.js";
 import type { ConnectorConfig, EssConfig, MappingConfig } from "../config/types.js";
 import { type CompiledMapping, compileMapping } from "../mapping/index.js";
-import type { TableRef } from "../source/change.js";
-import { formatLsn } from "../source/lsn.js";
 import { ensureSlot, verifyPublication } from "../source/slot.js";
 import { primaryKeyColumns } from "../source/table-keys.js";
-import type { Row } from "../source/value.js";
 import { waitForCapture } from "./backfill-catch-up.js";
 import { XidSnapshot } from "./backfill-decision.js";
 import { BackfillInterruptedError, BackfillMappingError } from "./backfill-errors.js";

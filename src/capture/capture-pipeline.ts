@@ -1,10 +1,10 @@
 // The consumer of one replication session: collects feed rows, group-commits them to the ledger
 // while the stream keeps flowing, and confirms a transaction's end LSN only once it is durable.
 import type pg from "pg";
+import type { Lsn, SourceMessage } from "../change/change.js";
 import { faultPoint } from "../fault-points.js";
 import type { FeedBatch, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
 import type { Logger } from "../ops/logger.js";
-import type { Lsn, SourceMessage } from "../source/change.js";
 import type { StreamConsumer } from "../source/replication-stream.js";
 import {
   type CapturedChange,

@@ -2,12 +2,12 @@
 // resume position, reconnection with backoff, the idle-slot heartbeat and a graceful stop.
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import type { Lsn, TableRef } from "../change/change.js";
+import { formatLsn } from "../change/lsn.js";
 import { readCheckpoint } from "../ledger/checkpoints.js";
 import { FeedWriter } from "../ledger/feed-writer.js";
 import type { Logger } from "../ops/logger.js";
-import type { Lsn, TableRef } from "../source/change.js";
 import { decoderSetup } from "../source/decoder-factory.js";
-import { formatLsn } from "../source/lsn.js";
 import { ReplicationSilentError, ReplicationStream } from "../source/replication-stream.js";
 import { ensureSlot, verifyPublication } from "../source/slot.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";

@@ -2,9 +2,9 @@
 // so the bytes are fixed in the ledger before any attempt; a record that cannot be rendered
 // becomes a dead letter with its reason instead of stopping the stream.
 
+import { formatLsn } from "../change/lsn.js";
 import type { PlannedDelivery } from "../ledger/delivery-writer.js";
 import type { CompiledMapping } from "../mapping/index.js";
-import { formatLsn } from "../source/lsn.js";
 import type { CapturedChange } from "./feed-rows.js";
 import { renderDelivery } from "./render-delivery.js";
 

@@ -1,6 +1,5 @@
 // Turns typed source messages into feed rows, numbering changes inside their transaction.
-import type { FeedRow } from "../ledger/feed-writer.js";
-import { rowToJson } from "../ledger/value-json.js";
+
 import type {
   BeginMessage,
   LogicalMessage,
@@ -8,8 +7,10 @@ import type {
   RowChangeMessage,
   TableRef,
   TruncateMessage,
-} from "../source/change.js";
-import { PgJson, type Row, type Value } from "../source/value.js";
+} from "../change/change.js";
+import { PgJson, type Row, type Value } from "../change/value.js";
+import type { FeedRow } from "../ledger/feed-writer.js";
+import { rowToJson } from "../ledger/value-json.js";
 
 /** Prefix of pg_logical_emit_message payloads that carry application events (Gateway.send). */
 export const EVENT_MESSAGE_PREFIX = "ess.event";

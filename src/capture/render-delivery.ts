@@ -1,10 +1,11 @@
 // Renders one change through one mapping target into a planned delivery: a pending one with its
 // bytes and deterministic token, or a dead letter carrying the reason it could not be rendered.
+
+import type { Lsn, Op } from "../change/change.js";
+import type { Row } from "../change/value.js";
 import { correlationIdFor, deliveryToken } from "../delivery/token.js";
 import type { PlannedDelivery } from "../ledger/delivery-writer.js";
 import { type CompiledMapping, MappingError } from "../mapping/index.js";
-import type { Lsn, Op } from "../source/change.js";
-import type { Row } from "../source/value.js";
 import type { EventFacts } from "./feed-rows.js";
 
 export interface DeliverySource {

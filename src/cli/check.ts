@@ -1,6 +1,6 @@
 // essctl check: validates the configuration files, then the source database and ledger they describe.
 import { type EssConfig, formatFieldPath } from "../config/index.js";
-import { checkDatabase } from "../source/database-checks.js";
+import { checkDatabase } from "../inspection/database-checks.js";
 import { type CheckPhase, formatCheckReport, runChecks } from "./check-report.js";
 import { type EssctlCommand, EXIT } from "./cli-options.js";
 

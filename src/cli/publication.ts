@@ -1,6 +1,6 @@
 // essctl publication sql: prints the CREATE/ALTER PUBLICATION, REPLICA IDENTITY and GRANT statements for the mapped tables.
 import { loadConfig } from "../config/index.js";
-import { publicationScript } from "../source/publication-sql.js";
+import { publicationScript } from "../inspection/publication-sql.js";
 import { type EssctlCommand, EXIT, UsageError } from "./cli-options.js";
 
 export const publicationCommand: EssctlCommand = {

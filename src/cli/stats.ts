@@ -1,9 +1,10 @@
 // essctl stats: per connector counts, last success and heartbeat state; replication lag and retained WAL.
+
+import { readSlotStatus } from "../inspection/slot-status.js";
 import { connectorCounts } from "../ledger/delivery-queries.js";
-import { quoteIdentifier } from "../ledger/sql-identifier.js";
 import { probeRunningEngine } from "../ops/engine-probe.js";
 import { CAUGHT_UP_BYTES } from "../ops/replication-lag.js";
-import { readSlotStatus } from "../source/slot-status.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { type EssctlCommand, EXIT } from "./cli-options.js";
 import { withLedger, withSource } from "./ledger-access.js";
 import { shortTime, textTable } from "./text-table.js";

@@ -1,5 +1,5 @@
 // Reads one mappings/<name>.yaml (SPEC §3.3): the source, time zone, PII columns and the targets' structure.
-import type { Op } from "../source/change.js";
+import type { Op } from "../change/change.js";
 import { DEFAULTS } from "./defaults.js";
 import { OBJECT_NAME, OBJECT_NAME_TEXT, TOPIC, TOPIC_TEXT } from "./names.js";
 import { isValidTimezone } from "./schedule.js";

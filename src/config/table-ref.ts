@@ -1,5 +1,5 @@
 // Table names as written in a mapping ("public.permits", "permits", "\"Hms\".\"Permits\"") to a TableRef.
-import type { TableRef } from "../source/change.js";
+import type { TableRef } from "../change/change.js";
 
 const PART = /^(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*))(?:\.|$)/;
 

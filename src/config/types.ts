@@ -1,7 +1,7 @@
 // The validated, resolved shape of ess.yaml, connectors/*.yaml and mappings/*.yaml.
 // Durations are milliseconds; relative paths are already resolved against the file's directory;
 // ${VAR}/${file:} are already interpolated (the originals are registered as secrets for redaction).
-import type { Op, TableRef } from "../source/change.js";
+import type { Op, TableRef } from "../change/change.js";
 
 /** Where a value came from, so later checks (database, mapping) can point at the YAML line. */
 export interface SourceLocation {

@@ -3,8 +3,8 @@
 import type pg from "pg";
 import { redactSecrets } from "../config/secrets.js";
 import type { ConnectorConfig } from "../config/types.js";
-import { quoteIdentifier } from "../ledger/sql-identifier.js";
 import type { Logger } from "../ops/logger.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 
 const PREVIEW_BYTES = 2000;
 

@@ -1,6 +1,6 @@
 // Reads from the ledger which deliveries needed more than one attempt, and why the earlier ones failed.
 import type pg from "pg";
-import { quoteIdentifier } from "../ledger/sql-identifier.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 
 export interface RetriedDelivery {
   readonly id: string;

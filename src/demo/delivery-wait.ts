@@ -1,6 +1,6 @@
 // Waits until the ledger holds the demo's transactions and every delivery they produced has reached its partner.
 import type pg from "pg";
-import { quoteIdentifier } from "../ledger/sql-identifier.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { throwIfInterrupted } from "./demo-errors.js";
 
 export interface OpenDelivery {

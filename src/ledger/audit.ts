@@ -1,6 +1,6 @@
 // Appends rows to the audit trail: one per hop of a change or delivery, never a secret or a PII value.
 import type pg from "pg";
-import { quoteIdentifier } from "./sql-identifier.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { storableJson, storableText } from "./storable-text.js";
 
 export type AuditEvent =

@@ -2,9 +2,9 @@
 // deliveries in id order, honouring the connector's ordering rule, with FOR UPDATE SKIP LOCKED.
 import type pg from "pg";
 import type { Ordering } from "../config/types.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface ClaimedItem {
   readonly id: string;

@@ -1,8 +1,8 @@
 // Records what a partner said about a batch: sent, to be retried at a time, or dead, with audit rows.
 import type pg from "pg";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { type AuditRow, appendAudit } from "./audit.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 import { storableText } from "./storable-text.js";
 
 /** The batch this process recorded for: its id and the lease owner that claimed it. */

@@ -1,8 +1,8 @@
 // Reads the ledger's last durable position for a slot.
 import type pg from "pg";
-import type { Lsn } from "../source/change.js";
-import { parseLsn } from "../source/lsn.js";
-import { quoteIdentifier } from "./sql-identifier.js";
+import type { Lsn } from "../change/change.js";
+import { parseLsn } from "../change/lsn.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 
 export async function readCheckpoint(client: pg.ClientBase, schema: string, slot: string): Promise<Lsn | null> {
   const result = await client.query<{ confirmed_lsn: string }>(

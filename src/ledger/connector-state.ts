@@ -1,8 +1,8 @@
 // Per-connector operator and health state in the ledger: pause, online/offline, attention, batch sequence.
 import type pg from "pg";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface ConnectorState {
   readonly connector: string;

@@ -1,6 +1,7 @@
 // Read-side queries for operators: deliveries by connector and state, and per-connector counts.
+
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export const DELIVERY_STATES = ["pending", "sending", "sent", "confirmed", "retrying", "dead"] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];

@@ -1,6 +1,6 @@
 // Re-queues deliveries for another attempt, keeping their idempotency tokens, with a 'replayed' audit row each.
 import type pg from "pg";
-import { quoteIdentifier } from "./sql-identifier.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 
 export type ReplaySelection =
   | { readonly kind: "id"; readonly id: string }

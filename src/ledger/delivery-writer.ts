@@ -6,10 +6,10 @@
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import type { Lsn } from "../source/change.js";
-import { formatLsn } from "../source/lsn.js";
+import type { Lsn } from "../change/change.js";
+import { formatLsn } from "../change/lsn.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField } from "./copy-text.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface PlannedDelivery {
   readonly token: string;

@@ -2,9 +2,9 @@
 // or 'dead' with the partner's reason (rejected); every answer is stored as an inbound event, an
 // answer naming no delivery too, and announced with NOTIFY ess_inbound when its transaction commits.
 import type pg from "pg";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
 import type { DeliveryState } from "./delivery-queries.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export type AnswerStatus = "accepted" | "rejected";
 

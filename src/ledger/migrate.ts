@@ -1,7 +1,7 @@
 // Applies the ledger migrations under an advisory lock, one transaction per version, and reports what it did.
 import pg from "pg";
+import { assertPlainIdentifier, quoteIdentifier } from "../sql/sql-identifier.js";
 import { type MigrationFile, readMigrationFiles, renderMigration } from "./migration-files.js";
-import { assertPlainIdentifier, quoteIdentifier } from "./sql-identifier.js";
 
 export interface MigrationResult {
   readonly version: number;

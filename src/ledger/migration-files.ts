@@ -1,7 +1,7 @@
 // Reads the versioned SQL files shipped in migrations/ (NNNNNN-name.sql) and renders them for a schema.
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { quoteIdentifier } from "./sql-identifier.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 
 export interface MigrationFile {
   readonly version: number;

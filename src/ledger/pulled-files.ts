@@ -1,9 +1,9 @@
 // The ledger side of pulled answers: answer files applied (name + checksum, recorded in the
 // transaction that applies their answers) and the deliveries still waiting for an answer.
 import type pg from "pg";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface PulledFile {
   readonly connector: string;

@@ -1,8 +1,9 @@
 // Prunes what retention allows, in small batches so no long lock stalls capture or delivery:
 // sent/confirmed deliveries and their feed rows and batches after `deliveredMs`, audit rows after
 // `auditMs`. Dead letters and anything not yet delivered are never pruned.
+
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import type { Queryable } from "./queryable.js";
-import { quoteIdentifier } from "./sql-identifier.js";
 
 export interface RetentionPolicy {
   readonly deliveredMs: number;

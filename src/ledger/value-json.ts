@@ -1,5 +1,5 @@
 // The ledger's JSON form of typed values: lossless text for int8, numeric, bytea and time values.
-import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, UnchangedToast, type Value } from "../source/value.js";
+import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, UnchangedToast, type Value } from "../change/value.js";
 
 /** Text that JSON can hold between quotes as it is: no quote, backslash, control or lone surrogate. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters JSON must escape.

@@ -1,6 +1,6 @@
 // CSV records (RFC 4180: quoted when needed, CRLF after every record), encoded in the connector's encoding.
 import { stringify } from "csv-stringify/sync";
-import type { Row } from "../source/value.js";
+import type { Row } from "../change/value.js";
 import { MappingError } from "./errors.js";
 import type { CompiledField } from "./field.js";
 import { cellText } from "./formatter.js";

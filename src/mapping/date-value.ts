@@ -1,5 +1,5 @@
 // Reads dates, timestamps and ISO strings as wall-clock times in a mapping's zone: instants are converted, zone-less times are taken as they are.
-import { PgDate, PgTimestamp, PgTimestampTz } from "../source/value.js";
+import { PgDate, PgTimestamp, PgTimestampTz } from "../change/value.js";
 import { epochDay, type TimeZone, type WallTime, wallTimeOf } from "./time-zone.js";
 import type { Cell } from "./value-text.js";
 

@@ -8,7 +8,7 @@ import {
   parseExpression,
   parseFormatterList,
 } from "./expression.js";
-import type { FieldScope } from "./field.js";
+import type { FieldScope } from "./field-scope.js";
 import { MAX_WIDTH } from "./formatter.js";
 import { isBatchColumn, RECORD_PSEUDO_COLUMNS, recordReader, type SourceReader } from "./pseudo-columns.js";
 import type { FitSpec } from "./text-fit.js";

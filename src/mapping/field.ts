@@ -1,7 +1,9 @@
 // One target field compiled from its expression: where its value comes from, its formatter chain as closures, and its width in the record.
-import type { FieldConfig, RecordFormat, SourceLocation } from "../config/types.js";
-import type { Row } from "../source/value.js";
+
+import type { Row } from "../change/value.js";
+import type { FieldConfig, SourceLocation } from "../config/types.js";
 import { MappingConfigError } from "./errors.js";
+import type { FieldScope } from "./field-scope.js";
 import { parseField, readerOf } from "./field-spec.js";
 import {
   assertSent,
@@ -12,17 +14,9 @@ import {
 } from "./formatter.js";
 import { compileFormatter } from "./formatters.js";
 import type { NumericPicture } from "./pic.js";
-import { RECORD_PSEUDO_COLUMNS, type RenderContext, type SourceReader, type StaticColumns } from "./pseudo-columns.js";
+import { RECORD_PSEUDO_COLUMNS, type RenderContext, type SourceReader } from "./pseudo-columns.js";
 import type { Cell } from "./value-text.js";
 import { fitStep } from "./width-formatters.js";
-
-export interface FieldScope extends Omit<FormatterScope, "field" | "pii"> {
-  readonly format: RecordFormat;
-  readonly pii: ReadonlySet<string>;
-  /** Header and trailer fields read batch pseudo-columns instead of the row. */
-  readonly role: "record" | "header" | "trailer";
-  readonly statics: StaticColumns;
-}
 
 export interface CompiledField {
   readonly name: string;

@@ -1,7 +1,8 @@
 // A fixed-width target: the data record layout, its terminator in the code page, and the batch header/trailer records around a drop file.
 import type { FieldConfig, TargetConfig } from "../config/types.js";
 import { MappingConfigError } from "./errors.js";
-import type { CompiledField, FieldScope } from "./field.js";
+import type { CompiledField } from "./field.js";
+import type { FieldScope } from "./field-scope.js";
 import { type FixedWidthLayout, fieldTotals, layoutOf, renderFixedWidth } from "./fixed-width.js";
 import { batchRow, type RenderContext, type StaticColumns, SUM_PREFIX } from "./pseudo-columns.js";
 import { at, type CompiledTarget, compileFields } from "./target-common.js";

@@ -1,5 +1,5 @@
 // Fixed-width records assembled as bytes: text fields through the connector's code page, binary pictures spliced raw, plus batch header/trailer records.
-import type { Row } from "../source/value.js";
+import type { Row } from "../change/value.js";
 import { type Decimal, formatFixed, parseDecimalText, sumDecimals } from "./decimal.js";
 import { MappingError } from "./errors.js";
 import type { CompiledField } from "./field.js";

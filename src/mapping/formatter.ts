@@ -1,6 +1,6 @@
 // What every formatter is: a step over a cell, compiled with its field's scope, plus the argument checks they share.
 
-import { UnchangedToast } from "../source/value.js";
+import { UnchangedToast } from "../change/value.js";
 import { MappingError } from "./errors.js";
 import type { FormatterCall } from "./expression.js";
 import type { NumericPicture } from "./pic.js";

@@ -1,5 +1,5 @@
 // JSON records (REST bodies) and SOAP argument objects: the fields in declaration order as UTF-8 JSON text.
-import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, type Value } from "../source/value.js";
+import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, type Value } from "../change/value.js";
 import type { CompiledField } from "./field.js";
 import { cellText } from "./formatter.js";
 import type { RenderContext } from "./pseudo-columns.js";

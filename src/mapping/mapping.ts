@@ -1,7 +1,8 @@
 // A whole mapping compiled: which changes it takes (table or topic, ops, where), their ordering key, and its targets.
+
+import type { Op, TableRef } from "../change/change.js";
+import { type Row, UnchangedToast } from "../change/value.js";
 import type { ConnectorConfig, MappingConfig, SourceLocation } from "../config/types.js";
-import type { Op, TableRef } from "../source/change.js";
-import { type Row, UnchangedToast } from "../source/value.js";
 import { MappingConfigError } from "./errors.js";
 import { type CompiledTarget, compileTarget } from "./target.js";
 import { type TimeZone, TimezoneError, timeZone } from "./time-zone.js";

@@ -1,6 +1,6 @@
 // The pseudo-columns a field may read besides the row: the change's context (_op, _token…) and, in batch headers and trailers, the batch's totals.
-import type { Op } from "../source/change.js";
-import { PgTimestampTz, type Row, type Value } from "../source/value.js";
+import type { Op } from "../change/change.js";
+import { PgTimestampTz, type Row, type Value } from "../change/value.js";
 
 /** What the delivery engine knows about the change a record is rendered for. */
 export interface RenderContext {

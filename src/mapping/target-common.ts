@@ -1,8 +1,10 @@
 // What a compiled target is, and the field compilation and YAML locations its formats share.
+
+import type { Row } from "../change/value.js";
 import type { FieldConfig, RecordFormat, SourceLocation } from "../config/types.js";
-import type { Row } from "../source/value.js";
 import type { MappingConfigError } from "./errors.js";
-import { type CompiledField, compileField, type FieldScope } from "./field.js";
+import { type CompiledField, compileField } from "./field.js";
+import type { FieldScope } from "./field-scope.js";
 import type { BatchContext, RenderContext } from "./pseudo-columns.js";
 
 export interface CompiledTarget {

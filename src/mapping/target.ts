@@ -2,7 +2,7 @@
 import type { ConnectorConfig, MappingConfig, RecordFormat, TargetConfig } from "../config/types.js";
 import { csvHeader, renderCsv } from "./csv.js";
 import { MappingConfigError } from "./errors.js";
-import type { FieldScope } from "./field.js";
+import type { FieldScope } from "./field-scope.js";
 import { fixedWidthParts, fixedWidthTarget } from "./fixed-width-target.js";
 import { type JsonMember, JsonShapeError, jsonShape, renderJson } from "./json.js";
 import type { StaticColumns } from "./pseudo-columns.js";

@@ -1,5 +1,5 @@
 // The canonical text form of a column value (PostgreSQL's own text form where one exists), for formatters, filters and keys.
-import { PgDate, PgJson, PgTimestamp, PgTimestampTz, UnchangedToast, type Value } from "../source/value.js";
+import { PgDate, PgJson, PgTimestamp, PgTimestampTz, UnchangedToast, type Value } from "../change/value.js";
 
 /** Raw bytes produced by a binary picture (COMP-3, COMP): spliced into the record, never re-encoded. */
 export class RawBytes {

@@ -1,7 +1,7 @@
 // Read-only ledger queries behind /metrics and /readyz, cheap enough to run on every scrape.
 
 import type { Queryable } from "../ledger/queryable.js";
-import { quoteIdentifier } from "../ledger/sql-identifier.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { type ConnectorGaugeValues, DELIVERY_GAUGE_STATES, type DeliveryGaugeState } from "./metrics.js";
 
 /** Resolves when the ledger answers a query. */

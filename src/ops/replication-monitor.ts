@@ -1,10 +1,10 @@
 // Samples the replication slot on an interval: lag (bytes, seconds), retained WAL and the stall rule,
 // warning once with the likely causes when replication stalls.
 import type { CaptureStatus } from "../capture/capture-service.js";
+import { parseLsn } from "../change/lsn.js";
 import { redactSecrets } from "../config/secrets.js";
+import { readSlotStatus } from "../inspection/slot-status.js";
 import type { Queryable } from "../ledger/queryable.js";
-import { parseLsn } from "../source/lsn.js";
-import { readSlotStatus } from "../source/slot-status.js";
 import { lastCapturedCommit } from "./ledger-readings.js";
 import type { Logger } from "./logger.js";
 import type { EssMetrics } from "./metrics.js";

@@ -1,5 +1,5 @@
 // Picks the decoder, plugin options and session settings for the configured output plugin.
-import type { ChangeDecoder, TableRef } from "./change.js";
+import type { ChangeDecoder, TableRef } from "../change/change.js";
 import { PgoutputDecoder, pgoutputStartOptions } from "./pgoutput-decoder.js";
 import { REPLICATION_SESSION_SETTINGS } from "./session-settings.js";
 import { Wal2JsonDecoder, wal2jsonStartOptions } from "./wal2json-decoder.js";

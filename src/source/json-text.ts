@@ -1,8 +1,9 @@
 // JSON parsing that never loses a number silently: wal2json lines keep each number's exact text
 // (numeric and int8 columns arrive as bare JSON numbers), and json/jsonb column documents keep
 // integers beyond 2^53 and out-of-range numbers as their decimal text.
+
+import type { JsonValue } from "../change/value.js";
 import { isNumberChar, JsonSyntaxError, JsonTextParser } from "./json-text-parser.js";
-import type { JsonValue } from "./value.js";
 
 export { JsonSyntaxError };
 

@@ -1,7 +1,8 @@
 // Reads PostgreSQL's array text form (array_out) into nested JavaScript arrays, converting each
 // element with the element type's conversion.
+
+import type { Value } from "../change/value.js";
 import { ValueConversionError } from "./decode-error.js";
-import type { Value } from "./value.js";
 
 export interface TypeLabel {
   readonly name: string;

@@ -1,7 +1,7 @@
 // Decodes pgoutput payloads (logical replication protocol version 1, with logical messages) into
 // the typed change feed. Message layouts, cited below message by message, are those of
 // https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html
-import { BinaryReader, TruncatedPayloadError } from "./binary-reader.js";
+
 import type {
   BeginMessage,
   ChangeDecoder,
@@ -12,11 +12,12 @@ import type {
   SourceMessage,
   TableRef,
   TruncateMessage,
-} from "./change.js";
+} from "../change/change.js";
+import type { Value } from "../change/value.js";
+import { BinaryReader, TruncatedPayloadError } from "./binary-reader.js";
 import { DecodeError } from "./decode-error.js";
 import { builtinType } from "./pg-type-oids.js";
 import { describeRelation, keyOf, type RelationEntry, readTuple, rowOf } from "./pgoutput-tuple.js";
-import type { Value } from "./value.js";
 
 /**
  * START_REPLICATION options for pgoutput that this decoder's assumptions rest on: protocol 1

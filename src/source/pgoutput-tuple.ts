@@ -1,11 +1,12 @@
 // The pgoutput decoder's view of a relation (from its Relation message) and the reading of
 // TupleData against it into typed values and rows. Layout: "TupleData" on
 // https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html
+
+import type { ColumnInfo, TableRef } from "../change/change.js";
+import { type Row, UNCHANGED_TOAST, type Value } from "../change/value.js";
 import type { BinaryReader } from "./binary-reader.js";
-import type { ColumnInfo, TableRef } from "./change.js";
 import { DecodeError } from "./decode-error.js";
 import { setColumn } from "./row-object.js";
-import { type Row, UNCHANGED_TOAST, type Value } from "./value.js";
 import { converterFor, type ValueConverter } from "./value-conversion.js";
 
 /** What a Relation message told us about a table, prepared for decoding its rows. */

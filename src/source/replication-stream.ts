@@ -3,10 +3,10 @@
 
 import type pg from "pg";
 import { LogicalReplicationService } from "pg-logical-replication";
-import { assertPlainIdentifier, quoteLiteral } from "../ledger/sql-identifier.js";
+import type { ChangeDecoder, Lsn, SourceMessage } from "../change/change.js";
+import { formatLsn, parseLsn } from "../change/lsn.js";
 import type { Logger } from "../ops/logger.js";
-import type { ChangeDecoder, Lsn, SourceMessage } from "./change.js";
-import { formatLsn, parseLsn } from "./lsn.js";
+import { assertPlainIdentifier, quoteLiteral } from "../sql/sql-identifier.js";
 import { startupOptions } from "./session-settings.js";
 import { standbyStatusUpdate } from "./standby-status.js";
 

@@ -1,5 +1,5 @@
 // Builds the plain objects that carry column values by name (Row), for both decoders.
-import type { Value } from "./value.js";
+import type { Value } from "../change/value.js";
 
 /** Sets one column; a column named "__proto__" is kept as data rather than changing the prototype. */
 export function setColumn(row: Record<string, Value>, name: string, value: Value): void {

@@ -1,8 +1,8 @@
 // Replication slot and publication housekeeping on the source database.
 import type pg from "pg";
-import { assertPlainIdentifier } from "../ledger/sql-identifier.js";
-import type { Lsn, TableRef } from "./change.js";
-import { parseLsn } from "./lsn.js";
+import type { Lsn, TableRef } from "../change/change.js";
+import { parseLsn } from "../change/lsn.js";
+import { assertPlainIdentifier } from "../sql/sql-identifier.js";
 
 export class SourceSetupError extends Error {
   override readonly name = "SourceSetupError";

@@ -1,6 +1,6 @@
 // Builds the Standby Status Update ('r') message of the streaming replication protocol.
 // https://www.postgresql.org/docs/current/protocol-replication.html#PROTOCOL-REPLICATION-STANDBY-STATUS-UPDATE
-import type { Lsn } from "./change.js";
+import type { Lsn } from "../change/change.js";
 
 /** Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01). */
 const PG_EPOCH_OFFSET_US = 946_684_800_000_000n;

@@ -1,6 +1,6 @@
 // Looks up tables' primary key columns, for mappings that do not name their key.
 import type pg from "pg";
-import type { TableRef } from "./change.js";
+import type { TableRef } from "../change/change.js";
 
 export async function primaryKeyColumns(client: pg.ClientBase | pg.Pool, table: TableRef): Promise<string[]> {
   const result = await client.query<{ attname: string }>(

@@ -1,11 +1,12 @@
 // Turns a column's PostgreSQL text (as printed under REPLICATION_SESSION_SETTINGS) into a typed
 // Value, choosing the conversion once per column type so that decoding a row is a table lookup.
+
+import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Value } from "../change/value.js";
 import { ValueConversionError } from "./decode-error.js";
 import { JsonSyntaxError, parseJsonDocument } from "./json-text.js";
 import { parseArrayText, type TypeLabel } from "./pg-array-text.js";
 import { timestampToIso, timestamptzToUtcIso } from "./pg-datetime-text.js";
 import { builtinType, PgTypeOid } from "./pg-type-oids.js";
-import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Value } from "./value.js";
 
 export type ValueConverter = (text: string) => Value;
 

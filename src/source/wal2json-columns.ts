@@ -1,12 +1,12 @@
 // The column lists of wal2json rows: reading "columns"/"identity" into shapes and typed values,
 // remembering each table's last complete column list, and putting UNCHANGED_TOAST where an
 // update left a TOASTed column out (wal2json omits it, where pgoutput sends a 'u' marker).
-import type { ColumnInfo } from "./change.js";
+import type { ColumnInfo } from "../change/change.js";
+import { type Row, UNCHANGED_TOAST, type Value } from "../change/value.js";
 import { DecodeError, ValueConversionError } from "./decode-error.js";
 import type { JsonTextTree } from "./json-text.js";
 import { builtinType, PgTypeOid } from "./pg-type-oids.js";
 import { setColumn } from "./row-object.js";
-import { type Row, UNCHANGED_TOAST, type Value } from "./value.js";
 import { byteaFromHex, converterFor, type ValueConverter } from "./value-conversion.js";
 import { isObject, type JsonObject, missing } from "./wal2json-fields.js";
 import { columnTypeFromText } from "./wal2json-type-text.js";

@@ -10,7 +10,7 @@ import type {
   SourceMessage,
   TableRef,
   TruncateMessage,
-} from "./change.js";
+} from "../change/change.js";
 import { DecodeError } from "./decode-error.js";
 import { JsonSyntaxError, type JsonTextTree, parseJsonNumbersAsText } from "./json-text.js";
 import {

@@ -1,8 +1,9 @@
 // Typed access to the fields of one parsed wal2json line, failing with a DecodeError that says
 // which start option would have provided a missing field.
+
+import { parseLsn } from "../change/lsn.js";
 import { type DecodeContext, DecodeError } from "./decode-error.js";
 import type { JsonTextTree } from "./json-text.js";
-import { parseLsn } from "./lsn.js";
 import { timestamptzToDate } from "./pg-datetime-text.js";
 
 export type JsonObject = { [key: string]: JsonTextTree };

@@ -1,6 +1,6 @@
 // The START_REPLICATION options the wal2json decoder relies on, and the table filter that stands
 // in for a publication.
-import type { TableRef } from "./change.js";
+import type { TableRef } from "../change/change.js";
 
 /**
  * START_REPLICATION options for wal2json (2.5 or later) that this decoder relies on: format 2

@@ -1,8 +1,8 @@
 // The message a Gateway event travels in, read back the way capture reads it.
 import { describe, expect, it } from "vitest";
 import { EVENT_MESSAGE_PREFIX, eventToCaptured } from "../../src/capture/feed-rows.js";
+import { PgJson } from "../../src/change/value.js";
 import { eventMessage } from "../../src/gateway/event-message.js";
-import { PgJson } from "../../src/source/value.js";
 
 describe("eventMessage", () => {
   it("carries the receipt id, the topic and the payload, and capture reads topic and fields from it", () => {

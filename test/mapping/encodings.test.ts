@@ -1,7 +1,7 @@
 // Record fields in a connector's encoding: widths count bytes of that encoding, unmappable characters fail or are substituted.
 import { describe, expect, it } from "vitest";
+import type { Row } from "../../src/change/value.js";
 import { compileMapping, MappingError } from "../../src/mapping/index.js";
-import type { Row } from "../../src/source/value.js";
 import {
   CONTEXT,
   connectorMap,

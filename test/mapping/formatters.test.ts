@@ -1,8 +1,8 @@
 // Every formatter, table-driven, through a compiled mapping: edge values, NULL, multibyte text and the errors a record can hit.
 import { describe, expect, it } from "vitest";
+import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, UNCHANGED_TOAST } from "../../src/change/value.js";
 import type { FieldSpec } from "../../src/config/types.js";
 import { compileMapping, MappingError } from "../../src/mapping/index.js";
-import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, UNCHANGED_TOAST } from "../../src/source/value.js";
 import {
   CONTEXT,
   connectorMap,

@@ -1,8 +1,8 @@
 // The SPEC's permit_status mapping, verbatim, rendered to the exact bytes each partner receives.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { PgTimestampTz, type Row } from "../../src/change/value.js";
 import { type CompiledTarget, compileMapping } from "../../src/mapping/index.js";
-import { PgTimestampTz, type Row } from "../../src/source/value.js";
 import {
   CONTEXT,
   connectorMap,

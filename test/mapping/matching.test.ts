@@ -1,8 +1,8 @@
 // Which changes a mapping takes (table or topic, ops, where) and the ordering key that keeps one row's deliveries in order.
 import { describe, expect, it } from "vitest";
+import { UNCHANGED_TOAST } from "../../src/change/value.js";
 import type { MappingSource } from "../../src/config/types.js";
 import { type CompileOptions, compileMapping } from "../../src/mapping/index.js";
-import { UNCHANGED_TOAST } from "../../src/source/value.js";
 import { connectorMap, mappingConfig, restConnector, targetConfig } from "./mapping-builders.js";
 
 function compiled(source: Partial<MappingSource>, options?: CompileOptions) {

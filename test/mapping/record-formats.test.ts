@@ -1,8 +1,8 @@
 // CSV, JSON, SOAP and fixed-width batch files: the records and drop file bodies partners receive.
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
+import { PgDate, type Row } from "../../src/change/value.js";
 import { type CompiledTarget, compileMapping, MappingError } from "../../src/mapping/index.js";
-import { PgDate, type Row } from "../../src/source/value.js";
 import {
   CONTEXT,
   connectorMap,

@@ -3,7 +3,7 @@
 // savepoint, TOAST, REPLICA IDENTITY FULL, a column added mid-stream, logical messages, truncate.
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { TableRef } from "../../src/source/change.js";
+import type { TableRef } from "../../src/change/change.js";
 
 export const PUBLICATION = "ess_pub";
 

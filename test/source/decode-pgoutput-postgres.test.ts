@@ -8,11 +8,11 @@ import type {
   LogicalMessage,
   RowChangeMessage,
   SourceMessage,
-} from "../../src/source/change.js";
-import { parseLsn } from "../../src/source/lsn.js";
+} from "../../src/change/change.js";
+import { parseLsn } from "../../src/change/lsn.js";
+import { PgDate, PgJson, PgTimestamp, PgTimestampTz, UNCHANGED_TOAST } from "../../src/change/value.js";
 import { PgoutputDecoder, pgoutputStartOptions } from "../../src/source/pgoutput-decoder.js";
 import { sessionSettingsSql } from "../../src/source/session-settings.js";
-import { PgDate, PgJson, PgTimestamp, PgTimestampTz, UNCHANGED_TOAST } from "../../src/source/value.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { PUBLICATION, permitOneBody, runWorkload, SCHEMA_SQL, type WorkloadFacts } from "./change-workload.js";
 

@@ -2,8 +2,8 @@
 // and under them PostgreSQL prints values in the forms the value conversion reads.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PgTimestampTz } from "../../src/change/value.js";
 import { REPLICATION_SESSION_SETTINGS, sessionSettingsSql, startupOptions } from "../../src/source/session-settings.js";
-import { PgTimestampTz } from "../../src/source/value.js";
 import { convertText } from "../../src/source/value-conversion.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 

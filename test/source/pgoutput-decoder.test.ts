@@ -1,9 +1,9 @@
 // Golden tests of the pgoutput decoder on hand-built protocol-1 payloads.
 import { describe, expect, it } from "vitest";
-import type { ColumnInfo, RowChangeMessage, SourceMessage } from "../../src/source/change.js";
+import type { ColumnInfo, RowChangeMessage, SourceMessage } from "../../src/change/change.js";
+import { PgJson, PgTimestampTz, UNCHANGED_TOAST } from "../../src/change/value.js";
 import { DecodeError, ValueConversionError } from "../../src/source/decode-error.js";
 import { PgoutputDecoder, pgoutputStartOptions } from "../../src/source/pgoutput-decoder.js";
-import { PgJson, PgTimestampTz, UNCHANGED_TOAST } from "../../src/source/value.js";
 import {
   beginFrame,
   type Cell,

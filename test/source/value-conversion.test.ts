@@ -2,9 +2,9 @@
 // input below was printed by a PostgreSQL 15 server) to ESS's typed values.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Value } from "../../src/change/value.js";
 import { ValueConversionError } from "../../src/source/decode-error.js";
 import { timestamptzToDate, timestamptzToUtcIso } from "../../src/source/pg-datetime-text.js";
-import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Value } from "../../src/source/value.js";
 import { convertText } from "../../src/source/value-conversion.js";
 
 // A user-defined enum and its array type: OIDs are per database, so the name decides.

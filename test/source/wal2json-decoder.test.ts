@@ -1,9 +1,9 @@
 // Golden tests of the wal2json format-version 2 decoder on lines printed by wal2json 2.5 on
 // PostgreSQL 15 (shortened to the columns each case needs).
 import { describe, expect, it } from "vitest";
-import type { RowChangeMessage, SourceMessage } from "../../src/source/change.js";
+import type { RowChangeMessage, SourceMessage } from "../../src/change/change.js";
+import { PgDate, PgJson, PgTimestamp, PgTimestampTz, UNCHANGED_TOAST } from "../../src/change/value.js";
 import { DecodeError } from "../../src/source/decode-error.js";
-import { PgDate, PgJson, PgTimestamp, PgTimestampTz, UNCHANGED_TOAST } from "../../src/source/value.js";
 import { WAL2JSON_START_OPTIONS, Wal2JsonDecoder, wal2jsonStartOptions } from "../../src/source/wal2json-decoder.js";
 
 const decode = (decoder: Wal2JsonDecoder, line: string): SourceMessage | null => decoder.decode(Buffer.from(line));

@@ -3,10 +3,10 @@
 // wal2json forces (documented on Wal2JsonDecoder and normalised here one by one).
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ColumnInfo, RowChangeMessage, SourceMessage, TruncateMessage } from "../../src/source/change.js";
+import type { ColumnInfo, RowChangeMessage, SourceMessage, TruncateMessage } from "../../src/change/change.js";
+import { UNCHANGED_TOAST, type Value } from "../../src/change/value.js";
 import { PgoutputDecoder, pgoutputStartOptions } from "../../src/source/pgoutput-decoder.js";
 import { sessionSettingsSql } from "../../src/source/session-settings.js";
-import { UNCHANGED_TOAST, type Value } from "../../src/source/value.js";
 import { Wal2JsonDecoder, wal2jsonStartOptions } from "../../src/source/wal2json-decoder.js";
 import { MissingPostgresError, startDebianPostgres } from "../support/debian-postgres.js";
 import type { PostgresServer } from "../support/embedded-server.js";

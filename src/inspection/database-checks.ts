@@ -1,8 +1,8 @@
 // Checks a loaded configuration against the live source database and ledger, and says what SQL or change fixes each problem.
 import type pg from "pg";
+import type { TableRef } from "../change/change.js";
 import type { ConnectorConfig, EssConfig } from "../config/types.js";
 import { type CompiledMapping, compileMapping, mappingKeyColumns } from "../mapping/index.js";
-import type { TableRef } from "./change.js";
 import { withDatabase } from "./database-connection.js";
 import { type TableDemand, tableDemands } from "./database-demands.js";
 import { inspectSource, type SourceInspection, tableKey } from "./database-inspection.js";

@@ -1,6 +1,7 @@
 // The statements a DBA runs to prepare a source database for ESS, with every identifier quoted.
-import { quoteIdentifier, quoteLiteral } from "../ledger/sql-identifier.js";
-import type { Op, TableRef } from "./change.js";
+
+import type { Op, TableRef } from "../change/change.js";
+import { quoteIdentifier, quoteLiteral } from "../sql/sql-identifier.js";
 
 /**
  * Always quoted, even plain lower-case names: a table called "user" or "order" is a reserved

@@ -1,6 +1,6 @@
 // Reads from the source database's catalogs what ESS depends on: settings, role, publication, mapped tables and the slot.
 import type pg from "pg";
-import type { TableRef } from "./change.js";
+import type { TableRef } from "../change/change.js";
 
 export interface RoleInspection {
   readonly name: string;

@@ -1,7 +1,8 @@
 // Rules for each mapped table: it exists, has the columns the mappings read in types they can carry, a replica identity, and is readable.
+
+import type { TableRef } from "../change/change.js";
 import { suggestion } from "../config/suggestion.js";
 import type { RecordFormat } from "../config/types.js";
-import type { TableRef } from "./change.js";
 import type { ColumnUse, TableDemand } from "./database-demands.js";
 import type { ColumnInspection, RoleInspection, SourceInspection, TableInspection } from "./database-inspection.js";
 import { tableKey } from "./database-inspection.js";

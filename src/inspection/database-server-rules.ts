@@ -1,6 +1,7 @@
 // Rules for the server and the objects ESS shares with it: wal_level, the publication, the role, the slot and the ledger.
+
+import type { Op } from "../change/change.js";
 import type { EssConfig } from "../config/types.js";
-import type { Op } from "./change.js";
 import type { TableDemand } from "./database-demands.js";
 import { type SourceInspection, tableKey } from "./database-inspection.js";
 import type { LedgerStatus } from "./database-ledger-status.js";

@@ -1,7 +1,8 @@
 // What each table mapping asks of its source table: the columns it reads (and where in the YAML), its key and its operations.
+
+import type { Op, TableRef } from "../change/change.js";
 import type { FieldConfig, MappingConfig, RecordFormat, SourceLocation } from "../config/types.js";
 import type { CompiledMapping } from "../mapping/index.js";
-import type { Op, TableRef } from "./change.js";
 
 /** A place in a configuration file; line and column are absent when only the field path is known. */
 export interface ProblemLocation {
