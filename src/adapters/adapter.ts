@@ -84,6 +84,8 @@ export class AdapterError extends Error {
 
 export interface Adapter {
   readonly kind: "sftp" | "file" | "soap" | "rest";
+  /** True when `send` needs `batch.body` (drop adapters always; REST when it POSTs a whole CSV batch). */
+  readonly takesBatchBody?: boolean;
   /**
    * Drop adapters only: the file name for a new batch. Called once, before the first attempt;
    * the delivery engine records it and passes it back as `batch.name` on every resend.

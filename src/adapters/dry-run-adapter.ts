@@ -5,9 +5,11 @@ import { type Adapter, AdapterError, type ItemOutcome } from "./adapter.js";
 export class DryRunAdapter implements Adapter {
   readonly kind: Adapter["kind"];
   readonly batchName?: Adapter["batchName"];
+  readonly takesBatchBody?: boolean;
 
   constructor(private readonly inner: Adapter) {
     this.kind = inner.kind;
+    if (inner.takesBatchBody) this.takesBatchBody = true;
     if (inner.batchName) this.batchName = (batch) => inner.batchName?.(batch) ?? "";
   }
 

@@ -1,4 +1,6 @@
-// Delivers rendered JSON records to a partner's REST endpoint, one request per record, and checks its health.
+// Delivers rendered JSON records to a partner's REST endpoint, one request per record (or a CSV or
+// fixed-width connector's whole batch as one body), and checks its health.
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { ConnectorConfig } from "../config/types.js";
 import type { Logger } from "../ops/logger.js";
@@ -41,14 +43,21 @@ export class RestAdapter implements Adapter {
   /** Configured header values are secrets (API keys): they are redacted from any quoted response text. */
   private readonly secrets: readonly string[];
   private ca: Promise<string> | undefined;
+  /** `format: csv` or `fixed-width` on the connector: one request carries the whole batch body. */
+  readonly takesBatchBody: boolean;
+  private readonly batchContentType: string;
 
   constructor(connector: RestConnector, deps: RestAdapterDeps) {
     this.options = connector.rest;
+    this.takesBatchBody = connector.format === "csv" || connector.format === "fixed-width";
+    const charset = connector.encoding.toLowerCase();
+    this.batchContentType = `${connector.format === "csv" ? "text/csv" : "text/plain"}; charset=${charset}`;
     this.logger = deps.logger.child({ connector: connector.name, adapter: "rest" });
     this.secrets = Object.values(connector.rest.headers).filter((value) => value.length >= 4);
   }
 
   async send(batch: Batch, context: SendContext): Promise<readonly ItemOutcome[]> {
+    if (this.takesBatchBody) return await this.sendBatchBody(batch, context.signal);
     return await sendRecordsInOrder(
       batch.items,
       context.signal,
@@ -104,6 +113,37 @@ export class RestAdapter implements Adapter {
     return reference;
   }
 
+  /**
+   * The whole batch as one body. Its idempotency key is derived from the members' tokens, so a
+   * resend of the same batch carries the same key; the verdict is the batch's (all or none).
+   */
+  private async sendBatchBody(batch: Batch, signal: AbortSignal): Promise<readonly ItemOutcome[]> {
+    const method = this.options.method;
+    const key = batchIdempotencyKey(batch.items.map((i) => i.token));
+    const headers: Record<string, string> = {
+      "content-type": this.batchContentType,
+      accept: "application/json, text/plain",
+      ...lowerCaseNames(this.options.headers),
+      "idempotency-key": key,
+      "x-correlation-id": key,
+      "x-record-count": String(batch.items.length),
+    };
+    const log = this.logger.child({ batch: batch.id, key, records: batch.items.length });
+    log.debug({ url: safeUrl(this.options.url), method }, "sending batch body");
+    const reply = await this.exchange({ method, url: this.options.url, headers, body: batch.body }, signal);
+    const failure = classifyHttpStatus(reply.status, {
+      what: this.describe(method),
+      retryAfterMs: parseRetryAfter(reply.header("retry-after")),
+      excerpt: this.excerpt(reply.body),
+    });
+    if (failure) {
+      log.warn({ status: reply.status, failure: failure.failure, reason: failure.reason }, "partner refused batch");
+      throw failure;
+    }
+    const reference = referenceOf(reply);
+    return batch.items.map((item) => ({ id: item.id, ok: true, reference }));
+  }
+
   /** One HTTP exchange bounded by the connector's timeout and the caller's signal; failures become AdapterErrors. */
   private async exchange(call: Omit<HttpCall, "signal" | "ca">, signal: AbortSignal): Promise<HttpReply> {
     const ca = await this.loadCa();
@@ -139,6 +179,11 @@ export class RestAdapter implements Adapter {
   private excerpt(body: string): string {
     return bodyExcerpt(body, this.secrets);
   }
+}
+
+/** `ess1-batch-<sha256 of the members' tokens>`: the same batch always gets the same key. */
+export function batchIdempotencyKey(tokens: readonly string[]): string {
+  return `ess1-batch-${createHash("sha256").update(tokens.join("\n")).digest("hex").slice(0, 40)}`;
 }
 
 function lowerCaseNames(headers: Readonly<Record<string, string>>): Record<string, string> {

@@ -14,6 +14,7 @@ import { sendRecordsInOrder } from "./http-batch.js";
 import { abortedCallError, bodyExcerpt, classifyHttpStatus, classifyTransportError } from "./http-failure.js";
 import { describeAnswer, findReference } from "./http-reference.js";
 import { callHttp, type HttpReply } from "./http-transport.js";
+import { inputElements, soapArguments } from "./soap-arguments.js";
 import { classifySoapError } from "./soap-failure.js";
 import { type EssSoapHeaders, essHeaderXml } from "./soap-headers.js";
 
@@ -94,10 +95,11 @@ export class SoapAdapter implements Adapter {
 
   private async sendRecord(item: DeliveryItem, signal: AbortSignal): Promise<string | undefined> {
     const log = this.logger.child({ deliveryId: item.id, token: item.token, correlationId: item.correlationId });
-    const args = parseArguments(item);
+    const fields = parseArguments(item);
     const client = await this.loadClient();
     const operation = client[this.options.operation] as unknown;
     if (typeof operation !== "function") throw unknownOperation(this.options.operation, this.options.wsdl);
+    const args = soapArguments(item.id, fields, inputElements(client.describe(), this.options.operation));
     this.callHeaders.set(args, { token: item.token, correlationId: item.correlationId });
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     log.debug({ key: item.key, operation: this.options.operation }, "sending record");

@@ -50,7 +50,7 @@ export async function queueBackfillBatch(
   try {
     // Held for one batch: capture and the workers wait a moment; readers (essctl, receipts) do not.
     await client.query("set local lock_timeout = '30s'");
-    await client.query(`lock table ${quoteIdentifier(target.schema)}.deliveries in share row exclusive mode`);
+    await client.query(`lock table ${quoteIdentifier(target.schema)}.delivery_items in share row exclusive mode`);
     const streamed = await streamedChanges(client, target, candidates);
     const fresh: PlannedDelivery[] = [];
     let planned = 0;
@@ -89,7 +89,7 @@ async function streamedChanges(
     `select r.n, d.target_index, d.connector, f.xid::text, f.commit_lsn::text, f.ordinal,
             nullif(f.after::jsonb, 'null'::jsonb) as after
        from json_to_recordset($2::json) as r(n integer, ordering_key text, identity jsonb)
-       join ${s}.deliveries d on d.ordering_key = r.ordering_key and d.mapping = $1 and d.commit_lsn is not null
+       join ${s}.delivery_items d on d.ordering_key = r.ordering_key and d.mapping = $1 and d.commit_lsn is not null
        join ${s}.feed f on f.commit_lsn = d.commit_lsn and f.ordinal = d.ordinal
       where f.table_schema = $3 and f.table_name = $4
         and coalesce(nullif(f.after::jsonb, 'null'::jsonb), f.before::jsonb) @> r.identity`,

@@ -10,6 +10,7 @@ import type { Logger } from "../ops/logger.js";
 import { decoderSetup } from "../source/decoder-factory.js";
 import { ReplicationSilentError, ReplicationStream } from "../source/replication-stream.js";
 import { ensureSlot, verifyPublication } from "../source/slot.js";
+import { classifyPgError, type PgFailureKind } from "../sql/pg-error.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
 import { type CaptureHooks, type CaptureLimits, CapturePipeline, DEFAULT_CAPTURE_LIMITS } from "./capture-pipeline.js";
 import { SourceHeartbeat } from "./source-heartbeat.js";
@@ -195,19 +196,18 @@ export class CaptureService {
   }
 }
 
-/** Errors worth reconnecting for: connection loss, server restart, shutdown in progress. */
+/** Errors worth reconnecting for: connection loss, server restart, shutdown in progress, a slot still held. */
 function isTransient(error: unknown): boolean {
   if (error instanceof ReplicationSilentError) return true;
-  const code = (error as { code?: string }).code;
-  if (code) {
-    // Node socket errors; SQLSTATE 08 connection exceptions, 57P0x admin/crash shutdown,
-    // 53 insufficient resources, 55006 slot in use, 55000 not accepting connections yet.
-    if (/^E[A-Z]+$/.test(code))
-      return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|ENOTFOUND)$/.test(code);
-    if (/^(08|57P0|53|55006|55000|40001|40P01)/.test(code)) return true;
-  }
-  const message = String((error as Error)?.message ?? error);
-  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection terminated|terminating connection|the database system is (starting up|shutting down)|Client has encountered a connection error|socket/i.test(
-    message,
-  );
+  return TRANSIENT_KINDS.has(classifyPgError(error).kind);
 }
+
+// A slot still active for our previous walsender (object-in-use) or a server not yet accepting
+// replication (prerequisite-state) clear up by themselves.
+const TRANSIENT_KINDS: ReadonlySet<PgFailureKind> = new Set([
+  "connection",
+  "resources",
+  "conflict",
+  "object-in-use",
+  "prerequisite-state",
+]);

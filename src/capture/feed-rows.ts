@@ -10,6 +10,7 @@ import type {
 } from "../change/change.js";
 import { PgJson, type Row, type Value } from "../change/value.js";
 import type { FeedRow } from "../ledger/feed-writer.js";
+import { storableJson, storableText } from "../ledger/storable-text.js";
 import { rowToJson } from "../ledger/value-json.js";
 
 /** Prefix of pg_logical_emit_message payloads that carry application events (Gateway.send). */
@@ -109,12 +110,22 @@ export function eventToCaptured(txn: OpenTransaction, message: LogicalMessage): 
     op: "message",
     tableSchema: null,
     tableName: null,
-    topic,
+    topic: topic === null ? null : storableText(topic),
     keyJson: "null",
     beforeJson: "null",
-    afterJson: topic === null ? JSON.stringify({ text }) : text,
+    afterJson: topic === null ? JSON.stringify({ text: storableText(text) }) : storableEventText(text),
   };
   return { feed, op: "insert", table: null, topic, row, ...(event ? { event } : {}) };
+}
+
+/** NUL (raw or as \u0000) and lone surrogates, which the feed's json cannot be read back with. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a raw NUL is one of the characters looked for.
+const UNSTORABLE_JSON_TEXT = /\\u0000|\\u[dD][89abAB][0-9a-fA-F]{2}|\\u[dD][c-fC-F][0-9a-fA-F]{2}|\u0000/;
+
+/** The event's JSON text as stored: as sent, unless it holds what the feed cannot hold. */
+function storableEventText(text: string): string {
+  if (!UNSTORABLE_JSON_TEXT.test(text)) return text;
+  return JSON.stringify(storableJson(JSON.parse(text)));
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Lsn, Op } from "../change/change.js";
 import type { Row } from "../change/value.js";
 import { correlationIdFor, deliveryToken } from "../delivery/token.js";
 import type { PlannedDelivery } from "../ledger/delivery-writer.js";
+import { holdsUnstorableText, storableText } from "../ledger/storable-text.js";
 import { type CompiledMapping, MappingError } from "../mapping/index.js";
 import type { EventFacts } from "./feed-rows.js";
 
@@ -46,6 +47,13 @@ export function renderDelivery(
     commitTime: source.commitTime,
     ...(source.event ? { event: source.event } : {}),
   };
+  const unstorable = target.columns.find((column) => holdsUnstorableText(source.row[column]));
+  if (unstorable !== undefined) {
+    // No partner format carries these faithfully and the ledger cannot keep them as text: the
+    // change goes to the dead letters with its reason (the value itself is not repeated).
+    const reason = `mapping ${mapping.config.name} target ${target.index} (${target.connector}): field source ${unstorable} holds a NUL character or a lone UTF-16 surrogate, which cannot be delivered`;
+    return { ...base, state: "dead", payload: null, error: reason };
+  }
   try {
     const payload = target.render(source.row, { op: source.op, token, correlationId, commitTime: source.commitTime });
     return { ...base, state: "pending", payload, error: null };
@@ -55,6 +63,6 @@ export function renderDelivery(
       error instanceof MappingError
         ? `${what}: ${error.message}`
         : `${what}: unexpected error: ${(error as Error)?.message}`;
-    return { ...base, state: "dead", payload: null, error: reason };
+    return { ...base, state: "dead", payload: null, error: storableText(reason) };
   }
 }

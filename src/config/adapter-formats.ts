@@ -7,3 +7,9 @@ export const FORMATS_BY_ADAPTER: Readonly<Record<AdapterKind, readonly RecordFor
   soap: ["soap"],
   rest: ["json"],
 };
+
+/** What a connector's own `format:` may say: a REST connector may carry CSV or fixed-width as one body per batch. */
+export const CONNECTOR_FORMATS_BY_ADAPTER: Readonly<Record<AdapterKind, readonly RecordFormat[]>> = {
+  ...FORMATS_BY_ADAPTER,
+  rest: ["json", "csv", "fixed-width"],
+};

@@ -1,7 +1,7 @@
 // Reads one connectors/<name>.yaml (SPEC §3.2): the adapter, encoding, batching, retries, window and heartbeat.
 
 import { isMap } from "yaml";
-import { FORMATS_BY_ADAPTER } from "./adapter-formats.js";
+import { CONNECTOR_FORMATS_BY_ADAPTER } from "./adapter-formats.js";
 import { ADAPTER_KEYS, readDrop, readRest, readSftp, readSoap } from "./connector-adapters.js";
 import { readAnswerTable, readPull } from "./connector-pull.js";
 import { DEFAULTS } from "./defaults.js";
@@ -91,9 +91,9 @@ export function readConnector(document: ValueReader, defaults: ConnectorDefaults
     ...optional("inbound", readInboundAuth(top.get("inbound"), "inbound")),
     ...optional("answers", readAnswerTable(top.get("answers"))),
   };
-  if (adapter !== undefined && format !== undefined && !FORMATS_BY_ADAPTER[adapter].includes(format)) {
+  if (adapter !== undefined && format !== undefined && !CONNECTOR_FORMATS_BY_ADAPTER[adapter].includes(format)) {
     top.get("format")?.fail(`adapter ${adapter} cannot carry format ${format}`, {
-      expected: FORMATS_BY_ADAPTER[adapter].join(" or "),
+      expected: CONNECTOR_FORMATS_BY_ADAPTER[adapter].join(" or "),
       found: format,
     });
   }

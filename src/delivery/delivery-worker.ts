@@ -192,7 +192,7 @@ export class DeliveryWorker {
     const { connector, adapter } = this.options;
     const records = claimed.items.map((i) => i.payload);
     let rendered: RenderedBody = { body: Buffer.alloc(0) };
-    if (DROP_ADAPTERS.has(adapter.kind)) {
+    if (DROP_ADAPTERS.has(adapter.kind) || adapter.takesBatchBody === true) {
       try {
         rendered = this.options.renderBody(
           {
@@ -254,6 +254,7 @@ export class DeliveryWorker {
       connector: this.options.connector.name,
       attempt: claimed.attempt,
       owner: this.options.owner,
+      run: claimed.run,
     };
   }
 

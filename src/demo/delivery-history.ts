@@ -26,13 +26,17 @@ export async function retriedDeliveries(ledger: pg.ClientBase, schema: string): 
     partner_reference: string | null;
     failures: { attempt: number | null; error: string | null }[];
   }>(
+    // A failure names the delivery, or the run of deliveries its batch covered.
     `select d.id, d.connector, d.ordering_key, d.token, d.state, d.attempts, d.partner_reference,
-            coalesce(json_agg(json_build_object('attempt', a.attempt, 'error', a.error) order by a.id)
-                       filter (where a.id is not null), '[]') as failures
+            coalesce((select json_agg(json_build_object('attempt', a.attempt, 'error', a.error) order by a.id)
+                        from ${s}.audit a
+                       where a.event = 'failed'
+                         and (a.delivery_id = d.id
+                              or (a.delivery_id is null and a.connector = d.connector
+                                  and d.id between (a.detail->>'firstId')::bigint and (a.detail->>'lastId')::bigint))),
+                     '[]') as failures
        from ${s}.deliveries d
-       left join ${s}.audit a on a.delivery_id = d.id and a.event = 'failed'
       where d.attempts > 1
-      group by d.id
       order by d.id`,
   );
   return result.rows.map((r) => ({

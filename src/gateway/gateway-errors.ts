@@ -1,6 +1,7 @@
 // The named failures of the Gateway: an event or receipt id the caller got wrong, and database
 // failures sorted by SQLSTATE so an application knows whether to retry.
 import pg from "pg";
+import { classifyPgError, type PgFailureKind } from "../sql/pg-error.js";
 
 /** Every error the Gateway throws extends this one. */
 export class GatewayError extends Error {
@@ -76,27 +77,28 @@ export class GatewayDatabaseError extends GatewayError {
   }
 }
 
-const BY_CLASS: ReadonlyArray<readonly [RegExp, DatabaseFailure, boolean]> = [
-  [/^08/, "connection", true],
-  [/^57P0[123]$/, "connection", true],
-  [/^53/, "connection", true],
-  [/^(40001|40P01)$/, "conflict", true],
-  [/^25P02$/, "aborted-transaction", false],
-  [/^25006$/, "read-only", false],
-  [/^42501$/, "permission", false],
-  [/^(42P01|3F000)$/, "ledger-missing", false],
-  [/^(57014|55P03)$/, "timeout", true],
-];
+const FAILURE_BY_KIND: Readonly<Record<PgFailureKind, readonly [DatabaseFailure, boolean]>> = {
+  connection: ["connection", true],
+  resources: ["connection", true],
+  conflict: ["conflict", true],
+  "aborted-transaction": ["aborted-transaction", false],
+  "read-only": ["read-only", false],
+  permission: ["permission", false],
+  "undefined-object": ["ledger-missing", false],
+  timeout: ["timeout", true],
+  "object-in-use": ["other", false],
+  "prerequisite-state": ["other", false],
+  data: ["other", false],
+  integrity: ["other", false],
+  other: ["other", false],
+};
 
 /** Sorts a failure by its SQLSTATE; an error the server did not send (socket, connect) is a connection failure. */
 export function classifyDatabaseError(error: unknown): { failure: DatabaseFailure; retriable: boolean; code?: string } {
   if (!(error instanceof pg.DatabaseError)) return { failure: "connection", retriable: true };
-  const code = error.code;
-  if (code === undefined) return { failure: "other", retriable: false };
-  for (const [pattern, failure, retriable] of BY_CLASS) {
-    if (pattern.test(code)) return { failure, retriable, code };
-  }
-  return { failure: "other", retriable: false, code };
+  const { kind, code } = classifyPgError(error);
+  const [failure, retriable] = FAILURE_BY_KIND[kind];
+  return code === undefined ? { failure, retriable } : { failure, retriable, code };
 }
 
 /** Wraps a database failure of one Gateway operation, keeping the original as the cause. */

@@ -1,5 +1,8 @@
-// Forms and leases delivery batches: takes over expired or due batches first, then claims due
-// deliveries in id order, honouring the connector's ordering rule, with FOR UPDATE SKIP LOCKED.
+// Forms and leases delivery batches. Takes over expired or due batches first; then claims due
+// deliveries that carry a state of their own (held back, failed alone, replayed) in id order with
+// FOR UPDATE SKIP LOCKED; otherwise takes the next contiguous run of the connector's new
+// deliveries into one batch row without touching them. The connector's ordering rule holds
+// across both: a delivery never overtakes an earlier unfinished one of its key (or connector).
 import type pg from "pg";
 import type { Ordering } from "../config/types.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
@@ -23,6 +26,12 @@ export interface ClaimedItem {
   readonly traceId: string | null;
 }
 
+/** The contiguous run of deliveries a batch covers (its members have no state of their own). */
+export interface BatchRun {
+  readonly firstId: string;
+  readonly lastId: string;
+}
+
 export interface ClaimedBatch {
   readonly id: string;
   readonly connector: string;
@@ -37,6 +46,8 @@ export interface ClaimedBatch {
   readonly items: readonly ClaimedItem[];
   /** True when the batch was taken over from an earlier attempt (crash or retry). */
   readonly resumed: boolean;
+  /** Set when the batch covers a run: its state is its members' state. Null: members are listed by batch_id. */
+  readonly run: BatchRun | null;
 }
 
 export interface ClaimOptions {
@@ -106,57 +117,97 @@ export class BatchClaims {
 
   /** A batch left 'sending' by a dead process (lease expired), or a drop batch whose retry is due. */
   private async takeOverBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {
+    const s = this.s;
     const found = await client.query<BatchRow>(
-      `update ${this.s}.batches b set state = 'sending', owner = $2, attempts = b.attempts + 1,
+      `update ${s}.batches b set state = 'sending', owner = $2, attempts = b.attempts + 1,
               lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
         where b.id = (
-          select id from ${this.s}.batches
+          select id from ${s}.batches
            where connector = $1
              and ((state = 'sending' and lease_until < now()) or (state = 'retrying' and next_attempt_at <= now()))
            order by id limit 1
            for update skip locked)
-        returning b.id, b.sequence, b.name, b.created_at, b.attempts, b.adapter_state`,
+        returning b.id, b.sequence, b.name, b.created_at, b.attempts, b.adapter_state, b.first_id, b.last_id`,
       [options.connector, options.owner, options.leaseMs],
     );
     const row = found.rows[0];
     if (!row) return null;
     if (options.maxAttempts !== undefined && row.attempts > options.maxAttempts) {
-      await this.deadLetterExhausted(client, options.connector, row.id, row.attempts - 1);
+      await this.deadLetterExhausted(client, options.connector, row, row.attempts - 1);
       return null;
     }
-    const items = await client.query<ItemRow>(
-      `update ${this.s}.deliveries set state = 'sending', attempts = $2, updated_at = now(),
-              first_attempt_at = coalesce(first_attempt_at, now())
-        where batch_id = $1 and state in ('sending', 'retrying')
-        returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
-                  first_attempt_at, max_attempts, app_correlation_id, trace_id`,
-      [row.id, row.attempts],
-    );
-    if (items.rows.length === 0) {
+    let items: ItemRow[];
+    if (row.first_id !== null && row.last_id !== null) {
+      // The run's members are the deliveries in it without a state of their own: those that
+      // were replayed, confirmed or failed alone meanwhile have left it.
+      const members = await client.query<ItemRow>(
+        `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
+                $4::timestamptz as first_attempt_at, max_attempts, app_correlation_id, trace_id
+           from ${s}.delivery_items
+          where connector = $1 and id between $2 and $3 and not own_state
+          order by id`,
+        [options.connector, row.first_id, row.last_id, row.created_at],
+      );
+      items = members.rows;
+    } else {
+      const members = await client.query<ItemRow>(
+        `update ${s}.delivery_items set state = 'sending', attempts = $2, updated_at = now(),
+                first_attempt_at = coalesce(first_attempt_at, now())
+          where batch_id = $1 and own_state and state in ('sending', 'retrying')
+          returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
+                    first_attempt_at, max_attempts, app_correlation_id, trace_id`,
+        [row.id, row.attempts],
+      );
+      items = members.rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    }
+    if (items.length === 0) {
       // Every member was replayed or purged meanwhile: nothing left to send under this name.
-      await client.query(`update ${this.s}.batches set state = 'sent', lease_until = null where id = $1`, [row.id]);
+      await client.query(`update ${s}.batches set state = 'sent', lease_until = null where id = $1`, [row.id]);
       return null;
     }
-    const sorted = items.rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
-    await this.auditAttempt(client, options.connector, sorted, row.attempts);
-    return toBatch(options.connector, row, sorted, true);
+    const batch = toBatch(options.connector, row, items, true);
+    await this.auditAttempt(client, batch);
+    return batch;
   }
 
   private async deadLetterExhausted(
     client: pg.ClientBase,
     connector: string,
-    batchId: string,
+    batch: BatchRow,
     attempts: number,
   ): Promise<void> {
+    const s = this.s;
     const error = `no outcome was recorded after ${attempts} attempts (maxAttempts): the process stopped or the ledger refused the answer each time`;
     await client.query(
-      `update ${this.s}.batches set state = 'dead', attempts = $2, lease_until = null, last_error = $3, updated_at = now() where id = $1`,
-      [batchId, attempts, error],
+      `update ${s}.batches set state = 'dead', attempts = $2, lease_until = null, last_error = $3, updated_at = now() where id = $1`,
+      [batch.id, attempts, error],
     );
+    const detail = { batch: batch.id, reason: "attempts_exhausted_unrecorded" };
+    if (batch.first_id !== null && batch.last_id !== null) {
+      // The run's members are dead with their batch: one audit row for the hop.
+      const members = await client.query<{ n: number }>(
+        `select count(*)::int as n from ${s}.delivery_items
+          where connector = $1 and id between $2 and $3 and not own_state`,
+        [connector, batch.first_id, batch.last_id],
+      );
+      const count = members.rows[0]?.n ?? 0;
+      if (count > 0) {
+        await appendAudit(client, this.schema, [
+          {
+            event: "dead",
+            connector,
+            attempt: attempts,
+            error,
+            detail: { ...detail, firstId: batch.first_id, lastId: batch.last_id, count },
+          },
+        ]);
+      }
+    }
+    // Members with a state of their own follow it one by one.
     const dead = await client.query<{ id: string; token: string }>(
-      `update ${this.s}.deliveries set state = 'dead', last_error = $2, updated_at = now()
-        where batch_id = $1 and state in ('sending', 'retrying') returning id, token`,
-      [batchId, error],
+      `update ${s}.delivery_items set state = 'dead', last_error = $2, updated_at = now()
+        where batch_id = $1 and own_state and state in ('sending', 'retrying') returning id, token`,
+      [batch.id, error],
     );
     await appendAudit(
       client,
@@ -168,125 +219,300 @@ export class BatchClaims {
         connector,
         attempt: attempts,
         error,
-        detail: { batch: batchId, reason: "attempts_exhausted_unrecorded" },
+        detail,
       })),
     );
   }
 
   private async formBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {
-    const s = this.s;
     if (options.serial) {
       const open = await client.query(
-        `select 1 from ${s}.batches where connector = $1 and state in ('sending', 'retrying') limit 1`,
+        `select 1 from ${this.s}.batches where connector = $1 and state in ('sending', 'retrying') limit 1`,
         [options.connector],
       );
       if (open.rows.length > 0) return null;
     }
-    const candidate = `d.connector = $1 and d.state in ('pending', 'retrying') and d.batch_id is null and d.next_attempt_at <= now()`;
-    // Before locking anything: is a batch due at all (full, waited long enough, or a retry)?
-    // While deliveries trickle in, most polls end here instead of locking rows only to let go.
-    const probe = await client.query<{ n: number; oldest: Date | null; retry: boolean }>(
-      `select count(*)::int as n, min(created_at) as oldest, coalesce(bool_or(attempts > 0), false) as retry
-         from (select d.created_at, d.attempts from ${s}.deliveries d where ${candidate} order by d.id limit $2) due`,
-      [options.connector, options.maxRecords],
-    );
-    const ready = probe.rows[0];
-    if (!ready || ready.n === 0) return null;
-    const waited = ready.oldest !== null && Date.now() - ready.oldest.getTime() >= options.maxWaitMs;
-    if (ready.n < options.maxRecords && !waited && !ready.retry) return null;
-    // An earlier delivery still on its way (sending, or retrying and not yet due) holds every
-    // later one of its key ('key') or every later one at all ('connector'). Pending deliveries
-    // are always claimable, so only in-flight rows can hold, and they are found through a
-    // small partial index: one index probe per candidate, never a scan of the backlog.
-    const holds = `e.connector = $1 and e.state in ('sending', 'retrying')
-           and not (e.state = 'retrying' and e.batch_id is null and e.next_attempt_at <= now())`;
-    let barrier = "";
-    if (options.ordering === "key") {
-      barrier = `and not exists (select 1 from ${s}.deliveries e where ${holds} and e.ordering_key = d.ordering_key and e.id < d.id)`;
-    } else if (options.ordering === "connector") {
-      barrier = `and d.id < coalesce((select min(e.id) from ${s}.deliveries e where ${holds}), 9223372036854775807)`;
-    }
-    const sql = `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping,
-                        d.target_index, d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at,
-                        d.max_attempts, d.app_correlation_id, d.trace_id
-                   from ${s}.deliveries d
-                  where ${candidate} ${barrier}
-                  order by d.id limit $2 for update of d skip locked`;
-    // Statistics often say "nothing in flight" (they lag behind bursts), and the planner then
-    // compares every candidate with every in-flight row. Per-candidate index probes in id order
-    // are right for any backlog size, so the claim asks for them explicitly.
-    await client.query(
-      "set local enable_material = off; set local enable_hashjoin = off; set local enable_mergejoin = off",
-    );
-    const due = await client.query<ItemRow & { created_at: Date; attempts: number }>(sql, [
-      options.connector,
-      options.maxRecords,
-    ]);
-    await client.query(
-      "set local enable_material = on; set local enable_hashjoin = on; set local enable_mergejoin = on",
-    );
-    if (due.rows.length === 0) return null;
-    // One batch holds one mapping target (one record layout); cut at the first change of
-    // target so nothing later overtakes an earlier delivery of another target.
-    const first = due.rows[0] as ItemRow & { created_at: Date; attempts: number };
-    const members = [];
-    for (const row of due.rows) {
-      if (row.mapping !== first.mapping || row.target_index !== first.target_index) break;
-      members.push(row);
-    }
-    const full = members.length >= options.maxRecords;
-    const waitedEnough = Date.now() - first.created_at.getTime() >= options.maxWaitMs;
-    const isRetry = members.some((m) => m.attempts > 0);
-    if (!full && !waitedEnough && !isRetry) return null;
+    const holders = await this.holders(client, options);
+    const own = await this.ownCandidates(client, options, holders);
+    if (own.ready) return this.claimOwn(client, options, own.members);
+    // Under the connector rule nothing new goes while anything earlier is unfinished.
+    if (options.ordering === "connector" && (holders.anyInFlight || own.waiting)) return null;
+    return this.claimRun(client, options, holders);
+  }
 
-    const seq = await client.query<{ sequence: string }>(
-      `insert into ${s}.connectors (connector, next_sequence) values ($1, 2)
-       on conflict (connector) do update set next_sequence = ${s}.connectors.next_sequence + 1
-       returning next_sequence - 1 as sequence`,
+  /**
+   * What is unfinished, by ordering key, with its smallest delivery id: deliveries with a state
+   * of their own that are pending, on their way or waiting for a retry, and the members of runs
+   * on their way or waiting for a retry. Few rows: the backlog of new deliveries is never read.
+   */
+  private async holders(client: pg.ClientBase, options: ClaimOptions): Promise<Holders> {
+    if (options.ordering === "none") return { inFlight: new Map(), waiting: new Map(), anyInFlight: false };
+    const s = this.s;
+    const result = await client.query<{ ordering_key: string; min_id: string; in_flight: boolean }>(
+      `select e.ordering_key, min(e.id)::text as min_id, true as in_flight
+         from ${s}.delivery_items e
+        where e.connector = $1 and e.own_state and e.state in ('sending', 'retrying')
+          and not (e.state = 'retrying' and e.batch_id is null and e.next_attempt_at <= now())
+        group by e.ordering_key
+       union all
+       select e.ordering_key, min(e.id)::text, false
+         from ${s}.delivery_items e
+        where e.connector = $1 and e.own_state and e.batch_id is null
+          and (e.state = 'pending' or (e.state = 'retrying' and e.next_attempt_at <= now()))
+        group by e.ordering_key
+       union all
+       select i.ordering_key, min(i.id)::text, true
+         from ${s}.batches b
+         join ${s}.delivery_items i
+           on i.connector = b.connector and i.id between b.first_id and b.last_id and not i.own_state
+        where b.connector = $1 and b.first_id is not null and b.state in ('sending', 'retrying')
+        group by i.ordering_key`,
       [options.connector],
     );
-    const sequence = Number(seq.rows[0]?.sequence);
-    const createdAt = new Date();
-    const name = options.nameFor?.({ connector: options.connector, sequence, createdAt }) ?? null;
-    const batch = await client.query<BatchRow>(
-      `insert into ${s}.batches (connector, sequence, name, state, attempts, lease_until, owner, created_at)
-       values ($1, $2, $3, 'sending', 1, now() + $4 * interval '1 millisecond', $5, $6)
-       returning id, sequence, name, created_at, attempts, adapter_state`,
-      [options.connector, sequence, name, options.leaseMs, options.owner, createdAt],
+    const inFlight = new Map<string, bigint>();
+    const waiting = new Map<string, bigint>();
+    for (const r of result.rows) {
+      const into = r.in_flight ? inFlight : waiting;
+      const id = BigInt(r.min_id);
+      const known = into.get(r.ordering_key);
+      if (known === undefined || id < known) into.set(r.ordering_key, id);
+    }
+    return { inFlight, waiting, anyInFlight: inFlight.size > 0 };
+  }
+
+  /** Due deliveries with a state of their own, in id order, that no earlier unfinished one holds. */
+  private async ownCandidates(
+    client: pg.ClientBase,
+    options: ClaimOptions,
+    holders: Holders,
+  ): Promise<{ ready: boolean; waiting: boolean; members: OwnRow[] }> {
+    const due = await client.query<OwnRow>(
+      `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping, d.target_index,
+              d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at,
+              d.max_attempts, d.app_correlation_id, d.trace_id
+         from ${this.s}.delivery_items d
+        where d.connector = $1 and d.own_state and d.state in ('pending', 'retrying') and d.batch_id is null
+          and d.next_attempt_at <= now()
+        order by d.id limit $2 for update of d skip locked`,
+      [options.connector, options.maxRecords],
     );
-    const row = batch.rows[0] as BatchRow;
+    if (due.rows.length === 0) return { ready: false, waiting: holders.waiting.size > 0, members: [] };
+    const minInFlight = [...holders.inFlight.values()].reduce<bigint | null>(
+      (min, id) => (min === null || id < min ? id : min),
+      null,
+    );
+    const members: OwnRow[] = [];
+    for (const row of due.rows) {
+      const id = BigInt(row.id);
+      if (options.ordering === "key") {
+        const earlier = holders.inFlight.get(row.ordering_key);
+        if (earlier !== undefined && earlier < id) continue;
+      } else if (options.ordering === "connector" && minInFlight !== null && minInFlight < id) {
+        continue;
+      }
+      // One batch holds one mapping target (one record layout); cut at the first change of
+      // target so nothing later overtakes an earlier delivery of another target.
+      const first = members[0];
+      if (first && (row.mapping !== first.mapping || row.target_index !== first.target_index)) break;
+      members.push(row);
+    }
+    const first = members[0];
+    if (!first) return { ready: false, waiting: true, members };
+    const full = members.length >= options.maxRecords;
+    const waited = Date.now() - first.created_at.getTime() >= options.maxWaitMs;
+    const isRetry = members.some((m) => m.attempts > 0);
+    return { ready: full || waited || isRetry, waiting: true, members };
+  }
+
+  /** A batch of deliveries with a state of their own: each member is marked with it. */
+  private async claimOwn(client: pg.ClientBase, options: ClaimOptions, members: OwnRow[]): Promise<ClaimedBatch> {
+    const s = this.s;
+    const sequence = await this.nextSequence(client, options.connector, null);
+    const row = await this.insertBatch(client, options, sequence, null);
     await client.query(
-      `update ${s}.deliveries set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now(),
+      `update ${s}.delivery_items set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now(),
               first_attempt_at = coalesce(first_attempt_at, now())
         where id = any($2::bigint[])`,
       [row.id, members.map((m) => m.id)],
     );
-    const attempted = members.map((m) => ({ ...m, attempts: m.attempts + 1 }));
-    await this.auditAttempt(client, options.connector, attempted, null);
-    return toBatch(options.connector, row, attempted, false);
+    const batch = toBatch(
+      options.connector,
+      row,
+      members.map((m) => ({ ...m, attempts: m.attempts + 1 })),
+      false,
+    );
+    await this.auditAttempt(client, batch);
+    return batch;
   }
 
-  private async auditAttempt(
+  /**
+   * The next run of the connector's new deliveries, from its claim cursor, into one batch row:
+   * the deliveries themselves are read, not written. A delivery an unfinished earlier one of its
+   * key holds back is given a state of its own (pending) and waits outside the run.
+   *
+   * The cursor may pass every id this transaction sees because writers of new deliveries never
+   * overlap: one capture session per slot writes them, one transaction at a time, and a backfill
+   * locks delivery_items against capture while it writes. A lower id can therefore not commit
+   * after a higher one has been seen.
+   */
+  private async claimRun(client: pg.ClientBase, options: ClaimOptions, holders: Holders): Promise<ClaimedBatch | null> {
+    const s = this.s;
+    const cursor = await client.query<{ claimed_through: string }>(
+      `select claimed_through::text from ${s}.connectors where connector = $1`,
+      [options.connector],
+    );
+    const from = cursor.rows[0]?.claimed_through ?? "0";
+    // Before reading payloads: is a batch due at all (full, or waited long enough)? While
+    // deliveries trickle in, most polls end here.
+    const probe = await client.query<{ n: number; oldest: Date | null }>(
+      `select count(*)::int as n, min(created_at) as oldest
+         from (select created_at from ${s}.delivery_items
+                where connector = $1 and not own_state and id > $2 order by id limit $3) run`,
+      [options.connector, from, options.maxRecords],
+    );
+    const ready = probe.rows[0];
+    if (!ready || ready.n === 0) return null;
+    const waited = ready.oldest !== null && Date.now() - ready.oldest.getTime() >= options.maxWaitMs;
+    if (ready.n < options.maxRecords && !waited) return null;
+    const candidates = await client.query<OwnRow>(
+      `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, created_at,
+              0 as attempts, now() as first_attempt_at, max_attempts, app_correlation_id, trace_id
+         from ${s}.delivery_items
+        where connector = $1 and not own_state and id > $2
+        order by id limit $3`,
+      [options.connector, from, options.maxRecords],
+    );
+    const members: OwnRow[] = [];
+    const heldBack: string[] = [];
+    let through = from;
+    for (const row of candidates.rows) {
+      const first = members[0];
+      if (first && (row.mapping !== first.mapping || row.target_index !== first.target_index)) break;
+      through = row.id;
+      if (
+        options.ordering === "key" &&
+        (holders.inFlight.has(row.ordering_key) || holders.waiting.has(row.ordering_key))
+      ) {
+        heldBack.push(row.id);
+        continue;
+      }
+      members.push(row);
+    }
+    const first = members[0];
+    const last = members.at(-1);
+    if (first && members.length < options.maxRecords && Date.now() - first.created_at.getTime() < options.maxWaitMs) {
+      // Cut short by a change of mapping target: the run waits for its maxWait like any other.
+      return null;
+    }
+    if (heldBack.length > 0) {
+      await client.query(
+        `update ${s}.delivery_items set own_state = true, state = 'pending', updated_at = now()
+          where id = any($1::bigint[])`,
+        [heldBack],
+      );
+    }
+    if (!first || !last) {
+      await client.query(`update ${s}.connectors set claimed_through = $2 where connector = $1`, [
+        options.connector,
+        through,
+      ]);
+      return null;
+    }
+    const sequence = await this.nextSequence(client, options.connector, through);
+    const row = await this.insertBatch(client, options, sequence, {
+      first: first.id,
+      last: last.id,
+      count: members.length,
+    });
+    const batch = toBatch(
+      options.connector,
+      row,
+      members.map((m) => ({ ...m, attempts: 1 })),
+      false,
+    );
+    await this.auditAttempt(client, batch);
+    return batch;
+  }
+
+  /** The connector's next batch number; moves its claim cursor too when a run is taken. */
+  private async nextSequence(client: pg.ClientBase, connector: string, claimedThrough: string | null): Promise<number> {
+    const s = this.s;
+    const seq = await client.query<{ sequence: string }>(
+      `insert into ${s}.connectors (connector, next_sequence, claimed_through) values ($1, 2, coalesce($2::bigint, 0))
+       on conflict (connector) do update set next_sequence = ${s}.connectors.next_sequence + 1,
+              claimed_through = coalesce($2::bigint, ${s}.connectors.claimed_through)
+       returning next_sequence - 1 as sequence`,
+      [connector, claimedThrough],
+    );
+    return Number(seq.rows[0]?.sequence);
+  }
+
+  private async insertBatch(
     client: pg.ClientBase,
-    connector: string,
-    items: readonly (ItemRow & { attempts?: number })[],
-    attempt: number | null,
-  ): Promise<void> {
+    options: ClaimOptions,
+    sequence: number,
+    run: { first: string; last: string; count: number } | null,
+  ): Promise<BatchRow> {
+    const createdAt = new Date();
+    const name = options.nameFor?.({ connector: options.connector, sequence, createdAt }) ?? null;
+    const batch = await client.query<BatchRow>(
+      `insert into ${this.s}.batches (connector, sequence, name, state, attempts, lease_until, owner, created_at,
+                                      first_id, last_id, item_count)
+       values ($1, $2, $3, 'sending', 1, now() + $4 * interval '1 millisecond', $5, $6, $7, $8, $9)
+       returning id, sequence, name, created_at, attempts, adapter_state, first_id, last_id`,
+      [
+        options.connector,
+        sequence,
+        name,
+        options.leaseMs,
+        options.owner,
+        createdAt,
+        run?.first ?? null,
+        run?.last ?? null,
+        run?.count ?? null,
+      ],
+    );
+    return batch.rows[0] as BatchRow;
+  }
+
+  /** One audit row for a run's attempt; one per member for a batch of deliveries with their own state. */
+  private async auditAttempt(client: pg.ClientBase, batch: ClaimedBatch): Promise<void> {
+    if (batch.run) {
+      await appendAudit(client, this.schema, [
+        {
+          event: "attempted",
+          connector: batch.connector,
+          attempt: batch.attempt,
+          detail: { batch: batch.id, firstId: batch.run.firstId, lastId: batch.run.lastId, count: batch.items.length },
+        },
+      ]);
+      return;
+    }
     await appendAudit(
       client,
       this.schema,
-      items.map((i) => ({
+      batch.items.map((i) => ({
         event: "attempted" as const,
         deliveryId: i.id,
         token: i.token,
-        connector,
-        attempt: attempt ?? i.attempts ?? 1,
-        ...(i.trace_id || i.app_correlation_id
-          ? { detail: { traceId: i.trace_id, correlationId: i.app_correlation_id } }
-          : {}),
+        connector: batch.connector,
+        attempt: i.attempt,
+        detail: {
+          batch: batch.id,
+          ...(i.traceId ? { traceId: i.traceId } : {}),
+          ...(i.appCorrelationId ? { correlationId: i.appCorrelationId } : {}),
+        },
       })),
     );
   }
+}
+
+interface Holders {
+  /** Keys with a delivery on its way or waiting for a retry that is not due: they hold later ones. */
+  readonly inFlight: ReadonlyMap<string, bigint>;
+  /** Keys with a delivery of its own state that is due but not yet claimed: new ones wait behind it. */
+  readonly waiting: ReadonlyMap<string, bigint>;
+  readonly anyInFlight: boolean;
 }
 
 interface BatchRow {
@@ -296,6 +522,8 @@ interface BatchRow {
   created_at: Date;
   attempts: number;
   adapter_state: Record<string, unknown> | null;
+  first_id: string | null;
+  last_id: string | null;
 }
 
 interface ItemRow {
@@ -310,9 +538,14 @@ interface ItemRow {
   mapping: string;
   target_index: number;
   first_attempt_at: Date;
-  max_attempts: number | null;
-  app_correlation_id: string | null;
-  trace_id: string | null;
+  max_attempts?: number | null;
+  app_correlation_id?: string | null;
+  trace_id?: string | null;
+}
+
+interface OwnRow extends ItemRow {
+  created_at: Date;
+  attempts: number;
 }
 
 function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], resumed: boolean): ClaimedBatch {
@@ -328,6 +561,7 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
     targetIndex: first.target_index,
     adapterState: row.adapter_state,
     resumed,
+    run: row.first_id !== null && row.last_id !== null ? { firstId: row.first_id, lastId: row.last_id } : null,
     items: items.map((i) => ({
       id: i.id,
       attempt: i.attempts ?? row.attempts,
@@ -337,9 +571,9 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
       payload: i.payload ?? Buffer.alloc(0),
       commitTime: i.commit_time,
       firstAttemptAt: i.first_attempt_at,
-      maxAttempts: i.max_attempts,
-      appCorrelationId: i.app_correlation_id,
-      traceId: i.trace_id,
+      maxAttempts: i.max_attempts ?? null,
+      appCorrelationId: i.app_correlation_id ?? null,
+      traceId: i.trace_id ?? null,
     })),
   };
 }

@@ -1,18 +1,12 @@
 // Records what a partner said about a batch: sent, to be retried at a time, or dead, with audit rows.
+// A batch covering a run of deliveries keeps the verdict for all of them on the batch row; only
+// a delivery whose verdict differs from the batch's is written (it takes a state of its own).
 import type pg from "pg";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { type AuditRow, appendAudit } from "./audit.js";
+import type { BatchRun } from "./batch-claims.js";
 import type { Queryable } from "./queryable.js";
 import { storableText } from "./storable-text.js";
-
-/** The batch this process recorded for: its id and the lease owner that claimed it. */
-export interface OwnedBatch {
-  readonly id: string;
-  readonly connector: string;
-  readonly attempt: number;
-  /** The lease owner; outcomes are written only while the batch is still this owner's. */
-  readonly owner: string;
-}
 
 export type ItemVerdict =
   | { readonly id: string; readonly token: string; readonly verdict: "sent"; readonly reference?: string }
@@ -33,6 +27,17 @@ export type ItemVerdict =
       readonly error: string;
       readonly reason: string;
     };
+
+/** The batch this process recorded for: its id and the lease owner that claimed it. */
+export interface OwnedBatch {
+  readonly id: string;
+  readonly connector: string;
+  readonly attempt: number;
+  /** The lease owner; outcomes are written only while the batch is still this owner's. */
+  readonly owner: string;
+  /** Set for a batch covering a run (members without a state of their own). */
+  readonly run?: BatchRun | null;
+}
 
 export class BatchOutcomes {
   private readonly s: string;
@@ -63,32 +68,57 @@ export class BatchOutcomes {
       const sent = verdicts.filter((v) => v.verdict === "sent");
       const retry = verdicts.filter((v) => v.verdict === "retry");
       const dead = verdicts.filter((v) => v.verdict === "dead");
+      const run = batch.run ?? null;
+      // Rows of a run have no state of their own until now; rows of a listed batch have one.
+      const member = run ? "not d.own_state" : "d.own_state and d.state = 'sending'";
       if (sent.length > 0) {
-        await client.query(
-          `update ${s}.deliveries d set state = 'sent', sent_at = now(), updated_at = now(), last_error = null,
-                  partner_reference = r.reference
-             from json_to_recordset($1::json) as r(id bigint, reference text)
-            where d.id = r.id and d.state = 'sending'`,
-          [
-            JSON.stringify(
-              sent.map((v) => ({
-                id: v.id,
-                reference: v.verdict === "sent" && v.reference !== undefined ? storableText(v.reference) : null,
-              })),
-            ),
-          ],
-        );
+        // A reference the whole run shares (a drop's file) is kept once, on the batch.
+        const shared = sharedReference(sent);
+        const referenced = sent.filter((v) => v.verdict === "sent" && v.reference && v.reference !== shared);
+        if (!run) {
+          await client.query(
+            `update ${s}.delivery_items d set state = 'sent', sent_at = now(), updated_at = now(), last_error = null,
+                    partner_reference = r.reference
+               from json_to_recordset($1::json) as r(id bigint, reference text)
+              where d.id = r.id and ${member}`,
+            [
+              JSON.stringify(
+                sent.map((v) => ({
+                  id: v.id,
+                  reference: v.verdict === "sent" && v.reference !== undefined ? storableText(v.reference) : null,
+                })),
+              ),
+            ],
+          );
+        } else if (referenced.length > 0) {
+          // The batch holds the state; a partner's own reference for a record is kept on the record.
+          await client.query(
+            `update ${s}.delivery_items d set partner_reference = r.reference
+               from json_to_recordset($1::json) as r(id bigint, reference text)
+              where d.id = r.id and ${member}`,
+            [
+              JSON.stringify(
+                referenced.map((v) => ({
+                  id: v.id,
+                  reference: v.verdict === "sent" && v.reference !== undefined ? storableText(v.reference) : null,
+                })),
+              ),
+            ],
+          );
+        }
         await client.query(`update ${s}.connectors set last_success_at = now() where connector = $1`, [
           batch.connector,
         ]);
       }
       if (retry.length > 0) {
         await client.query(
-          `update ${s}.deliveries d set state = 'retrying', batch_id = null, last_error = r.error, updated_at = now(),
-                  next_attempt_at = now() + r.delay_ms * interval '1 millisecond',
-                  attempts = case when r.spent then d.attempts else greatest(d.attempts - 1, 0) end
+          `update ${s}.delivery_items d set own_state = true, state = 'retrying', batch_id = null, last_error = r.error,
+                  updated_at = now(), next_attempt_at = now() + r.delay_ms * interval '1 millisecond',
+                  attempts = greatest(case when d.own_state then d.attempts else $2::integer end
+                                      - case when r.spent then 0 else 1 end, 0),
+                  first_attempt_at = coalesce(d.first_attempt_at, (select created_at from ${s}.batches where id = $3))
              from json_to_recordset($1::json) as r(id bigint, error text, delay_ms bigint, spent boolean)
-            where d.id = r.id and d.state = 'sending'`,
+            where d.id = r.id and ${member}`,
           [
             JSON.stringify(
               retry.map((v) => ({
@@ -98,26 +128,55 @@ export class BatchOutcomes {
                 spent: v.verdict !== "retry" || v.spent !== false,
               })),
             ),
+            batch.attempt,
+            batch.id,
           ],
         );
       }
       if (dead.length > 0) {
         await client.query(
-          `update ${s}.deliveries d set state = 'dead', last_error = r.error, updated_at = now()
+          `update ${s}.delivery_items d set own_state = true, state = 'dead', last_error = r.error, updated_at = now(),
+                  batch_id = $2, attempts = case when d.own_state then d.attempts else $3::integer end,
+                  first_attempt_at = coalesce(d.first_attempt_at, (select created_at from ${s}.batches where id = $2))
              from json_to_recordset($1::json) as r(id bigint, error text)
-            where d.id = r.id and d.state = 'sending'`,
-          [JSON.stringify(dead.map((v) => ({ id: v.id, error: v.verdict === "dead" ? storableText(v.error) : "" })))],
+            where d.id = r.id and ${member}`,
+          [
+            JSON.stringify(dead.map((v) => ({ id: v.id, error: v.verdict === "dead" ? storableText(v.error) : "" }))),
+            batch.id,
+            batch.attempt,
+          ],
         );
       }
       await client.query(
-        `update ${s}.batches set state = 'sent', lease_until = null, last_error = null, updated_at = now() where id = $1`,
-        [batch.id],
+        `update ${s}.batches set state = 'sent', lease_until = null, last_error = null, updated_at = now(),
+                sent_at = now(), item_count = item_count - $2, partner_reference = $3
+          where id = $1`,
+        [batch.id, retry.length + dead.length, run ? storableOrNull(sharedReference(sent)) : null],
       );
-      await appendAudit(
-        client,
-        this.schema,
-        verdicts.map((v) => auditFor(v, batch)),
-      );
+      const audit: AuditRow[] = run
+        ? [
+            ...(sent.length > 0
+              ? [
+                  {
+                    event: "sent" as const,
+                    connector: batch.connector,
+                    attempt: batch.attempt,
+                    detail: {
+                      batch: batch.id,
+                      firstId: run.firstId,
+                      lastId: run.lastId,
+                      count: sent.length,
+                      reference: sharedReference(sent) ?? null,
+                    },
+                  },
+                ]
+              : []),
+            ...verdicts
+              .filter((v) => v.verdict !== "sent" || (v.reference && v.reference !== sharedReference(sent)))
+              .map((v) => auditFor(v, batch)),
+          ]
+        : verdicts.map((v) => auditFor(v, batch));
+      await appendAudit(client, this.schema, audit);
       await client.query("commit");
       return true;
     } catch (error) {
@@ -132,7 +191,7 @@ export class BatchOutcomes {
    */
   async recordBatchFailure(
     client: pg.ClientBase,
-    batch: OwnedBatch & { items: readonly { id: string; token: string }[] },
+    batch: OwnedBatch & { readonly items: readonly { id: string; token: string }[] },
     verdict: "retry" | "dead",
     answer: string,
     reason: string,
@@ -152,23 +211,44 @@ export class BatchOutcomes {
           where id = $1`,
         [batch.id, verdict === "dead" ? "dead" : "retrying", error, Math.round(delayMs)],
       );
-      await client.query(
-        `update ${s}.deliveries set state = $2, last_error = $3, updated_at = now(),
-                next_attempt_at = now() + $4 * interval '1 millisecond'
-          where batch_id = $1 and state = 'sending'`,
-        [batch.id, verdict === "dead" ? "dead" : "retrying", error, Math.round(delayMs)],
-      );
+      const run = batch.run ?? null;
+      if (!run) {
+        await client.query(
+          `update ${s}.delivery_items set state = $2, last_error = $3, updated_at = now(),
+                  next_attempt_at = now() + $4 * interval '1 millisecond'
+            where batch_id = $1 and own_state and state = 'sending'`,
+          [batch.id, verdict === "dead" ? "dead" : "retrying", error, Math.round(delayMs)],
+        );
+      }
+      // A run's members follow the batch: one audit row for the hop.
       await appendAudit(
         client,
         this.schema,
-        batch.items.map((i) =>
-          auditFor(
-            verdict === "dead"
-              ? { id: i.id, token: i.token, verdict: "dead", error, reason }
-              : { id: i.id, token: i.token, verdict: "retry", error, reason, delayMs },
-            batch,
-          ),
-        ),
+        run
+          ? [
+              {
+                event: verdict === "dead" ? "dead" : "failed",
+                connector: batch.connector,
+                attempt: batch.attempt,
+                error,
+                detail: {
+                  batch: batch.id,
+                  firstId: run.firstId,
+                  lastId: run.lastId,
+                  count: batch.items.length,
+                  reason,
+                  ...(verdict === "retry" ? { retryInMs: delayMs } : {}),
+                },
+              },
+            ]
+          : batch.items.map((i) =>
+              auditFor(
+                verdict === "dead"
+                  ? { id: i.id, token: i.token, verdict: "dead", error, reason }
+                  : { id: i.id, token: i.token, verdict: "retry", error, reason, delayMs },
+                batch,
+              ),
+            ),
       );
       await client.query("commit");
       return true;
@@ -192,11 +272,14 @@ export class BatchOutcomes {
                 last_error = $2, next_attempt_at = now(), updated_at = now() where id = $1`,
         [batch.id, error],
       );
-      await client.query(
-        `update ${this.s}.deliveries set state = 'retrying', attempts = greatest(attempts - 1, 0), last_error = $2,
-                updated_at = now() where batch_id = $1 and state = 'sending'`,
-        [batch.id, error],
-      );
+      if (!batch.run) {
+        await client.query(
+          `update ${this.s}.delivery_items set state = 'retrying', attempts = greatest(attempts - 1, 0),
+                  last_error = $2, updated_at = now()
+            where batch_id = $1 and own_state and state = 'sending'`,
+          [batch.id, error],
+        );
+      }
       await client.query("commit");
       return true;
     } catch (caught) {
@@ -218,7 +301,19 @@ export class BatchOutcomes {
   }
 }
 
-function auditFor(v: ItemVerdict, batch: Pick<OwnedBatch, "id" | "connector" | "attempt">): AuditRow {
+function storableOrNull(text: string | undefined): string | null {
+  return text === undefined ? null : storableText(text);
+}
+
+/** The reference every sent item of a batch shares, if they all have the same one. */
+function sharedReference(sent: readonly ItemVerdict[]): string | undefined {
+  const first = sent[0];
+  if (first?.verdict !== "sent" || !first.reference) return undefined;
+  const reference = first.reference;
+  return sent.every((v) => v.verdict === "sent" && v.reference === reference) ? reference : undefined;
+}
+
+function auditFor(v: ItemVerdict, batch: OwnedBatch): AuditRow {
   const base = { deliveryId: v.id, token: v.token, connector: batch.connector, attempt: batch.attempt };
   switch (v.verdict) {
     case "sent":

@@ -94,8 +94,8 @@ export async function recordHeartbeat(
        insert into ${s}.audit (event, connector, error)
        select case when online then 'online' else 'offline' end, $1, $4 from changed where was_online <> online),
      due_deliveries as (
-       update ${s}.deliveries set next_attempt_at = now()
-        where connector = $1 and state = 'retrying' and batch_id is null and next_attempt_at > now()
+       update ${s}.delivery_items set next_attempt_at = now()
+        where connector = $1 and own_state and state = 'retrying' and batch_id is null and next_attempt_at > now()
           and exists (select 1 from changed where online and not was_online)),
      due_batches as (
        update ${s}.batches set next_attempt_at = now()

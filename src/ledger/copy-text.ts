@@ -1,7 +1,10 @@
-// COPY text format fields: tab-separated, \N for NULL, backslash escapes.
+// COPY text format fields: tab-separated, \N for NULL, backslash escapes; text PostgreSQL cannot
+// store (NUL, lone surrogates) is made storable first, as everywhere the ledger takes text.
+import { storableText } from "./storable-text.js";
 
-export function copyField(value: string | null): string {
-  if (value === null) return "\\N";
+export function copyField(raw: string | null): string {
+  if (raw === null) return "\\N";
+  const value = storableText(raw);
   // Almost every field has nothing to escape; indexOf is much faster than a regular expression
   // on long strings.
   if (value.indexOf("\\") < 0 && value.indexOf("\n") < 0 && value.indexOf("\t") < 0 && value.indexOf("\r") < 0) {

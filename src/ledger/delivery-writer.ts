@@ -10,6 +10,7 @@ import type { Lsn } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField } from "./copy-text.js";
+import { storableText } from "./storable-text.js";
 
 export interface PlannedDelivery {
   readonly token: string;
@@ -35,7 +36,7 @@ export interface PlannedDelivery {
 }
 
 const COLUMNS = `token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
-  state, payload, last_error, receipt_id, app_correlation_id, trace_id, max_attempts`;
+  state, payload, last_error, receipt_id, app_correlation_id, trace_id, max_attempts, own_state`;
 
 /**
  * Writes deliveries none of which can be stored yet (their changes are new to the feed in the
@@ -49,7 +50,7 @@ export async function copyDeliveries(
 ): Promise<number> {
   if (deliveries.length === 0) return 0;
   const s = quoteIdentifier(schema);
-  await pipeline(copyChunks(deliveries), client.query(copyFrom(`copy ${s}.deliveries (${COLUMNS}) from stdin`)));
+  await pipeline(copyChunks(deliveries), client.query(copyFrom(`copy ${s}.delivery_items (${COLUMNS}) from stdin`)));
   await auditQueued(client, schema, deliveries);
   return deliveries.length;
 }
@@ -69,13 +70,13 @@ export async function insertDeliveries(
       connector: d.connector,
       mapping: d.mapping,
       target_index: d.targetIndex,
-      ordering_key: d.orderingKey,
+      ordering_key: storableText(d.orderingKey),
       commit_lsn: d.commitLsn === null ? null : formatLsn(d.commitLsn),
       ordinal: d.ordinal,
       commit_time: d.commitTime.toISOString(),
       state: d.state,
       payload: d.payload === null ? null : `\\x${d.payload.toString("hex")}`,
-      last_error: d.error,
+      last_error: d.error === null ? null : storableText(d.error),
       receipt_id: d.event?.receiptId ?? null,
       app_correlation_id: d.event?.correlationId ?? null,
       trace_id: d.event?.traceId ?? null,
@@ -83,9 +84,10 @@ export async function insertDeliveries(
     })),
   );
   const result = await client.query<{ token: string }>(
-    `insert into ${s}.deliveries (${COLUMNS})
+    `insert into ${s}.delivery_items (${COLUMNS})
      select token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
-            state, decode(substr(payload, 3), 'hex'), last_error, receipt_id, app_correlation_id, trace_id, max_attempts
+            state, decode(substr(payload, 3), 'hex'), last_error, receipt_id, app_correlation_id, trace_id, max_attempts,
+            state = 'dead' or receipt_id is not null
        from json_to_recordset($1::json) as r(token text, correlation_id text, connector text, mapping text,
             target_index integer, ordering_key text, commit_lsn pg_lsn, ordinal integer, commit_time timestamptz,
             state text, payload text, last_error text, receipt_id uuid, app_correlation_id text, trace_id text,
@@ -167,7 +169,7 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
        select 'queued', d.id, d.token, d.connector, 0,
               jsonb_strip_nulls(jsonb_build_object('mapping', d.mapping, 'target', d.target_index,
                 'receiptId', d.receipt_id, 'correlationId', d.app_correlation_id, 'traceId', d.trace_id))
-         from ${s}.deliveries d where d.token = any($1::text[])`,
+         from ${s}.delivery_items d where d.token = any($1::text[])`,
       [events],
     );
   }
@@ -176,7 +178,7 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
       `insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail, error)
        select 'dead', d.id, d.token, d.connector, 0, jsonb_build_object('mapping', d.mapping, 'target', d.target_index),
               d.last_error
-         from ${s}.deliveries d where d.token = any($1::text[])`,
+         from ${s}.delivery_items d where d.token = any($1::text[])`,
       [dead],
     );
   }
@@ -196,7 +198,11 @@ function* copyChunks(deliveries: readonly PlannedDelivery[]): Generator<string> 
         // bytea hex input; the backslash is doubled for COPY's text format.
         `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\t` +
         `${copyField(d.event?.receiptId ?? null)}\t${copyField(d.event?.correlationId ?? null)}\t` +
-        `${copyField(d.event?.traceId ?? null)}\t${d.event?.maxAttempts ?? "\\N"}\n`;
+        `${copyField(d.event?.traceId ?? null)}\t${d.event?.maxAttempts ?? "\\N"}\t` +
+        // A record that could not be rendered is dead on its own, and an application event's
+        // delivery announces each change of its state to the event's receipt: both carry a state
+        // of their own. The rest follow their batch.
+        `${d.state === "dead" || d.event?.receiptId ? "t" : "f"}\n`;
     }
     yield text;
   }

@@ -5,6 +5,7 @@ import type pg from "pg";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
 import type { DeliveryState } from "./delivery-queries.js";
+import { recountRuns } from "./run-members.js";
 
 export type AnswerStatus = "accepted" | "rejected";
 
@@ -53,20 +54,31 @@ export async function applyAnswerInTransaction(
   answer: PartnerAnswer,
 ): Promise<AnswerResult> {
   const s = quoteIdentifier(schema);
-  const found = await client.query<{
-    id: string;
-    token: string;
-    correlation_id: string;
-    state: DeliveryState;
-    receipt_id: string | null;
-  }>(
-    `select id, token, correlation_id, state, receipt_id from ${s}.deliveries
-      where connector = $1 and (token = $2 or correlation_id = $2)
-      order by id
-      limit 1
-      for update`,
-    [answer.connector, answer.correlation],
-  );
+  const lookup = () =>
+    client.query<{
+      id: string;
+      token: string;
+      correlation_id: string;
+      state: DeliveryState;
+      receipt_id: string | null;
+      batch_id: string | null;
+    }>(
+      `select id, token, correlation_id, state, receipt_id, batch_id from ${s}.deliveries
+        where connector = $1 and (token = $2 or correlation_id = $2)
+        order by id
+        limit 1`,
+      [answer.connector, answer.correlation],
+    );
+  const seen = (await lookup()).rows[0];
+  if (seen) {
+    // Its batch first (a worker recording the batch's outcome waits), then the delivery itself;
+    // then read again what they say now.
+    if (seen.batch_id !== null) {
+      await client.query(`select id from ${s}.batches where id = $1 for update`, [seen.batch_id]);
+    }
+    await client.query(`select id from ${s}.delivery_items where id = $1 for update`, [seen.id]);
+  }
+  const found = seen ? await lookup() : { rows: [] };
   const delivery = found.rows[0];
   const event = await client.query<{ id: string }>(
     `insert into ${s}.inbound_events (connector, delivery_id, correlation, body, status, reference, message, via)
@@ -101,21 +113,31 @@ export async function applyAnswerInTransaction(
   const state = answer.status === "accepted" ? "confirmed" : "dead";
   const duplicate = delivery.state === state;
   if (!duplicate) {
+    // The delivery takes a state of its own, keeping what its batch said of it so far.
+    await client.query(
+      `update ${s}.delivery_items i set own_state = true, attempts = v.attempts, batch_id = v.batch_id,
+              last_error = v.last_error, sent_at = v.sent_at, next_attempt_at = v.next_attempt_at,
+              partner_reference = v.partner_reference, first_attempt_at = v.first_attempt_at
+         from ${s}.deliveries v
+        where v.id = i.id and i.id = $1 and not i.own_state`,
+      [delivery.id],
+    );
     if (state === "confirmed") {
       await client.query(
-        `update ${s}.deliveries set state = 'confirmed', confirmed_at = now(), updated_at = now(),
+        `update ${s}.delivery_items set state = 'confirmed', confirmed_at = now(), updated_at = now(),
                 partner_reference = coalesce($2, partner_reference)
           where id = $1`,
         [delivery.id, answer.reference],
       );
     } else {
       await client.query(
-        `update ${s}.deliveries set state = 'dead', last_error = $2, updated_at = now(),
+        `update ${s}.delivery_items set state = 'dead', last_error = $2, updated_at = now(),
                 partner_reference = coalesce($3, partner_reference)
           where id = $1`,
         [delivery.id, rejectionReason(answer), answer.reference],
       );
     }
+    if (delivery.batch_id !== null) await recountRuns(client, schema, [delivery.batch_id]);
     await appendAudit(client, schema, [
       {
         event: state,

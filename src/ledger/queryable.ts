@@ -1,5 +1,6 @@
 // Anything that runs one statement: a pool for single statements, a client when a transaction spans several.
 import type pg from "pg";
+import { isConnectionFailure } from "../sql/pg-error.js";
 
 export type Queryable = pg.Pool | pg.ClientBase;
 
@@ -17,15 +18,10 @@ export async function withPooledClient<T>(pool: pg.Pool, work: (client: pg.PoolC
   try {
     return await work(client);
   } catch (error) {
-    lost ??= error instanceof Error && isConnectionError(error) ? error : undefined;
+    lost ??= error instanceof Error && isConnectionFailure(error) ? error : undefined;
     throw error;
   } finally {
     client.off("error", onError);
     client.release(lost);
   }
-}
-
-function isConnectionError(error: Error): boolean {
-  const code = (error as { code?: string }).code ?? "";
-  return /^(08|57P0)/.test(code) || /^E[A-Z]+$/.test(code) || /Connection terminated/i.test(error.message);
 }

@@ -1,6 +1,8 @@
 // Prunes what retention allows, in small batches so no long lock stalls capture or delivery:
 // sent/confirmed deliveries and their feed rows and batches after `deliveredMs`, audit rows after
-// `auditMs`. Dead letters and anything not yet delivered are never pruned.
+// `auditMs`. Dead letters and anything not yet delivered are never pruned. A sent batch's run is
+// deleted through the claim index, a range at a time; deliveries with a state of their own
+// through the partial index of finished ones.
 
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import type { Queryable } from "./queryable.js";
@@ -29,9 +31,20 @@ export async function pruneLedger(db: Queryable, schema: string, policy: Retenti
     db,
     size,
     `
-    delete from ${s}.deliveries where id in (
-      select id from ${s}.deliveries
-       where state in ('sent', 'confirmed') and updated_at < now() - ${delivered}
+    delete from ${s}.delivery_items where id in (
+      select i.id from ${s}.batches b
+        join ${s}.delivery_items i
+          on i.connector = b.connector and i.id between b.first_id and b.last_id and not i.own_state
+       where b.state = 'sent' and b.first_id is not null and b.updated_at < now() - ${delivered}
+       limit $1 for update of i skip locked)`,
+  );
+  report.deliveries += await repeat(
+    db,
+    size,
+    `
+    delete from ${s}.delivery_items where id in (
+      select id from ${s}.delivery_items
+       where own_state and state in ('sent', 'confirmed') and updated_at < now() - ${delivered}
        limit $1 for update skip locked)`,
   );
   // A feed row goes once no delivery of it remains (its deliveries were sent and pruned, or
@@ -43,7 +56,7 @@ export async function pruneLedger(db: Queryable, schema: string, policy: Retenti
     delete from ${s}.feed where (commit_lsn, ordinal) in (
       select f.commit_lsn, f.ordinal from ${s}.feed f
        where f.captured_at < now() - ${delivered}
-         and not exists (select 1 from ${s}.deliveries d where d.commit_lsn = f.commit_lsn and d.ordinal = f.ordinal)
+         and not exists (select 1 from ${s}.delivery_items d where d.commit_lsn = f.commit_lsn and d.ordinal = f.ordinal)
        limit $1 for update skip locked)`,
   );
   report.batches = await repeat(
@@ -53,7 +66,10 @@ export async function pruneLedger(db: Queryable, schema: string, policy: Retenti
     delete from ${s}.batches where id in (
       select b.id from ${s}.batches b
        where b.state = 'sent' and b.updated_at < now() - ${delivered}
-         and not exists (select 1 from ${s}.deliveries d where d.batch_id = b.id)
+         and not exists (select 1 from ${s}.delivery_items d where d.own_state and d.batch_id = b.id)
+         and (b.first_id is null or not exists (
+               select 1 from ${s}.delivery_items d
+                where d.connector = b.connector and d.id between b.first_id and b.last_id and not d.own_state))
        limit $1 for update skip locked)`,
   );
   report.audit = await repeat(

@@ -34,3 +34,12 @@ export function storableJson(value: unknown, depth = 0): unknown {
   for (const [k, v] of Object.entries(value)) out[storableText(k)] = storableJson(v, depth + 1);
   return out;
 }
+
+/** True when a value (text, array, JSON document, at any depth) holds text PostgreSQL cannot store. */
+export function holdsUnstorableText(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return hasUnstorableText(value);
+  if (value === null || typeof value !== "object" || depth > 10_000) return false;
+  if (Buffer.isBuffer(value) || value instanceof Date) return false;
+  if (Array.isArray(value)) return value.some((v) => holdsUnstorableText(v, depth + 1));
+  return Object.entries(value).some(([k, v]) => hasUnstorableText(k) || holdsUnstorableText(v, depth + 1));
+}

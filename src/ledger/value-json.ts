@@ -1,5 +1,6 @@
 // The ledger's JSON form of typed values: lossless text for int8, numeric, bytea and time values.
 import { PgDate, PgJson, PgTimestamp, PgTimestampTz, type Row, UnchangedToast, type Value } from "../change/value.js";
+import { storableJson, storableText } from "./storable-text.js";
 
 /** Text that JSON can hold between quotes as it is: no quote, backslash, control or lone surrogate. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters JSON must escape.
@@ -11,7 +12,8 @@ export function valueToJson(value: Value): string {
   switch (typeof value) {
     case "string":
       // Most column text needs no escaping; JSON.stringify is the slow path for what does.
-      return PLAIN_JSON_TEXT.test(value) ? `"${value}"` : JSON.stringify(value);
+      // (NUL and lone surrogates are made storable: the feed is json, read with ->> by its indexes.)
+      return PLAIN_JSON_TEXT.test(value) ? `"${value}"` : JSON.stringify(storableText(value));
     case "number":
       // JSON has no NaN/Infinity: keep PostgreSQL's spelling as text.
       return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
@@ -24,7 +26,7 @@ export function valueToJson(value: Value): string {
   if (value instanceof PgDate || value instanceof PgTimestamp || value instanceof PgTimestampTz) {
     return JSON.stringify(value.text);
   }
-  if (value instanceof PgJson) return JSON.stringify(value.value);
+  if (value instanceof PgJson) return JSON.stringify(storableJson(value.value));
   if (value instanceof UnchangedToast) return '{"$toast":"unchanged"}';
   if (Array.isArray(value)) return `[${value.map(valueToJson).join(",")}]`;
   return JSON.stringify(String(value));

@@ -58,7 +58,7 @@ export function compileTarget(
     );
     return { errors };
   }
-  const allowed = FORMATS_BY_ADAPTER[connector.adapter];
+  const allowed = connector.format ? [connector.format] : FORMATS_BY_ADAPTER[connector.adapter];
   if (!allowed.includes(target.format)) {
     errors.push(
       new MappingConfigError(

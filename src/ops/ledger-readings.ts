@@ -12,9 +12,9 @@ export async function pingLedger(db: Queryable): Promise<void> {
 /**
  * Per connector: deliveries in each unfinished state (pending, sending, retrying, dead), the age
  * of the oldest one not yet sent, and the heartbeat state. Sent and confirmed rows are never
- * read, so the cost follows the backlog, not how many delivered rows retention keeps: the counts
- * come from the (connector, state) index, and the oldest waiting delivery from the claim index's
- * first entry or from the connector's few open batches.
+ * read, so the cost follows the backlog, not how many delivered rows retention keeps: new
+ * deliveries are counted past the connector's claim cursor, runs on their way or dead by their
+ * batch's member count, and deliveries with a state of their own from their partial index.
  */
 export async function readConnectorGauges(db: Queryable, schema: string): Promise<ConnectorGaugeValues[]> {
   const s = quoteIdentifier(schema);
@@ -24,16 +24,31 @@ export async function readConnectorGauges(db: Queryable, schema: string): Promis
     oldest_seconds: number | null;
     up: boolean;
   }>(
-    `with counts as (
+    `with parts as (
+       select connector, state, count(*) as n from ${s}.delivery_items
+        where own_state and state = any($1::text[]) group by connector, state
+       union all
+       select connector, state, sum(item_count) from ${s}.batches
+        where first_id is not null and state = any($1::text[]) group by connector, state
+       union all
+       select c.connector, 'pending', (select count(*) from ${s}.delivery_items i
+                                        where i.connector = c.connector and not i.own_state
+                                          and i.id > c.claimed_through)
+         from ${s}.connectors c),
+     counts as (
        select connector, jsonb_object_agg(state, n) as counts
-         from (select connector, state, count(*) as n from ${s}.deliveries
-                where state = any($1::text[]) group by connector, state) per_state
+         from (select connector, state, sum(n) as n from parts group by connector, state) per_state
         group by connector),
      names as (select connector from ${s}.connectors union select connector from counts)
      select n.connector, k.counts,
             extract(epoch from now() - least(
-              (select d.created_at from ${s}.deliveries d
-                where d.connector = n.connector and d.state in ('pending', 'retrying') and d.batch_id is null
+              (select d.created_at from ${s}.delivery_items d
+                where d.connector = n.connector and d.own_state and d.state in ('pending', 'retrying')
+                  and d.batch_id is null
+                order by d.id limit 1),
+              (select d.created_at from ${s}.delivery_items d
+                where d.connector = n.connector and not d.own_state
+                  and d.id > coalesce(c.claimed_through, 0)
                 order by d.id limit 1),
               (select min(b.created_at) from ${s}.batches b
                 where b.connector = n.connector and b.state in ('sending', 'retrying'))))::float8 as oldest_seconds,

@@ -321,3 +321,58 @@ describe("SoapAdapter.heartbeat", () => {
     expect((down as AdapterError).reason).toBe("wsdl_unavailable");
   });
 });
+
+describe("SOAP arguments from hostile values", () => {
+  it("item 8: object values and $xml/$attributes keys never inject XML; only elements the WSDL defines are sent", async () => {
+    const bodies: string[] = [];
+    const server = await startSoapServer({
+      wsdlFile: WSDL,
+      service: "SchedulerService",
+      port: "SchedulerPort",
+      operation: "Reschedule",
+      handler: confirm,
+    });
+    stops.push(server);
+    server.intercept((req) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => {
+        body += chunk.toString("utf8");
+      });
+      req.on("end", () => bodies.push(body));
+      return false;
+    });
+    const adapter = new SoapAdapter(connector({ endpoint: server.url }), { logger: silentLogger() });
+    const injected = "<injected>attacker-controlled element</injected>";
+    const items = [
+      item(1, { reason: { $xml: injected } }),
+      item(2, { $xml: injected }),
+      item(3, { $attributes: { evil: "1" } }),
+      item(4, { attributes: { evil: "1" } }),
+      item(5, { injected: "an element the WSDL does not define" }),
+      item(6, { reason: "bell \u0007 and NUL \u0000" }),
+      item(7, { reason: [{ $xml: injected }] }),
+    ];
+    const outcomes = await adapter.send(batch(items), context());
+    const byId = new Map(outcomes.map((o) => [o.id, o]));
+    // Nested values travel as their JSON text, escaped.
+    expect(byId.get("501")?.ok).toBe(true);
+    expect(byId.get("507")?.ok).toBe(true);
+    for (const id of ["502", "503", "504", "505", "506"]) {
+      const outcome = failed(byId.get(id));
+      expect(outcome.error.failure).toBe("permanent");
+      expect(outcome.error.reason).toBe("bad_payload");
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(bodies.length).toBeGreaterThan(0);
+    for (const body of bodies) {
+      expect(body).not.toContain("<injected");
+      const soapBody = /<(?:\w+:)?Body[^>]*>([\s\S]*)<\/(?:\w+:)?Body>/.exec(body)?.[1] ?? "";
+      expect(soapBody).not.toBe("");
+      const elements = [...soapBody.matchAll(/<(?:[A-Za-z0-9_]+:)?([A-Za-z_][\w.-]*)[\s>/]/g)].map((m) => m[1]);
+      // The WSDL's Reschedule input and its three parts, nothing else.
+      for (const name of elements)
+        expect(["Reschedule", "RescheduleRequest", "family", "new_date", "reason"]).toContain(name);
+    }
+    expect(server.calls.map((c) => String(c.args.reason))).toContain(JSON.stringify({ $xml: injected }));
+  });
+});

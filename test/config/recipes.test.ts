@@ -48,6 +48,9 @@ describe("the seeds' one-line recipes", () => {
       timezone: "America/New_York",
     });
     expect(connector(config.connectors, "grants_redacted").dropFields).toEqual(["ssn", "dob"]);
+    const payroll = connector(config.connectors, "payroll_rest");
+    expect(payroll.format).toBe("csv");
+    expect(payroll.adapter === "rest" && payroll.rest.url).toBe("https://payroll.example.gov/api/import");
     const rotated = connector(config.connectors, "rotated_drop");
     expect(rotated.adapter === "file" && rotated.file.rotateMs).toBe(7 * 86_400_000);
     const grants = config.mappings.find((m) => m.name === "grants");
@@ -111,6 +114,10 @@ describe("the seeds' one-line recipes", () => {
     ]);
     expect(aliases("connectors/grants_redacted.yaml")).toEqual([
       '4: transform: drop_fields ["ssn","dob"] => dropFields: [ssn, dob]',
+    ]);
+    expect(aliases("connectors/payroll_rest.yaml")).toEqual([
+      "2: type: rest => adapter: rest",
+      "3: url: https://payroll.example.gov/api/import => rest.url: https://payroll.example.gov/api/import",
     ]);
     expect(aliases("connectors/rotated_drop.yaml")).toEqual(["4: rotate: 7d => file.rotate: 7d"]);
     expect(aliases("mappings/permit_fees.json")).toEqual([

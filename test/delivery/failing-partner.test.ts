@@ -99,10 +99,14 @@ describe("a failing partner", () => {
     // [initial, min(max, initial·2^(n-1))], and the attempt does not come earlier than that.
     // (How much later depends on the machine's load: the worker finishes its batch in hand first.)
     const rows = await site.db.query<{ at: Date; event: string; retry_in_ms: number | null }>(
-      `select at, event, (detail->>'retryInMs')::int as retry_in_ms from ess.audit
-        where event in ('attempted', 'failed')
-          and delivery_id = (select id from ess.deliveries where ordering_key like '%BP-BAD%' order by id limit 1)
-        order by at, id`,
+      `with bad as (select id, connector from ess.deliveries where ordering_key like '%BP-BAD%' order by id limit 1)
+       select a.at, a.event, (a.detail->>'retryInMs')::int as retry_in_ms from ess.audit a, bad
+        where a.event in ('attempted', 'failed')
+          -- A hop names the delivery, or the run of deliveries its batch covered.
+          and (a.delivery_id = bad.id
+               or (a.delivery_id is null and a.connector = bad.connector
+                   and bad.id between (a.detail->>'firstId')::bigint and (a.detail->>'lastId')::bigint))
+        order by a.at, a.id`,
     );
     const attempted = rows.rows.filter((r) => r.event === "attempted");
     const failed = rows.rows.filter((r) => r.event === "failed");

@@ -99,7 +99,7 @@ describe("ess_deliveries{connector,state} and the backlog age", () => {
         await client.query("select pg_stat_clear_snapshot()");
         const r = await client.query<{ n: string }>(
           `select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) as n
-             from pg_stat_user_tables where schemaname = 'ess' and relname = 'deliveries'`,
+             from pg_stat_user_tables where schemaname = 'ess' and relname = 'delivery_items'`,
         );
         return Number(r.rows[0]?.n);
       };

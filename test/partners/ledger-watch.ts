@@ -100,6 +100,20 @@ export async function auditOf(db: TestDatabase, connector: string, event?: strin
   }));
 }
 
+/**
+ * The hops of one delivery, oldest first: those that name it, and those of the batches whose run
+ * covered it (one row per batch hop names the run's first and last delivery id).
+ */
+export async function hopsOf(db: TestDatabase, connector: string, deliveryId: string): Promise<AuditHop[]> {
+  const id = BigInt(deliveryId);
+  return (await auditOf(db, connector)).filter((h) => {
+    if (h.deliveryId !== null) return h.deliveryId === deliveryId;
+    const first = h.detail?.firstId;
+    const last = h.detail?.lastId;
+    return typeof first === "string" && typeof last === "string" && BigInt(first) <= id && id <= BigInt(last);
+  });
+}
+
 /** Waits until the connector has exactly `count` deliveries and all of them are sent. */
 export async function waitForAllSent(db: TestDatabase, connector: string, count: number, timeoutMs = 30_000) {
   let last: LedgerDelivery[] = [];

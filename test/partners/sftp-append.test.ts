@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSite, type EssSite } from "../support/ess-site.js";
+import { faultEnv } from "../support/fault-arming.js";
 import { type SshServer, startSshd } from "../support/sshd.js";
 import { type EssctlProcess, startEssctl } from "./essctl-start.js";
-import { auditOf, deliveriesOf, waitForAllSent } from "./ledger-watch.js";
+import { deliveriesOf, hopsOf, waitForAllSent } from "./ledger-watch.js";
 import { type RunningEngine, runEngine } from "./running-engine.js";
 import { sftpConnectorYaml, writeConnector, writeSecretFile } from "./site-files.js";
 
@@ -108,7 +109,7 @@ describe("a daily CSV appended over SFTP, with essctl start killed between appen
 
   it("holds every row exactly once after the restart, and the ledger shows every delivery sent", async () => {
     await insertPermits(site, 0, 12);
-    const crashing = start({ ESS_FAULT_KILL_AFTER_SEND: "1" });
+    const crashing = start(faultEnv("accepted-before-ledger"));
     const crash = await crashing.exited(30_000);
     expect(crash, crashing.stderr()).toEqual({ code: null, signal: "SIGKILL" });
 
@@ -142,9 +143,8 @@ describe("a daily CSV appended over SFTP, with essctl start killed between appen
     const firstBatch = sent.filter((d) => unrecorded.some((u) => u.id === d.id));
     expect(firstBatch).toHaveLength(unrecorded.length);
     for (const delivery of firstBatch) expect(delivery.partnerReference).toBe(path);
-    const hops = await auditOf(site.db, CONNECTOR);
     for (const delivery of firstBatch) {
-      const own = hops.filter((h) => h.deliveryId === delivery.id);
+      const own = await hopsOf(site.db, CONNECTOR, delivery.id);
       expect(own.filter((h) => h.event === "attempted").map((h) => h.attempt)).toEqual([1, 2]);
       expect(own.filter((h) => h.event === "sent")).toHaveLength(1);
     }
