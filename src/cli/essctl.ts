@@ -31,7 +31,19 @@ const COMMANDS: readonly EssctlCommand[] = [
 ];
 
 const stop = new AbortController();
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort(signal));
+// A closed terminal (SIGHUP) stops a command like Ctrl-C does: long-running commands clean up.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => stop.abort(signal));
+// A reader that went away (`essctl demo | head`): stop the command and clean up instead of dying
+// on an unhandled EPIPE; what is still printed goes nowhere.
+for (const stream of [process.stdout, process.stderr]) {
+  let closed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    // Later writes to the closed stream fail too (ERR_STREAM_DESTROYED): nothing to add.
+    if (!closed && error.code !== "EPIPE") throw error;
+    closed = true;
+    stop.abort("EPIPE");
+  });
+}
 
 process.exitCode = await runEssctl(COMMANDS, process.argv.slice(2), {
   stdout: process.stdout,

@@ -2,9 +2,9 @@
 
 import { readSlotStatus } from "../inspection/slot-status.js";
 import { connectorCounts } from "../ledger/delivery-queries.js";
+import { lastCapturedCommit } from "../ledger/readings.js";
 import { probeRunningEngine } from "../ops/engine-probe.js";
-import { CAUGHT_UP_BYTES } from "../ops/replication-lag.js";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { replicationLagSeconds } from "../ops/replication-lag.js";
 import { type EssctlCommand, EXIT } from "./cli-options.js";
 import { withLedger, withSource } from "./ledger-access.js";
 import { shortTime, textTable } from "./text-table.js";
@@ -17,13 +17,14 @@ export const statsCommand: EssctlCommand = {
     const report = await withLedger(context, async ({ config, ledger, schema }) => {
       const connectors = await connectorCounts(ledger, schema);
       const slot = await withSource(config, (source) => readSlotStatus(source, config.replication.slot));
-      const last = await ledger.query<{ commit_time: Date | null }>(
-        `select max(commit_time) as commit_time from ${quoteIdentifier(schema)}.feed`,
-      );
-      const lastCommit = last.rows[0]?.commit_time ?? null;
-      // Caught up (nothing but our own heartbeats behind the slot) means no lag in time either.
-      const lagSeconds =
-        slot.lagBytes > CAUGHT_UP_BYTES && lastCommit ? Math.max(0, (Date.now() - lastCommit.getTime()) / 1000) : 0;
+      const lastCommit = await lastCapturedCommit(ledger, schema, config.replication.slot);
+      // A command sees the slot once: only the newest stored commit bounds the lag in time.
+      const lagSeconds = replicationLagSeconds({
+        lagBytes: slot.lagBytes,
+        lastCommit,
+        lastCaughtUpAt: undefined,
+        now: Date.now(),
+      });
       // A running engine knows whether the slot stopped advancing (and why); it may not be running.
       const engine = await probeRunningEngine(config.http);
       return {

