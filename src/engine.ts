@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import pg from "pg";
 import { type Adapter, createAdapter } from "./adapters/index.js";
+import { CaptureLeadership, fenceFormerLeader } from "./capture/capture-leadership.js";
 import { CaptureService, type CaptureStatus } from "./capture/capture-service.js";
 import { DeliveryPlanner } from "./capture/delivery-planner.js";
 import type { TableRef } from "./change/change.js";
@@ -19,6 +20,7 @@ import { EssMetrics } from "./ops/metrics.js";
 import { OpsService } from "./ops/ops-service.js";
 import type { ReadinessReport } from "./ops/readiness.js";
 import type { ReplicationReading } from "./ops/replication-monitor.js";
+import { primaryUrl } from "./source/source-hosts.js";
 import { primaryKeyColumns } from "./source/table-keys.js";
 
 export interface EngineOptions {
@@ -33,7 +35,14 @@ export interface EngineOptions {
   readonly captureEnabled?: boolean;
   /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
   readonly processMetrics?: boolean;
+  /** Trust a changed source once (another server, timeline or a new slot): `essctl start --accept-source-change`. */
+  readonly acceptSourceChange?: boolean;
+  /** How often a standby asks for capture leadership (default 1 s). */
+  readonly leaderPollMs?: number;
 }
+
+/** What this process does for capture: leads it, stands by to take over, or never captures (--no-capture). */
+export type EngineRole = "leader" | "standby" | "delivery-only";
 
 type EngineEvents = DeliveryEvents & HeartbeatEvents;
 
@@ -43,6 +52,7 @@ export class EngineSetupError extends Error {
 
 export class EssEngine {
   private capture: CaptureService | undefined;
+  private leadership: CaptureLeadership | undefined;
   private delivery: DeliveryService | undefined;
   private pulls: PullService | undefined;
   private running: Promise<void> | undefined;
@@ -60,6 +70,8 @@ export class EssEngine {
     readonly mappings: readonly CompiledMapping[],
     private readonly adapters: ReadonlyMap<string, Adapter>,
     private readonly options: EngineOptions,
+    /** database.url as configured: with several hosts, capture asks each session which one is the primary. */
+    private readonly sourceHosts: string = config.database.url,
   ) {
     this.stopRequested = new Promise<void>((resolve) => {
       this.requestStop = resolve;
@@ -82,14 +94,38 @@ export class EssEngine {
       ledgerPool: this.pool,
       captureEnabled: options.captureEnabled !== false,
       capture: () => this.capture?.status(),
+      role: () => this.competingRole(),
       logger: options.logger,
     });
+    this.metrics.setCaptureLeader(false);
+  }
+
+  /** Leader, standby or delivery-only; a capture-enabled process is a standby until it holds the leadership lock. */
+  role(): EngineRole {
+    return this.competingRole() ?? "standby";
+  }
+
+  /** Undefined until this process competes for capture leadership (before start()). */
+  private competingRole(): EngineRole | undefined {
+    if (this.options.captureEnabled === false) return "delivery-only";
+    return this.leadership?.role;
   }
 
   /** Resolves mapping keys against the source database, compiles the mappings and creates the adapters. */
   static async create(config: EssConfig, options: EngineOptions): Promise<EssEngine> {
     const connectors = new Map<string, ConnectorConfig>(config.connectors.map((c) => [c.name, c]));
-    const source = new pg.Client({ connectionString: config.database.url, application_name: "ess-setup" });
+    // Several source hosts: the one accepting writes now. The ledger, when it lives in the source
+    // database, stays with that host; give it its own ledger.url to survive a source failover.
+    const primary = await primaryUrl(config.database.url);
+    const runtime: EssConfig =
+      primary === config.database.url
+        ? config
+        : {
+            ...config,
+            database: { ...config.database, url: primary },
+            ledger: { ...config.ledger, url: config.ledger.url ?? primary },
+          };
+    const source = new pg.Client({ connectionString: primary, application_name: "ess-setup" });
     await source.connect();
     const compiled: CompiledMapping[] = [];
     try {
@@ -109,7 +145,7 @@ export class EssEngine {
     const adapters = new Map<string, Adapter>(
       config.connectors.map((c) => [c.name, createAdapter(c, { logger: options.logger })]),
     );
-    return new EssEngine(config, compiled, adapters, options);
+    return new EssEngine(runtime, compiled, adapters, options, config.database.url);
   }
 
   /** Starts delivery, then capture; the returned promise settles when the engine stops (or capture fails for good). */
@@ -155,35 +191,82 @@ export class EssEngine {
         await this.stopRequested;
         return;
       }
-      this.capture = new CaptureService({
-        sourceUrl: config.database.url,
+      this.ops.startMonitoring();
+      const leadership = new CaptureLeadership({
         ledgerUrl: config.ledger.url ?? config.database.url,
         schema: config.ledger.schema,
         slot: config.replication.slot,
-        publication: config.replication.publication,
-        plugin: config.replication.plugin,
-        tables,
-        heartbeatMs: config.replication.heartbeatMs,
+        owner,
         logger: options.logger,
-        ...(options.statusIntervalMs ? { statusIntervalMs: options.statusIntervalMs } : {}),
-        hooks: {
-          sameTransaction: (changes) => {
-            const planned = planner.plan(changes);
-            if (planned.length === 0) return undefined;
-            return async (client, fresh) => {
-              // New changes have new deliveries: written once by COPY. A change read again
-              // after a restart may have its deliveries stored already: the token drops those.
-              if (fresh) await copyDeliveries(client, config.ledger.schema, planned);
-              else await insertDeliveries(client, config.ledger.schema, planned);
-            };
-          },
-          onDurable: () => delivery.wake(),
-        },
+        ...(options.leaderPollMs ? { pollMs: options.leaderPollMs } : {}),
+        onRole: (role) => this.metrics.setCaptureLeader(role === "leader"),
       });
-      this.ops.startMonitoring();
-      await this.capture.run();
+      this.leadership = leadership;
+      let accepted = false;
+      await leadership.run(async (term) => {
+        // Only the leader may change what a running leader owns; it lifts the attention holds once it leads.
+        await delivery.releaseAttentionHolds();
+        await this.fenceFormerLeader();
+        const capture = new CaptureService({
+          sourceUrl: this.sourceHosts,
+          ledgerUrl: config.ledger.url ?? config.database.url,
+          schema: config.ledger.schema,
+          slot: config.replication.slot,
+          publication: config.replication.publication,
+          plugin: config.replication.plugin,
+          tables,
+          heartbeatMs: config.replication.heartbeatMs,
+          logger: options.logger,
+          acceptSourceChange: options.acceptSourceChange === true && !accepted,
+          failover: config.replication.failover,
+          mappingNames: this.mappings.map((m) => m.config.name),
+          ...(options.statusIntervalMs ? { statusIntervalMs: options.statusIntervalMs } : {}),
+          hooks: {
+            sameTransaction: (changes) => {
+              const planned = planner.plan(changes);
+              if (planned.length === 0) return undefined;
+              return async (client, fresh) => {
+                // New changes have new deliveries: written once by COPY. A change read again
+                // after a restart may have its deliveries stored already: the token drops those.
+                if (fresh) await copyDeliveries(client, config.ledger.schema, planned);
+                else await insertDeliveries(client, config.ledger.schema, planned);
+              };
+            },
+            onDurable: () => delivery.wake(),
+          },
+        });
+        accepted = true;
+        this.capture = capture;
+        const stopCapture = () => void capture.stop();
+        term.addEventListener("abort", stopCapture, { once: true });
+        try {
+          if (!term.aborted) await capture.run();
+        } finally {
+          term.removeEventListener("abort", stopCapture);
+          this.capture = undefined;
+        }
+      });
     })();
     return this.running;
+  }
+
+  /** Ends a former leader's replication session still holding the slot (its machine may be gone). */
+  private async fenceFormerLeader(): Promise<void> {
+    let source: pg.Client | undefined;
+    try {
+      source = new pg.Client({
+        connectionString: await primaryUrl(this.sourceHosts),
+        application_name: "ess-capture-setup",
+      });
+      source.on("error", () => undefined);
+      await source.connect();
+      await fenceFormerLeader(source, this.config.replication.slot, this.options.logger);
+    } catch (error) {
+      // The capture session reports an unreachable source and retries.
+      this.options.logger.debug({ err: error }, "cannot check the slot for a former leader's session");
+    } finally {
+      await source?.end().catch(() => undefined);
+    }
   }
 
   captureStatus(): CaptureStatus | undefined {
@@ -219,6 +302,7 @@ export class EssEngine {
   async stop(): Promise<void> {
     this.requestStop();
     this.ops.markStopping();
+    this.leadership?.stop();
     await this.capture?.stop();
     await this.running?.catch(() => undefined);
     await this.pulls?.stop();

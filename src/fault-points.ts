@@ -8,7 +8,8 @@
 //      least 32 characters): the harness writes a fresh random key into a file it creates for
 //      each run (test/support/fault-arming.ts), which no configuration file can provide;
 //   3. ESS_FAULT_POINTS selects the point: `name` (first hit), `name=0.3` (each hit with that
-//      probability) or `name@4` (the fourth hit), comma-separated.
+//      probability) or `name@4` (the fourth hit), comma-separated; `name:scope` (e.g. a
+//      connector's name) counts and fires only the hits of that scope.
 // ESS_FAULT_KILL_AFTER_SEND=<probability> is the older spelling of `accepted-before-ledger=<p>`
 // and obeys the same arming. Settings that are present but not armed are ignored, and
 // ignoredFaultSettings() says so for a warning at start-up.
@@ -36,7 +37,7 @@ export const FAULT_POINTS = [
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
-type Trigger = { readonly probability: number } | { readonly nth: number };
+type Trigger = ({ readonly probability: number } | { readonly nth: number }) & { readonly scope?: string };
 
 export class FaultSettingsError extends Error {
   override readonly name = "FaultSettingsError";
@@ -55,18 +56,21 @@ const MIN_KEY_LENGTH = 32;
 let triggers: ReadonlyMap<FaultPoint, Trigger> | undefined;
 const hits = new Map<FaultPoint, number>();
 
-/** Crashes the process here (SIGKILL, no clean-up) when a test run armed this point; otherwise nothing. */
-export function faultPoint(point: FaultPoint): void {
+/**
+ * Crashes the process here (SIGKILL, no clean-up) when a test run armed this point; otherwise
+ * nothing. `scope` (a connector's name) lets a test aim at one connector.
+ */
+export function faultPoint(point: FaultPoint, scope?: string): void {
   triggers ??= armedTriggers(process.env);
   if (triggers.size === 0) return;
   const trigger = triggers.get(point);
-  if (!trigger) return;
+  if (!trigger || (trigger.scope !== undefined && trigger.scope !== scope)) return;
   const hit = (hits.get(point) ?? 0) + 1;
   hits.set(point, hit);
   const fire = "nth" in trigger ? hit === trigger.nth : Math.random() < trigger.probability;
   if (!fire) return;
   // Synchronous, so the marker is out before the process is gone: tests assert the point was reached.
-  writeSync(2, `ess fault point ${point} fired (pid ${process.pid}, hit ${hit})\n`);
+  writeSync(2, `ess fault point ${point} fired (${scope ?? "-"}, pid ${process.pid}, hit ${hit})\n`);
   process.kill(process.pid, "SIGKILL");
 }
 
@@ -97,21 +101,22 @@ export function parseFaultSettings(env: NodeJS.ProcessEnv): ReadonlyMap<FaultPoi
   for (const raw of (env.ESS_FAULT_POINTS ?? "").split(",")) {
     const entry = raw.trim();
     if (!entry) continue;
-    const match = /^([a-z-]+)(?:=([0-9.]+)|@([0-9]+))?$/.exec(entry);
+    const match = /^([a-z-]+)(?::([A-Za-z0-9_.-]+))?(?:=([0-9.]+)|@([0-9]+))?$/.exec(entry);
     const name = match?.[1];
     if (!match || !isFaultPoint(name)) {
       throw new FaultSettingsError("ESS_FAULT_POINTS", entry, `unknown fault point; known: ${FAULT_POINTS.join(", ")}`);
     }
-    if (match[3] !== undefined) {
-      const nth = Number(match[3]);
+    const scope = match[2] === undefined ? {} : { scope: match[2] };
+    if (match[4] !== undefined) {
+      const nth = Number(match[4]);
       if (!(nth >= 1)) throw new FaultSettingsError("ESS_FAULT_POINTS", entry, "the hit number starts at 1");
-      result.set(name, { nth });
+      result.set(name, { nth, ...scope });
     } else {
-      const probability = match[2] === undefined ? 1 : Number(match[2]);
+      const probability = match[3] === undefined ? 1 : Number(match[3]);
       if (!(probability >= 0 && probability <= 1)) {
         throw new FaultSettingsError("ESS_FAULT_POINTS", entry, "expected a probability from 0 to 1");
       }
-      result.set(name, match[2] === undefined ? { nth: 1 } : { probability });
+      result.set(name, match[3] === undefined ? { nth: 1, ...scope } : { probability, ...scope });
     }
   }
   return result;

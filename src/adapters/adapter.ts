@@ -13,6 +13,8 @@ export interface DeliveryItem {
   readonly key: string;
   /** The rendered record exactly as the partner must receive it (JSON text for rest/soap). */
   readonly payload: Buffer;
+  /** The application event's trace id, passed on where the protocol has headers (X-Trace-Id for REST). */
+  readonly traceId?: string;
 }
 
 export interface Batch {

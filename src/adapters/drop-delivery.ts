@@ -57,6 +57,7 @@ async function putAtomically(
   body: Buffer,
   signal: AbortSignal,
   logger: Logger,
+  connector: string,
 ): Promise<void> {
   if (temp === undefined) {
     await target.write(name, body, signal);
@@ -64,7 +65,7 @@ async function putAtomically(
   }
   try {
     await target.write(temp, body, signal);
-    faultPoint("temp-written-before-rename");
+    faultPoint("temp-written-before-rename", connector);
     await target.rename(temp, name, signal);
   } catch (error) {
     // The next attempt truncates the temp file anyway; removing it now only spares the partner
@@ -117,7 +118,7 @@ async function appendOnce(
           );
         }
       }
-      faultPoint("offset-recorded-before-append");
+      faultPoint("offset-recorded-before-append", batch.connector);
       throwIfAborted("append", path, context.signal);
       await target.append(name, bytes, decision.at, context.signal);
   }
@@ -148,9 +149,17 @@ export async function deliverDrop(
   if (settings.mode === "append") {
     await appendOnce(target, name, batch, context, logger);
   } else {
-    await putAtomically(target, name, names.temp, batch.body, context.signal, logger);
+    await putAtomically(target, name, names.temp, batch.body, context.signal, logger, batch.connector);
     if (names.done !== undefined) {
-      await putAtomically(target, names.done, names.doneTemp, Buffer.from(`${name}\n`), context.signal, logger);
+      await putAtomically(
+        target,
+        names.done,
+        names.doneTemp,
+        Buffer.from(`${name}\n`),
+        context.signal,
+        logger,
+        batch.connector,
+      );
     }
   }
   logger.info(

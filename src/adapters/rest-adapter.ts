@@ -95,6 +95,7 @@ export class RestAdapter implements Adapter {
       ...lowerCaseNames(this.options.headers),
       "idempotency-key": item.token,
       "x-correlation-id": item.correlationId,
+      ...(item.traceId ? { "x-trace-id": item.traceId } : {}),
     };
     log.debug({ key: item.key, url: safeUrl(this.options.url), method }, "sending record");
     const reply = await this.exchange({ method, url: this.options.url, headers, body: item.payload }, signal);

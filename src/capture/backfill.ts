@@ -8,6 +8,7 @@ import type { Row } from "../change/value.js";
 import type { ConnectorConfig, EssConfig, MappingConfig } from "../config/types.js";
 import { type CompiledMapping, compileMapping } from "../mapping/index.js";
 import { ensureSlot, verifyPublication } from "../source/slot.js";
+import { primaryUrl } from "../source/source-hosts.js";
 import { primaryKeyColumns } from "../source/table-keys.js";
 import { waitForCapture } from "./backfill-catch-up.js";
 import { XidSnapshot } from "./backfill-decision.js";
@@ -183,7 +184,11 @@ function compile(config: EssConfig, mapping: MappingConfig, primaryKey: readonly
 }
 
 async function connect(clients: pg.Client[], connectionString: string, applicationName: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString, application_name: applicationName });
+  // Several source hosts: the primary, where the slot and the snapshot are.
+  const client = new pg.Client({
+    connectionString: await primaryUrl(connectionString),
+    application_name: applicationName,
+  });
   clients.push(client);
   // A connection lost mid-backfill surfaces as the failing query's error; this only keeps the
   // 'error' event from crashing the process in between.

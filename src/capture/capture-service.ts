@@ -4,18 +4,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import type { Lsn, TableRef } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
-import { readCheckpoint } from "../ledger/checkpoints.js";
 import { FeedWriter } from "../ledger/feed-writer.js";
 import type { Logger } from "../ops/logger.js";
 import { decoderSetup } from "../source/decoder-factory.js";
 import { ReplicationSilentError, ReplicationStream } from "../source/replication-stream.js";
-import { ensureSlot, verifyPublication } from "../source/slot.js";
+import { enableSlotFailover, ensureSlot, verifyPublication } from "../source/slot.js";
+import { primaryUrl, sourceHostUrls } from "../source/source-hosts.js";
 import { classifyPgError, type PgFailureKind } from "../sql/pg-error.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
 import { type CaptureHooks, type CaptureLimits, CapturePipeline, DEFAULT_CAPTURE_LIMITS } from "./capture-pipeline.js";
 import { SourceHeartbeat } from "./source-heartbeat.js";
+import { CheckpointMismatchError, trustedResumePosition } from "./source-identity-guard.js";
 
 export interface CaptureServiceOptions {
+  /** The source database; several hosts (host1,host2) are tried in turn for the primary. */
   readonly sourceUrl: string;
   readonly ledgerUrl: string;
   readonly schema: string;
@@ -32,6 +34,12 @@ export interface CaptureServiceOptions {
   readonly statusIntervalMs?: number;
   /** Replace a replication connection that stays silent this long (default 30 s). */
   readonly silentAfterMs?: number;
+  /** Create (or turn) the slot into a failover slot (PostgreSQL 17+): `replication.failover`. */
+  readonly failover?: boolean;
+  /** Trust a changed source once (another server, timeline or a new slot): start from the slot's position. */
+  readonly acceptSourceChange?: boolean;
+  /** Mapping names, for the recovery steps of a refused checkpoint. */
+  readonly mappingNames?: readonly string[];
 }
 
 export interface CaptureStatus {
@@ -54,7 +62,12 @@ export class CaptureService {
   /** The walsender of a session given up for silence: it may still hold the slot. */
   private abandonedBackend: number | undefined;
 
-  constructor(private readonly options: CaptureServiceOptions) {}
+  /** The single-host URL of the source's primary, as the last session found it. */
+  private sourceUrl: string;
+
+  constructor(private readonly options: CaptureServiceOptions) {
+    this.sourceUrl = sourceHostUrls(options.sourceUrl)[0] ?? options.sourceUrl;
+  }
 
   status(): CaptureStatus {
     return {
@@ -69,7 +82,7 @@ export class CaptureService {
   /** Runs until stop(); connection failures are retried with backoff, setup errors are thrown. */
   async run(): Promise<void> {
     const { options } = this;
-    const heartbeat = new SourceHeartbeat(options.sourceUrl, options.heartbeatMs, options.logger);
+    const heartbeat = new SourceHeartbeat(() => this.sourceUrl, options.heartbeatMs, options.logger);
     heartbeat.start();
     let failures = 0;
     try {
@@ -79,7 +92,7 @@ export class CaptureService {
           failures = 0;
         } catch (error) {
           if (this.stopping) break;
-          if (!isTransient(error)) throw error;
+          if (error instanceof CheckpointMismatchError || !isTransient(error)) throw error;
           if (error instanceof ReplicationSilentError) this.abandonedBackend = error.backendPid;
           const delay = backoffDelay(options.reconnect ?? { initialMs: 250, maxMs: 15_000 }, failures++);
           this.reconnects++;
@@ -112,7 +125,10 @@ export class CaptureService {
 
   private async runSession(): Promise<void> {
     const { options } = this;
-    const source = new pg.Client({ connectionString: options.sourceUrl, application_name: "ess-capture-setup" });
+    // Several source hosts: each session asks which one is the primary now (after a promotion, the new one).
+    this.sourceUrl = await primaryUrl(options.sourceUrl);
+    const sourceUrl = this.sourceUrl;
+    const source = new pg.Client({ connectionString: sourceUrl, application_name: "ess-capture-setup" });
     const ledger = new pg.Client({ connectionString: options.ledgerUrl, application_name: "ess-capture" });
     source.on("error", () => undefined);
     ledger.on("error", (error) => options.logger.warn({ err: error }, "ledger connection error"));
@@ -129,13 +145,17 @@ export class CaptureService {
         this.abandonedBackend = undefined;
       }
       if (options.plugin === "pgoutput") await verifyPublication(source, options.publication, options.tables);
-      const slot = await ensureSlot(source, options.slot, options.plugin);
+      const slot = await ensureSlot(source, options.slot, options.plugin, { failover: options.failover === true });
+      if (options.failover && !slot.failover) {
+        await enableSlotFailover(sourceUrl, options.slot);
+        options.logger.info({ slot: options.slot }, "the replication slot is now a failover slot");
+      }
       await source.end();
       const start = await this.resumePosition(ledger, slot.confirmedFlushLsn, slot.created);
       const setup = decoderSetup(options.plugin, options.publication, options.tables);
       const stream = new ReplicationStream(
         {
-          connectionString: options.sourceUrl,
+          connectionString: sourceUrl,
           slot: options.slot,
           startLsn: start,
           pluginOptions: setup.pluginOptions,
@@ -176,23 +196,21 @@ export class CaptureService {
     }
   }
 
-  /** Never moves the slot backwards: a ledger checkpoint behind the slot is stale. */
+  /** Never moves the slot backwards, and never trusts a checkpoint of another server, timeline or slot. */
   private async resumePosition(ledger: pg.Client, slotConfirmed: Lsn, created: boolean): Promise<Lsn> {
-    const checkpoint = await readCheckpoint(ledger, this.options.schema, this.options.slot);
-    this.durable = slotConfirmed;
-    if (checkpoint === null) return slotConfirmed;
-    if (checkpoint < slotConfirmed) {
-      if (!created) {
-        this.options.logger.warn(
-          { checkpoint: formatLsn(checkpoint), slot: formatLsn(slotConfirmed) },
-          "the ledger checkpoint is behind the slot's confirmed position; ignoring it (the slot never moves backwards)",
-        );
-      }
-      return slotConfirmed;
-    }
+    const { options } = this;
+    const start = await trustedResumePosition(ledger, {
+      sourceUrl: this.sourceUrl,
+      schema: options.schema,
+      slot: options.slot,
+      slotState: { created, confirmedFlushLsn: slotConfirmed },
+      acceptChange: options.acceptSourceChange ?? false,
+      mappings: options.mappingNames ?? [],
+      logger: options.logger,
+    });
     // Stored but not yet confirmed when the last run ended: no need to read it again.
-    this.durable = checkpoint;
-    return checkpoint;
+    this.durable = start;
+    return start;
   }
 }
 

@@ -9,7 +9,8 @@ export class SourceHeartbeat {
   private busy = false;
 
   constructor(
-    private readonly connectionString: string,
+    /** The source's URL, or the primary's of the moment when the source has several hosts. */
+    private readonly connectionString: string | (() => string),
     private readonly everyMs: number,
     private readonly logger: Logger,
   ) {}
@@ -33,7 +34,9 @@ export class SourceHeartbeat {
     this.busy = true;
     try {
       if (!this.client) {
-        const client = new pg.Client({ connectionString: this.connectionString, application_name: "ess-heartbeat" });
+        const connectionString =
+          typeof this.connectionString === "string" ? this.connectionString : this.connectionString();
+        const client = new pg.Client({ connectionString, application_name: "ess-heartbeat" });
         client.on("error", () => {
           this.client = undefined;
         });

@@ -13,6 +13,7 @@ import { publicationCommand } from "./publication.js";
 import { replayCommand } from "./replay.js";
 import { startCommand } from "./start.js";
 import { statsCommand } from "./stats.js";
+import { upgradePlanCommand } from "./upgrade-plan.js";
 
 /** The commands, in the order `essctl --help` lists them. */
 const COMMANDS: readonly EssctlCommand[] = [
@@ -26,6 +27,7 @@ const COMMANDS: readonly EssctlCommand[] = [
   pauseCommand,
   resumeCommand,
   backfillCommand,
+  upgradePlanCommand,
   demoCommand,
   partnersCommand,
 ];

@@ -14,7 +14,11 @@ export const startCommand: EssctlCommand = {
   configure(command) {
     command
       .option("--lease-timeout <duration>", "how long a batch stays with a process that stopped answering", "60s")
-      .option("--no-capture", "deliver only (another process runs replication on this ledger)");
+      .option("--no-capture", "deliver only (another process runs replication on this ledger)")
+      .option(
+        "--accept-source-change",
+        "trust a changed source once (another server, a restored backup, a new timeline or slot): start from the slot's own position; then backfill",
+      );
   },
   async run(context, _args, options) {
     const leaseMs = parseDurationOption(options.leaseTimeout, "lease-timeout");
@@ -26,6 +30,7 @@ export const startCommand: EssctlCommand = {
       logger,
       leaseMs,
       captureEnabled: options.capture !== false,
+      acceptSourceChange: options.acceptSourceChange === true,
     });
     let address: HttpAddress;
     try {

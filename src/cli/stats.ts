@@ -1,10 +1,12 @@
 // essctl stats: per connector counts, last success and heartbeat state; replication lag and retained WAL.
 
+import { readCaptureLeader } from "../capture/capture-leadership.js";
+import { invalidatedSlotRecovery, invalidationSentence } from "../inspection/slot-invalidation.js";
 import { readSlotStatus } from "../inspection/slot-status.js";
 import { connectorCounts } from "../ledger/delivery-queries.js";
+import { lastCapturedCommit } from "../ledger/readings.js";
 import { probeRunningEngine } from "../ops/engine-probe.js";
-import { CAUGHT_UP_BYTES } from "../ops/replication-lag.js";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { replicationLagSeconds } from "../ops/replication-lag.js";
 import { type EssctlCommand, EXIT } from "./cli-options.js";
 import { withLedger, withSource } from "./ledger-access.js";
 import { shortTime, textTable } from "./text-table.js";
@@ -17,20 +19,25 @@ export const statsCommand: EssctlCommand = {
     const report = await withLedger(context, async ({ config, ledger, schema }) => {
       const connectors = await connectorCounts(ledger, schema);
       const slot = await withSource(config, (source) => readSlotStatus(source, config.replication.slot));
-      const last = await ledger.query<{ commit_time: Date | null }>(
-        `select max(commit_time) as commit_time from ${quoteIdentifier(schema)}.feed`,
-      );
-      const lastCommit = last.rows[0]?.commit_time ?? null;
-      // Caught up (nothing but our own heartbeats behind the slot) means no lag in time either.
-      const lagSeconds =
-        slot.lagBytes > CAUGHT_UP_BYTES && lastCommit ? Math.max(0, (Date.now() - lastCommit.getTime()) / 1000) : 0;
+      const lastCommit = await lastCapturedCommit(ledger, schema, config.replication.slot);
+      // A command sees the slot once: only the newest stored commit bounds the lag in time.
+      const lagSeconds = replicationLagSeconds({
+        lagBytes: slot.lagBytes,
+        lastCommit,
+        lastCaughtUpAt: undefined,
+        now: Date.now(),
+      });
       // A running engine knows whether the slot stopped advancing (and why); it may not be running.
       const engine = await probeRunningEngine(config.http);
+      const leader = await readCaptureLeader(ledger, schema, config.replication.slot);
       return {
         connectors,
         engine: engine.reachable
-          ? { running: true, ready: engine.ready, reasons: engine.reasons }
-          : { running: false, reasons: [engine.error] },
+          ? { running: true, ready: engine.ready, role: engine.role, reasons: engine.reasons }
+          : { running: false, role: null, reasons: [engine.error] },
+        captureLeader: leader
+          ? { owner: leader.owner, pid: leader.pid, since: leader.since?.toISOString() ?? null }
+          : null,
         replication: {
           stalled: engine.reachable && engine.stalled,
           stallCauses: engine.reachable ? engine.stallCauses : [],
@@ -42,6 +49,13 @@ export const statsCommand: EssctlCommand = {
           retainedWalBytes: slot.retainedWalBytes,
           confirmedFlushLsn: slot.confirmedFlushLsn,
           walStatus: slot.walStatus,
+          invalidation: slot.invalidation,
+          recovery: slot.invalidation
+            ? invalidatedSlotRecovery(
+                slot.slot,
+                config.mappings.map((m) => m.name),
+              )
+            : [],
         },
       };
     });
@@ -70,7 +84,14 @@ export const statsCommand: EssctlCommand = {
       `\nreplication slot ${r.slot}: ${r.slotExists ? (r.active ? "active" : "inactive") : "not created yet"}, ` +
         `lag ${r.lagBytes} bytes / ${r.lagSeconds} s, retained WAL ${r.retainedWalBytes} bytes`,
     );
-    if (r.stalled) {
+    context.output.print(
+      `capture leader: ${report.captureLeader ? `${report.captureLeader.owner} (ledger session ${report.captureLeader.pid})` : "none (no essctl start captures this slot)"}` +
+        (report.engine.running ? `; the essctl start on http.listen is the ${report.engine.role}` : ""),
+    );
+    if (r.invalidation) {
+      const line = `INVALIDATED: ${invalidationSentence(r.slot, r.invalidation)}. Recovery:\n${r.recovery.map((step, i) => `  ${i + 1}. ${step}`).join("\n")}`;
+      context.output.print(process.stdout.isTTY ? `\u001b[31m${line}\u001b[0m` : line);
+    } else if (r.stalled) {
       const line = `STALLED: the slot has not advanced while the server's WAL grew. Likely causes: ${
         r.stallCauses.join("; ") || "a long transaction, the ledger unreachable, a held connector"
       }`;

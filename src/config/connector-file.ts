@@ -22,8 +22,8 @@ import type {
 } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
-const ADAPTERS: readonly AdapterKind[] = ["sftp", "file", "soap", "rest"];
-const CONNECTOR_KEYS = [
+export const ADAPTERS: readonly AdapterKind[] = ["sftp", "file", "soap", "rest"];
+export const CONNECTOR_KEYS = [
   "name",
   "adapter",
   ...ADAPTERS,

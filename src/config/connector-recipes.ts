@@ -4,28 +4,14 @@
 // their positions, so errors still point at the line the operator wrote.
 import { isMap, isScalar, type Node, Pair, parse, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { ADAPTER_KEYS } from "./connector-adapters.js";
+import { ADAPTERS, CONNECTOR_KEYS } from "./connector-file.js";
 import type { RecipeNotes } from "./recipe-notes.js";
 import { parseSchedule } from "./schedule.js";
 import { scheduleFromText } from "./schedule-clock.js";
 
-/** Keys of a connector's top level that are never adapter settings. */
-const TOP_LEVEL_ONLY = new Set([
-  "name",
-  "adapter",
-  "encoding",
-  "batch",
-  "retry",
-  "schedule",
-  "heartbeat",
-  "ordering",
-  "dryRun",
-  "inbound",
-  "timezone",
-  "format",
-  "dropFields",
-  "pull",
-]);
-const DROP_ADAPTERS = new Set(["sftp", "file", "ftp"]);
+/** Keys of a connector's top level that are never adapter settings (the adapter sections aside). */
+const TOP_LEVEL_ONLY = new Set(CONNECTOR_KEYS.filter((key) => !(ADAPTERS as readonly string[]).includes(key)));
+const DROP_ADAPTERS = new Set(["sftp", "file"]);
 const MARKER = /\uE000/;
 
 export function canonicalizeConnector(root: Node | null, notes: RecipeNotes, essTimezone: string): void {

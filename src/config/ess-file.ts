@@ -1,5 +1,6 @@
 // Reads ess.yaml (SPEC §3.1): database, ledger, replication, the connector and mapping folders, http.
 import { resolve } from "node:path";
+import { sourceHostUrls } from "./database-hosts.js";
 import { DEFAULTS } from "./defaults.js";
 import { readInboundAuth } from "./inbound-auth.js";
 import { SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT } from "./names.js";
@@ -54,13 +55,16 @@ function optionalEvents(events: EssSettings["events"]): Pick<EssSettings, "event
 
 export function isPostgresUrl(text: string): boolean {
   if (!/^postgres(ql)?:\/\//.test(text)) return false;
-  try {
-    new URL(text);
-    return true;
-  } catch {
-    // The caller reports the malformed URL with its position.
-    return false;
-  }
+  // Several hosts (host1:5432,host2:5432), as libpq takes them: each must make a URL.
+  return sourceHostUrls(text).every((url) => {
+    try {
+      new URL(url);
+      return true;
+    } catch {
+      // The caller reports the malformed URL with its position.
+      return false;
+    }
+  });
 }
 
 function readDatabase(top: MapReader): EssSettings["database"] {
@@ -87,7 +91,7 @@ function readLedger(top: MapReader): EssSettings["ledger"] {
 function readReplication(top: MapReader): EssSettings["replication"] {
   const replication = top
     .require("replication", "a mapping with slot and publication")
-    ?.map(["slot", "publication", "plugin", "heartbeat", "stallAfter"]);
+    ?.map(["slot", "publication", "plugin", "heartbeat", "stallAfter", "failover"]);
   const slot = replication?.require("slot", SQL_IDENTIFIER_TEXT)?.matching(SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT);
   const publication = replication
     ?.require("publication", SQL_IDENTIFIER_TEXT)
@@ -98,6 +102,7 @@ function readReplication(top: MapReader): EssSettings["replication"] {
     plugin: replication?.get("plugin")?.oneOf(["pgoutput", "wal2json"], "plugin") ?? DEFAULTS.plugin,
     heartbeatMs: replication?.get("heartbeat")?.duration() ?? DEFAULTS.replicationHeartbeatMs,
     stallAfterMs: replication?.get("stallAfter")?.duration() ?? DEFAULTS.stallAfterMs,
+    failover: replication?.get("failover")?.boolean() ?? false,
   };
 }
 

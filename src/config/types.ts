@@ -28,6 +28,8 @@ export interface EssConfig {
     readonly plugin: "pgoutput" | "wal2json";
     readonly heartbeatMs: number;
     readonly stallAfterMs: number;
+    /** Create the slot with failover = true (PostgreSQL 17+), so slot synchronisation keeps it on the standby. */
+    readonly failover: boolean;
   };
   readonly connectorsDir: string;
   readonly mappingsDir: string;

@@ -33,6 +33,19 @@ export class DeliveryService {
 
   constructor(private readonly options: DeliveryServiceOptions) {}
 
+  /**
+   * Lifts the attention holds, so each held connector tries again and sets attention anew if the
+   * problem remains. Only the capture leader does this, when it becomes leader: a standby or a
+   * delivery-only process starting must change nothing the running leader owns.
+   */
+  async releaseAttentionHolds(): Promise<void> {
+    const { options } = this;
+    const names = options.connectors.map((c) => c.name);
+    const released = await clearAttention(options.pool, options.schema, names);
+    if (released.length > 0)
+      options.logger.info({ connectors: released }, "attention cleared by the new capture leader");
+  }
+
   async start(): Promise<void> {
     const { options } = this;
     await ensureConnectorRows(
@@ -40,9 +53,6 @@ export class DeliveryService {
       options.schema,
       options.connectors.map((c) => c.name),
     );
-    const names = options.connectors.map((c) => c.name);
-    const released = await clearAttention(options.pool, options.schema, names);
-    if (released.length > 0) options.logger.info({ connectors: released }, "attention cleared at start-up");
     for (const connector of options.connectors) {
       const adapter = options.adapters.get(connector.name);
       if (!adapter) throw new Error(`no adapter was created for connector ${connector.name}`);

@@ -157,7 +157,7 @@ export class DeliveryWorker {
     );
     let outcomes: readonly ItemOutcome[] | undefined;
     let failure: AdapterError | undefined;
-    faultPoint("claimed-before-send");
+    faultPoint("claimed-before-send", connector.name);
     try {
       // Rendering belongs to the attempt: a body that cannot be built is a verdict on this
       // batch (dead letter with the reason), never an error that leaves it 'sending'.
@@ -172,7 +172,7 @@ export class DeliveryWorker {
       clearInterval(renewal);
     }
     const durationMs = Date.now() - started;
-    if (!failure) faultPoint("accepted-before-ledger");
+    if (!failure) faultPoint("accepted-before-ledger", connector.name);
     const recorded = await withPooledClient(pool, async (client) => {
       if (failure) return this.recordBatchFailure(client, claimed, failure, durationMs);
       return this.recordOutcomes(client, claimed, outcomes ?? [], durationMs);
@@ -226,6 +226,7 @@ export class DeliveryWorker {
         correlationId: i.correlationId,
         key: i.orderingKey,
         payload: i.payload,
+        ...(i.traceId ? { traceId: i.traceId } : {}),
       })),
       ...(claimed.name ? { name: claimed.name } : {}),
       ...(claimed.adapterState ? { state: claimed.adapterState } : {}),
@@ -317,6 +318,8 @@ export class DeliveryWorker {
           deliveryId: verdict.id,
           token: verdict.token,
           correlationId: item?.correlationId,
+          ...(item?.appCorrelationId ? { applicationCorrelationId: item.appCorrelationId } : {}),
+          ...(item?.traceId ? { traceId: item.traceId } : {}),
           batch: claimed.id,
           attempt: item?.attempt ?? claimed.attempt,
           outcome: verdict.verdict,

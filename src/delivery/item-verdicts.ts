@@ -14,6 +14,13 @@ export interface AttemptedItem {
   readonly attempt: number;
   /** When this delivery was first attempted: retry.maxAge counts from here. */
   readonly firstAttemptAt: Date;
+  /** The application event's own limit (Gateway.send / ess.send option maxAttempts), when tighter. */
+  readonly maxAttempts?: number | null;
+}
+
+/** An event's maxAttempts can only tighten the connector's policy, never loosen it. */
+export function policyFor(policy: RetryPolicy, maxAttempts: number | null | undefined): RetryPolicy {
+  return maxAttempts && maxAttempts < policy.maxAttempts ? { ...policy, maxAttempts } : policy;
 }
 
 export interface ItemVerdicts {
@@ -78,7 +85,8 @@ export function verdictsForBatchFailure(
 ): { readonly decision: "retry" | "dead"; readonly delayMs: number; readonly verdicts: readonly ItemVerdict[] } {
   // The batch travels as one: it has been retried since its earliest member's first attempt.
   const firstAttempt = Math.min(...items.map((i) => i.firstAttemptAt.getTime()));
-  const decision = decideRetry(policy, failure.failure, {
+  const tightest = Math.min(...items.map((i) => i.maxAttempts ?? policy.maxAttempts));
+  const decision = decideRetry(policyFor(policy, tightest), failure.failure, {
     attempt: batchAttempt,
     retryingForMs: Math.max(0, now.getTime() - firstAttempt),
     retryAfterMs: failure.retryAfterMs,
@@ -95,7 +103,7 @@ export function verdictsForBatchFailure(
 }
 
 function retryOrDead(item: AttemptedItem, error: AdapterError, policy: RetryPolicy, now: Date): ItemVerdict {
-  const decision = decideRetry(policy, error.failure, {
+  const decision = decideRetry(policyFor(policy, item.maxAttempts), error.failure, {
     attempt: item.attempt,
     retryingForMs: Math.max(0, now.getTime() - item.firstAttemptAt.getTime()),
     retryAfterMs: error.retryAfterMs,

@@ -1,5 +1,5 @@
 // Formats what each demo partner received (drop files, SOAP calls, REST requests) and the retries the ledger recorded.
-import type { RetriedDelivery } from "./delivery-history.js";
+import type { RetriedDelivery } from "../ledger/delivery-history.js";
 import { type DropLayout, readReceivedFiles } from "./received-files.js";
 import type { ReceivedRestRequest } from "./rest-partner.js";
 import type { ReceivedSoapCall } from "./soap-partner.js";

@@ -6,11 +6,11 @@ import { EVENT_MESSAGE_PREFIX } from "../capture/feed-rows.js";
 import { clearAttention, setPaused } from "../ledger/connector-state.js";
 import { type DeliveryListing, listDeliveries } from "../ledger/delivery-queries.js";
 import { withPooledClient } from "../ledger/queryable.js";
+import { type EventDelivery, readEventTrace } from "../ledger/receipt-query.js";
 import { type Logger, silentLogger } from "../ops/logger.js";
 import { assertPlainIdentifier } from "../sql/sql-identifier.js";
 import { type ApplicationEvent, eventMessage } from "./event-message.js";
 import { databaseError, GatewaySetupError, InvalidReceiptIdError } from "./gateway-errors.js";
-import { type EventDelivery, readEventTrace } from "./receipt-query.js";
 import { type ReceiptState, receiptState } from "./receipt-state.js";
 import { type ReceiptUpdate, type WatchOptions, watchReceipt } from "./receipt-watch.js";
 

@@ -2,11 +2,11 @@
 import type pg from "pg";
 import type { TableRef } from "../change/change.js";
 import type { ConnectorConfig, EssConfig } from "../config/types.js";
+import { readLedgerStatus } from "../ledger/ledger-status.js";
 import { type CompiledMapping, compileMapping, mappingKeyColumns } from "../mapping/index.js";
 import { withDatabase } from "./database-connection.js";
 import { type TableDemand, tableDemands } from "./database-demands.js";
 import { inspectSource, type SourceInspection, tableKey } from "./database-inspection.js";
-import { readLedgerStatus } from "./database-ledger-status.js";
 import { type DatabaseProblem, type ProblemTopic, problem } from "./database-problem.js";
 import {
   ledgerProblems,
@@ -16,6 +16,7 @@ import {
   walLevelProblems,
 } from "./database-server-rules.js";
 import { tableProblems } from "./database-table-rules.js";
+import { failoverRules } from "./failover-rules.js";
 
 export { DatabaseUnreachableError } from "./database-connection.js";
 export type { DatabaseProblem, ProblemTopic } from "./database-problem.js";
@@ -47,8 +48,13 @@ export async function checkDatabase(config: EssConfig): Promise<DatabaseCheckRes
         ? await withDatabase("ledger", ledgerUrl, (client) => readLedgerStatus(client, schema))
         : await readLedgerStatus(source, schema);
     const { inspection, demands } = snapshot;
-    const slot = slotRules(inspection, config.replication);
-    const info = [...slot.info];
+    const slot = slotRules(
+      inspection,
+      config.replication,
+      config.mappings.map((m) => m.name),
+    );
+    const failover = config.replication.failover ? await failoverRules(source, config) : { problems: [], info: [] };
+    const info = [...slot.info, ...failover.info];
     const publication =
       config.replication.plugin === "pgoutput"
         ? publicationProblems(inspection, demands, config.replication.publication)
@@ -64,6 +70,7 @@ export async function checkDatabase(config: EssConfig): Promise<DatabaseCheckRes
       ...roleProblems(inspection),
       ...ledgerProblems(ledger),
       ...slot.problems,
+      ...failover.problems,
     ];
     return { problems, info, sql: fixSql(problems) };
   });
@@ -121,6 +128,7 @@ const SQL_ORDER: readonly ProblemTopic[] = [
   "privilege",
   "ledger",
   "slot",
+  "failover",
   "table",
   "column",
   "mapping",

@@ -1,6 +1,7 @@
 // Opens a short-lived connection for the set-up checks, turning "cannot connect" into one typed error without credentials.
 import pg from "pg";
 import { redactUrl } from "../config/index.js";
+import { primaryUrl, sourceHostUrls } from "../source/source-hosts.js";
 
 export type DatabaseRole = "source" | "ledger";
 
@@ -28,7 +29,8 @@ export async function withDatabase<T>(
   work: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
   const client = new pg.Client({
-    connectionString: url,
+    // Several hosts: the one accepting writes (a host that does not answer counts as unreachable below).
+    connectionString: await primaryUrl(url, CONNECT_TIMEOUT_MS).catch(() => sourceHostUrls(url)[0] ?? url),
     application_name: "essctl",
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });

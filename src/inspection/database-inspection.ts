@@ -1,6 +1,7 @@
 // Reads from the source database's catalogs what ESS depends on: settings, role, publication, mapped tables and the slot.
 import type pg from "pg";
 import type { TableRef } from "../change/change.js";
+import { slotInvalidation } from "./slot-invalidation.js";
 
 export interface RoleInspection {
   readonly name: string;
@@ -51,6 +52,10 @@ export interface SlotInspection {
   readonly database: string | null;
   readonly plugin: string | null;
   readonly type: "logical" | "physical";
+  /** Why the slot can no longer stream; null while usable. */
+  readonly invalidation: string | null;
+  /** Created with failover = true (PostgreSQL 17+; false before). */
+  readonly failover: boolean;
 }
 
 export interface SourceInspection {
@@ -230,11 +235,27 @@ async function inspectColumns(
 }
 
 async function inspectSlot(client: pg.ClientBase, slot: string): Promise<SlotInspection | null> {
-  const result = await client.query<{ database: string | null; plugin: string | null; slot_type: string }>(
-    "select database, plugin, slot_type from pg_replication_slots where slot_name = $1",
+  const result = await client.query<{
+    database: string | null;
+    plugin: string | null;
+    slot_type: string;
+    wal_status: string | null;
+    invalidation_reason: string | null;
+    failover: string | null;
+  }>(
+    // invalidation_reason and failover exist from PostgreSQL 17: read through jsonb so older servers answer null.
+    `select s.database, s.plugin, s.slot_type, s.wal_status,
+            to_jsonb(s) ->> 'invalidation_reason' as invalidation_reason, to_jsonb(s) ->> 'failover' as failover
+       from pg_replication_slots s where s.slot_name = $1`,
     [slot],
   );
   const row = result.rows[0];
   if (!row) return null;
-  return { database: row.database, plugin: row.plugin, type: row.slot_type === "physical" ? "physical" : "logical" };
+  return {
+    database: row.database,
+    plugin: row.plugin,
+    type: row.slot_type === "physical" ? "physical" : "logical",
+    invalidation: slotInvalidation(row.wal_status, row.invalidation_reason),
+    failover: row.failover === "true",
+  };
 }

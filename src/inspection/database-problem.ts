@@ -11,6 +11,7 @@ export type ProblemTopic =
   | "replica-identity"
   | "privilege"
   | "slot"
+  | "failover"
   | "ledger"
   | "mapping";
 

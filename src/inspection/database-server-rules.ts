@@ -2,9 +2,9 @@
 
 import type { Op } from "../change/change.js";
 import type { EssConfig } from "../config/types.js";
+import type { LedgerStatus } from "../ledger/ledger-status.js";
 import type { TableDemand } from "./database-demands.js";
 import { type SourceInspection, tableKey } from "./database-inspection.js";
-import type { LedgerStatus } from "./database-ledger-status.js";
 import { type DatabaseProblem, problem } from "./database-problem.js";
 import {
   addPublicationTables,
@@ -17,6 +17,7 @@ import {
   tableLabel,
 } from "./database-sql.js";
 import { isPublishable, mappedTables, roleLabel } from "./database-table-rules.js";
+import { invalidatedSlotRecovery, invalidationSentence } from "./slot-invalidation.js";
 
 export function walLevelProblems(inspection: SourceInspection): DatabaseProblem[] {
   if (inspection.walLevel === "logical") return [];
@@ -96,7 +97,11 @@ export interface SlotOutcome {
   readonly info: string[];
 }
 
-export function slotRules(inspection: SourceInspection, replication: EssConfig["replication"]): SlotOutcome {
+export function slotRules(
+  inspection: SourceInspection,
+  replication: EssConfig["replication"],
+  mappings: readonly string[] = [],
+): SlotOutcome {
   const slot = inspection.slot;
   const name = replication.slot;
   if (slot === null)
@@ -130,6 +135,18 @@ export function slotRules(inspection: SourceInspection, replication: EssConfig["
             ...(usable ? { change: `set replication.plugin: ${slot.plugin} in ess.yaml` } : {}),
           },
         ),
+      ],
+      info: [],
+    };
+  }
+  if (slot.invalidation) {
+    const [drop, ...then] = invalidatedSlotRecovery(name, mappings);
+    return {
+      problems: [
+        problem("slot", invalidationSentence(name, slot.invalidation), {
+          sql: [`select pg_drop_replication_slot('${name}');`],
+          change: `after ${drop?.split(";")[0] ?? "dropping it"}: ${then.join("; then ")}`,
+        }),
       ],
       info: [],
     };

@@ -1,6 +1,6 @@
 // Appends rows to the audit trail: one per hop of a change or delivery, never a secret or a PII value.
-import type pg from "pg";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
+import type { Queryable } from "./queryable.js";
 import { storableJson, storableText } from "./storable-text.js";
 
 export type AuditEvent =
@@ -19,7 +19,11 @@ export type AuditEvent =
   | "online"
   | "attention"
   | "pruned"
-  | "rotated";
+  | "rotated"
+  | "source_mismatch"
+  | "source_accepted"
+  | "slot_invalidated"
+  | "capture_leader";
 
 export interface AuditRow {
   readonly event: AuditEvent;
@@ -31,7 +35,7 @@ export interface AuditRow {
   readonly error?: string | null;
 }
 
-export async function appendAudit(client: pg.ClientBase, schema: string, rows: readonly AuditRow[]): Promise<void> {
+export async function appendAudit(client: Queryable, schema: string, rows: readonly AuditRow[]): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
     `insert into ${quoteIdentifier(schema)}.audit (event, delivery_id, token, connector, attempt, detail, error)

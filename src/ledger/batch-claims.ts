@@ -20,6 +20,10 @@ export interface ClaimedItem {
   readonly commitTime: Date;
   /** When this delivery was first attempted (this attempt, for a first one): retry.maxAge counts from here. */
   readonly firstAttemptAt: Date;
+  /** From the application event it was made from: a tighter maxAttempts, its correlation and trace ids. */
+  readonly maxAttempts: number | null;
+  readonly appCorrelationId: string | null;
+  readonly traceId: string | null;
 }
 
 /** The contiguous run of deliveries a batch covers (its members have no state of their own). */
@@ -138,7 +142,7 @@ export class BatchClaims {
       // were replayed, confirmed or failed alone meanwhile have left it.
       const members = await client.query<ItemRow>(
         `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
-                $4::timestamptz as first_attempt_at
+                $4::timestamptz as first_attempt_at, max_attempts, app_correlation_id, trace_id
            from ${s}.delivery_items
           where connector = $1 and id between $2 and $3 and not own_state
           order by id`,
@@ -151,7 +155,7 @@ export class BatchClaims {
                 first_attempt_at = coalesce(first_attempt_at, now())
           where batch_id = $1 and own_state and state in ('sending', 'retrying')
           returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
-                    first_attempt_at`,
+                    first_attempt_at, max_attempts, app_correlation_id, trace_id`,
         [row.id, row.attempts],
       );
       items = members.rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
@@ -284,7 +288,8 @@ export class BatchClaims {
   ): Promise<{ ready: boolean; waiting: boolean; members: OwnRow[] }> {
     const due = await client.query<OwnRow>(
       `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping, d.target_index,
-              d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at
+              d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at,
+              d.max_attempts, d.app_correlation_id, d.trace_id
          from ${this.s}.delivery_items d
         where d.connector = $1 and d.own_state and d.state in ('pending', 'retrying') and d.batch_id is null
           and d.next_attempt_at <= now()
@@ -371,7 +376,7 @@ export class BatchClaims {
     if (ready.n < options.maxRecords && !waited) return null;
     const candidates = await client.query<OwnRow>(
       `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, created_at,
-              0 as attempts, now() as first_attempt_at
+              0 as attempts, now() as first_attempt_at, max_attempts, app_correlation_id, trace_id
          from ${s}.delivery_items
         where connector = $1 and not own_state and id > $2
         order by id limit $3`,
@@ -492,7 +497,11 @@ export class BatchClaims {
         token: i.token,
         connector: batch.connector,
         attempt: i.attempt,
-        detail: { batch: batch.id },
+        detail: {
+          batch: batch.id,
+          ...(i.traceId ? { traceId: i.traceId } : {}),
+          ...(i.appCorrelationId ? { correlationId: i.appCorrelationId } : {}),
+        },
       })),
     );
   }
@@ -529,6 +538,9 @@ interface ItemRow {
   mapping: string;
   target_index: number;
   first_attempt_at: Date;
+  max_attempts?: number | null;
+  app_correlation_id?: string | null;
+  trace_id?: string | null;
 }
 
 interface OwnRow extends ItemRow {
@@ -559,6 +571,9 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
       payload: i.payload ?? Buffer.alloc(0),
       commitTime: i.commit_time,
       firstAttemptAt: i.first_attempt_at,
+      maxAttempts: i.max_attempts ?? null,
+      appCorrelationId: i.app_correlation_id ?? null,
+      traceId: i.trace_id ?? null,
     })),
   };
 }

@@ -11,6 +11,8 @@ export type EngineProbe =
       readonly reasons: readonly string[];
       /** The likely causes the engine named for a stall. */
       readonly stallCauses: readonly string[];
+      /** leader, standby or delivery-only. */
+      readonly role: string;
     };
 
 export async function probeRunningEngine(
@@ -33,6 +35,7 @@ export async function probeRunningEngine(
       stalled: report.checks.stall?.ok === false,
       reasons: report.reasons,
       stallCauses: report.checks.stall?.causes ?? [],
+      role: report.role ?? "unknown",
     };
   } catch (error) {
     return { reachable: false, error: `no ESS answers on ${host}:${http.port}: ${(error as Error)?.message}` };

@@ -3,20 +3,11 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { HeartbeatEvents } from "../delivery/connector-heartbeat.js";
 import type { DeliveryEvents } from "../delivery/delivery-worker.js";
 import type { ItemVerdict } from "../ledger/batch-outcomes.js";
+import { type ConnectorGaugeValues, DELIVERY_GAUGE_STATES } from "../ledger/readings.js";
+
+export { type ConnectorGaugeValues, DELIVERY_GAUGE_STATES, type DeliveryGaugeState } from "../ledger/readings.js";
 
 /** The delivery states `ess_deliveries{state}` counts: everything not yet delivered, and the dead letters. */
-export const DELIVERY_GAUGE_STATES = ["pending", "sending", "retrying", "dead"] as const;
-export type DeliveryGaugeState = (typeof DELIVERY_GAUGE_STATES)[number];
-
-/** Per-connector ledger counts that the gauges mirror. */
-export interface ConnectorGaugeValues {
-  readonly connector: string;
-  readonly deliveries: Readonly<Record<DeliveryGaugeState, number>>;
-  /** Age of the oldest delivery not yet sent (0 when nothing waits). */
-  readonly oldestWaitingSeconds: number;
-  /** Heartbeat state: reachable (and not held for attention). */
-  readonly up: boolean;
-}
 
 export interface ReplicationGaugeValues {
   readonly connected: boolean;
@@ -24,6 +15,8 @@ export interface ReplicationGaugeValues {
   readonly lagSeconds: number;
   readonly retainedWalBytes: number;
   readonly stalled: boolean;
+  /** Set when the slot is invalidated: the stall's cause label. */
+  readonly invalidation?: string | null;
 }
 
 /** What an inbound callback came to, for `ess_inbound_callbacks_total{outcome}`. */
@@ -68,8 +61,9 @@ export class EssMetrics {
   private readonly lagSeconds: Gauge;
   private readonly retainedWal: Gauge;
   private readonly connected: Gauge;
-  private readonly stalled: Gauge;
+  private readonly stalled: Gauge<"cause">;
   private readonly inbound: Counter<"connector" | "outcome">;
+  private readonly captureLeader: Gauge;
   private readonly known: ReadonlySet<string>;
 
   constructor(options: MetricsOptions) {
@@ -146,13 +140,20 @@ export class EssMetrics {
     });
     this.stalled = new Gauge({
       name: "ess_replication_stalled",
-      help: "1 when the slot's confirmed position has not moved for replication.stallAfter while WAL grew",
+      help: "1 when the slot's confirmed position has not moved for replication.stallAfter while WAL grew (cause no_progress), or the slot is invalidated (cause slot_invalidated)",
+      labelNames: ["cause"],
       registers,
     });
     this.inbound = new Counter({
       name: "ess_inbound_callbacks_total",
       help: "Partner callbacks on /inbound/<connector>, by outcome",
       labelNames: ["connector", "outcome"],
+      registers,
+    });
+    this.stalled.set(0);
+    this.captureLeader = new Gauge({
+      name: "ess_capture_leader",
+      help: "1 while this process leads capture (holds the leadership lock); 0 on a standby or a delivery-only process",
       registers,
     });
     for (const { connector, mapping } of options.targets ?? []) this.success.inc({ connector, mapping }, 0);
@@ -207,7 +208,15 @@ export class EssMetrics {
     this.lagBytes.set(values.lagBytes);
     this.lagSeconds.set(values.lagSeconds);
     this.retainedWal.set(values.retainedWalBytes);
-    this.stalled.set(values.stalled ? 1 : 0);
+    // One series at a time: unlabelled 0 while moving, 1 with the cause while stalled.
+    this.stalled.reset();
+    if (values.invalidation) this.stalled.set({ cause: "slot_invalidated" }, 1);
+    else if (values.stalled) this.stalled.set({ cause: "no_progress" }, 1);
+    else this.stalled.set(0);
+  }
+
+  setCaptureLeader(leader: boolean): void {
+    this.captureLeader.set(leader ? 1 : 0);
   }
 
   setReplicationConnected(connected: boolean): void {

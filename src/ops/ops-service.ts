@@ -5,12 +5,13 @@ import type { IncomingMessage } from "node:http";
 import pg from "pg";
 import type { CaptureStatus } from "../capture/capture-service.js";
 import type { EssConfig } from "../config/types.js";
+import type { EngineRole } from "../engine.js";
 import { Gateway } from "../gateway/gateway.js";
 import { writeAnswerRow } from "../inbound/answer-table.js";
+import { pingLedger, readConnectorGauges } from "../ledger/readings.js";
 import { EventIntake } from "./event-intake.js";
 import { type HttpAddress, OpsHttpServer } from "./http-server.js";
 import { InboundLane } from "./inbound-lane.js";
-import { pingLedger, readConnectorGauges } from "./ledger-readings.js";
 import type { Logger } from "./logger.js";
 import type { EssMetrics } from "./metrics.js";
 import { Readiness, type ReadinessReport } from "./readiness.js";
@@ -23,6 +24,8 @@ export interface OpsServiceOptions {
   readonly ledgerPool: pg.Pool;
   readonly captureEnabled: boolean;
   readonly capture: () => CaptureStatus | undefined;
+  /** Leader, standby or delivery-only, for /readyz; undefined until the process competes for capture. */
+  readonly role: () => EngineRole | undefined;
   readonly logger: Logger;
 }
 
@@ -60,10 +63,12 @@ export class OpsService {
           capture: options.capture,
           logger,
           metrics: options.metrics,
+          mappings: config.mappings.map((m) => m.name),
         })
       : undefined;
     this.readiness = new Readiness({
       captureEnabled: options.captureEnabled,
+      role: options.role,
       replicationConnected: () => options.capture()?.connected ?? false,
       pingLedger: () => pingLedger(this.ledgerProbe),
       replication: () => this.monitor?.latest(),

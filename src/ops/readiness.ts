@@ -9,12 +9,14 @@ export interface ReadinessCheck {
 
 export interface ReadinessReport {
   readonly ready: boolean;
+  /** leader (captures), standby (takes over capture when the leader goes) or delivery-only. */
+  readonly role: "leader" | "standby" | "delivery-only";
   /** One line per failed check; empty when ready. */
   readonly reasons: readonly string[];
   readonly checks: {
     readonly replication: ReadinessCheck;
     readonly ledger: ReadinessCheck;
-    readonly stall: ReadinessCheck & { readonly causes?: readonly string[] };
+    readonly stall: ReadinessCheck & { readonly causes?: readonly string[]; readonly recovery?: readonly string[] };
     readonly process: ReadinessCheck;
   };
 }
@@ -22,6 +24,8 @@ export interface ReadinessReport {
 export interface ReadinessSources {
   /** False for a delivery-only process (`essctl start --no-capture`): replication is not its job. */
   readonly captureEnabled: boolean;
+  /** Undefined until the process competes for capture leadership. */
+  readonly role: () => "leader" | "standby" | "delivery-only" | undefined;
   readonly replicationConnected: () => boolean;
   /** Resolves when the ledger answers; rejects (with a bounded wait) otherwise. */
   readonly pingLedger: () => Promise<void>;
@@ -40,20 +44,30 @@ export class Readiness {
 
   async report(): Promise<ReadinessReport> {
     const { sources } = this;
+    const role = sources.role();
     const replication: ReadinessCheck = !sources.captureEnabled
       ? { ok: true, detail: "not run by this process (delivery only)" }
-      : sources.replicationConnected()
-        ? { ok: true, detail: "connected" }
-        : { ok: false, detail: "replication is not connected" };
+      : role === "standby"
+        ? { ok: true, detail: "standby: another process captures; this one takes over when it goes" }
+        : sources.replicationConnected()
+          ? { ok: true, detail: "connected" }
+          : { ok: false, detail: "replication is not connected" };
     const ledger = await this.ledgerCheck();
     const reading = sources.captureEnabled ? sources.replication() : undefined;
-    const stall = reading?.stalled
+    const stall = reading?.invalidation
       ? {
           ok: false,
-          detail: `replication stalled: slot ${reading.slot} has not confirmed anything for ${Math.round(reading.unchangedForMs / 1000)} s while the server wrote WAL`,
+          detail: `replication slot ${reading.slot} is invalidated (${reading.invalidation}): changes were lost to it; recovery: ${reading.recovery.join("; then ")}`,
           causes: reading.stallCauses,
+          recovery: reading.recovery,
         }
-      : { ok: true, detail: reading ? "moving" : "not sampled yet" };
+      : reading?.stalled
+        ? {
+            ok: false,
+            detail: `replication stalled: slot ${reading.slot} has not confirmed anything for ${Math.round(reading.unchangedForMs / 1000)} s while the server wrote WAL`,
+            causes: reading.stallCauses,
+          }
+        : { ok: true, detail: reading ? "moving" : "not sampled yet" };
     const process: ReadinessCheck = sources.stopping()
       ? { ok: false, detail: "stopping" }
       : { ok: true, detail: "running" };
@@ -61,7 +75,7 @@ export class Readiness {
     const reasons = Object.values(checks)
       .filter((c) => !c.ok)
       .map((c) => c.detail);
-    return { ready: reasons.length === 0, reasons, checks };
+    return { ready: reasons.length === 0, role: role ?? "standby", reasons, checks };
   }
 
   private async ledgerCheck(): Promise<ReadinessCheck> {

@@ -3,9 +3,11 @@
 import type { CaptureStatus } from "../capture/capture-service.js";
 import { parseLsn } from "../change/lsn.js";
 import { redactSecrets } from "../config/secrets.js";
+import { invalidatedSlotRecovery, invalidationSentence } from "../inspection/slot-invalidation.js";
 import { readSlotStatus } from "../inspection/slot-status.js";
+import { appendAudit } from "../ledger/audit.js";
 import type { Queryable } from "../ledger/queryable.js";
-import { lastCapturedCommit } from "./ledger-readings.js";
+import { lastCapturedCommit } from "../ledger/readings.js";
 import type { Logger } from "./logger.js";
 import type { EssMetrics } from "./metrics.js";
 import { CAUGHT_UP_BYTES, replicationLagSeconds } from "./replication-lag.js";
@@ -28,6 +30,10 @@ export interface ReplicationReading {
   readonly unchangedForMs: number;
   /** The likely causes named when the stall began (empty while not stalled). */
   readonly stallCauses: readonly string[];
+  /** Why the slot can no longer stream (it is then stalled for good); null while usable. */
+  readonly invalidation: string | null;
+  /** The steps back from an invalidated slot; empty otherwise. */
+  readonly recovery: readonly string[];
 }
 
 export interface ReplicationMonitorOptions {
@@ -40,6 +46,8 @@ export interface ReplicationMonitorOptions {
   readonly capture: () => CaptureStatus | undefined;
   readonly logger: Logger;
   readonly metrics?: EssMetrics;
+  /** Mapping names, for the backfill step of a recovery. */
+  readonly mappings?: readonly string[];
   /** Sampling interval; default a quarter of stallAfter, between 250 ms and 5 s. */
   readonly intervalMs?: number;
 }
@@ -54,6 +62,7 @@ export class ReplicationMonitor {
   private storedCommit: Date | null | undefined;
   private causes: readonly string[] = [];
   private reportingStall = false;
+  private reportedInvalidation: string | null = null;
   private failing = false;
 
   constructor(private readonly options: ReplicationMonitorOptions) {}
@@ -119,10 +128,19 @@ export class ReplicationMonitor {
       if (verdict.stalled && !this.reportingStall) {
         this.reportingStall = true;
         await this.reportStall(status.lagBytes, verdict.unchangedForMs, capture?.connected ?? false);
+      } else if (verdict.stalled) {
+        // Still stalled: the causes are read again (a capture that connected since may now wait
+        // on a lock), logged only when the stall began.
+        this.causes = await this.diagnose(capture?.connected ?? false);
       } else if (!verdict.stalled && this.reportingStall) {
         this.reportingStall = false;
         this.causes = [];
         options.logger.info({ slot: options.slot, lagBytes: status.lagBytes }, "replication is moving again");
+      }
+      const invalidation = status.invalidation;
+      if (invalidation !== this.reportedInvalidation) {
+        this.reportedInvalidation = invalidation;
+        if (invalidation) await this.reportInvalidation(invalidation);
       }
       this.reading = {
         at: new Date(now),
@@ -134,9 +152,11 @@ export class ReplicationMonitor {
         retainedWalBytes: status.retainedWalBytes,
         confirmedFlushLsn: status.confirmedFlushLsn,
         currentLsn: status.currentLsn,
-        stalled: verdict.stalled,
+        stalled: verdict.stalled || invalidation !== null,
         unchangedForMs: verdict.unchangedForMs,
-        stallCauses: this.causes,
+        stallCauses: invalidation ? [invalidationSentence(options.slot, invalidation)] : this.causes,
+        invalidation,
+        recovery: invalidation ? invalidatedSlotRecovery(options.slot, options.mappings ?? []) : [],
       };
       options.metrics?.setReplication(this.reading);
       if (this.failing) options.logger.info({ slot: options.slot }, "the replication slot can be read again");
@@ -155,6 +175,32 @@ export class ReplicationMonitor {
     }
   }
 
+  private diagnose(connected: boolean): Promise<string[]> {
+    const { options } = this;
+    return diagnoseStall({
+      source: options.source,
+      ledger: options.ledger,
+      schema: options.schema,
+      replicationConnected: connected,
+      stallAfterMs: options.stallAfterMs,
+    });
+  }
+
+  /** Once per invalidation: an error line and an audit row, with the steps back. */
+  private async reportInvalidation(reason: string): Promise<void> {
+    const { options } = this;
+    const recovery = invalidatedSlotRecovery(options.slot, options.mappings ?? []);
+    const sentence = invalidationSentence(options.slot, reason);
+    options.logger.error({ slot: options.slot, reason, recovery }, sentence);
+    try {
+      await appendAudit(options.ledger, options.schema, [
+        { event: "slot_invalidated", detail: { slot: options.slot, reason, recovery }, error: sentence },
+      ]);
+    } catch (error) {
+      options.logger.warn({ err: error }, "cannot audit the invalidated slot");
+    }
+  }
+
   private async storedCommitTime(): Promise<Date | null | undefined> {
     if (this.storedCommit !== undefined) return this.storedCommit;
     try {
@@ -168,13 +214,7 @@ export class ReplicationMonitor {
 
   private async reportStall(lagBytes: number, unchangedForMs: number, connected: boolean): Promise<void> {
     const { options } = this;
-    this.causes = await diagnoseStall({
-      source: options.source,
-      ledger: options.ledger,
-      schema: options.schema,
-      replicationConnected: connected,
-      stallAfterMs: options.stallAfterMs,
-    });
+    this.causes = await this.diagnose(connected);
     options.logger.warn(
       { slot: options.slot, lagBytes, unchangedForMs, stallAfterMs: options.stallAfterMs, causes: this.causes },
       `replication stalled: the slot's confirmed position has not moved for ${Math.round(unchangedForMs / 1000)} s while the server wrote WAL`,

@@ -1,5 +1,5 @@
 // Replication slot and publication housekeeping on the source database.
-import type pg from "pg";
+import pg from "pg";
 import type { Lsn, TableRef } from "../change/change.js";
 import { parseLsn } from "../change/lsn.js";
 import { assertPlainIdentifier } from "../sql/sql-identifier.js";
@@ -19,9 +19,21 @@ export interface SlotState {
   readonly created: boolean;
   readonly confirmedFlushLsn: Lsn;
   readonly restartLsn: Lsn | null;
+  /** A failover slot (PostgreSQL 17+): slot synchronisation keeps it on the standbys. */
+  readonly failover: boolean;
 }
 
-export async function ensureSlot(client: pg.ClientBase, slot: string, plugin: string): Promise<SlotState> {
+export interface SlotOptions {
+  /** Create it with failover = true (PostgreSQL 17+). */
+  readonly failover?: boolean;
+}
+
+export async function ensureSlot(
+  client: pg.ClientBase,
+  slot: string,
+  plugin: string,
+  options: SlotOptions = {},
+): Promise<SlotState> {
   assertPlainIdentifier("replication slot", slot);
   const existing = await readSlot(client, slot);
   if (existing) {
@@ -31,10 +43,21 @@ export async function ensureSlot(client: pg.ClientBase, slot: string, plugin: st
         `select pg_drop_replication_slot('${slot}');  -- only once every change it holds has been delivered`,
       );
     }
-    return { created: false, confirmedFlushLsn: existing.confirmed, restartLsn: existing.restart };
+    return {
+      created: false,
+      confirmedFlushLsn: existing.confirmed,
+      restartLsn: existing.restart,
+      failover: existing.failover,
+    };
   }
+  if (options.failover) await requireFailoverSlots(client);
   try {
-    await client.query("select pg_create_logical_replication_slot($1, $2)", [slot, plugin]);
+    // Arguments: name, plugin, temporary, two-phase, failover (the fifth exists from PostgreSQL 17).
+    if (options.failover) {
+      await client.query("select pg_create_logical_replication_slot($1, $2, false, false, true)", [slot, plugin]);
+    } else {
+      await client.query("select pg_create_logical_replication_slot($1, $2)", [slot, plugin]);
+    }
   } catch (error) {
     // Another ESS process created it first: use theirs.
     if ((error as { code?: string }).code !== "42710") throw error;
@@ -53,16 +76,57 @@ export async function ensureSlot(client: pg.ClientBase, slot: string, plugin: st
         : `replication slot ${slot} could not be created`,
     );
   }
-  return { created: true, confirmedFlushLsn: created.confirmed, restartLsn: created.restart };
+  return {
+    created: true,
+    confirmedFlushLsn: created.confirmed,
+    restartLsn: created.restart,
+    failover: created.failover,
+  };
+}
+
+async function requireFailoverSlots(client: pg.ClientBase): Promise<void> {
+  const version = await client.query<{ v: string }>("select current_setting('server_version_num') as v");
+  const number = Number(version.rows[0]?.v ?? 0);
+  if (number < 170000) {
+    throw new SourceSetupError(
+      `replication.failover needs PostgreSQL 17 or newer (failover slots); the source runs ${Math.floor(number / 10000)}: set replication.failover: false, and after a failover follow the README's procedure (a new slot and essctl backfill)`,
+    );
+  }
+}
+
+/**
+ * Turns an existing slot into a failover slot (PostgreSQL 17+), over a replication connection
+ * as ALTER_REPLICATION_SLOT requires; the slot must not be in use.
+ */
+export async function enableSlotFailover(connectionString: string, slot: string): Promise<void> {
+  const name = assertPlainIdentifier("replication slot", slot);
+  const client = new pg.Client({
+    connectionString,
+    application_name: "ess-capture-setup",
+    replication: "database",
+  } as pg.ClientConfig);
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.query(`ALTER_REPLICATION_SLOT "${name}" ( FAILOVER true )`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 async function readSlot(
   client: pg.ClientBase,
   slot: string,
-): Promise<{ plugin: string; confirmed: Lsn; restart: Lsn | null } | null> {
-  const result = await client.query<{ plugin: string; confirmed_flush_lsn: string | null; restart_lsn: string | null }>(
-    `select plugin, confirmed_flush_lsn::text, restart_lsn::text
-       from pg_replication_slots where slot_name = $1 and database = current_database()`,
+): Promise<{ plugin: string; confirmed: Lsn; restart: Lsn | null; failover: boolean } | null> {
+  const result = await client.query<{
+    plugin: string;
+    confirmed_flush_lsn: string | null;
+    restart_lsn: string | null;
+    failover: string | null;
+  }>(
+    // failover exists from PostgreSQL 17: read through jsonb so older servers answer null.
+    `select s.plugin, s.confirmed_flush_lsn::text, s.restart_lsn::text, to_jsonb(s) ->> 'failover' as failover
+       from pg_replication_slots s where s.slot_name = $1 and s.database = current_database()`,
     [slot],
   );
   const row = result.rows[0];
@@ -71,6 +135,7 @@ async function readSlot(
     plugin: row.plugin,
     confirmed: row.confirmed_flush_lsn ? parseLsn(row.confirmed_flush_lsn) : 0n,
     restart: row.restart_lsn ? parseLsn(row.restart_lsn) : null,
+    failover: row.failover === "true",
   };
 }
 

@@ -45,6 +45,7 @@ describe("the SPEC §3 examples load exactly as written", () => {
       plugin: "pgoutput",
       heartbeatMs: 10_000,
       stallAfterMs: 300_000,
+      failover: false,
     });
     expect(config.connectorsDir).toBe(join(SPEC_DIR, "connectors"));
     expect(config.mappingsDir).toBe(join(SPEC_DIR, "mappings"));

@@ -94,3 +94,22 @@ describe("what each delivery of an attempted batch becomes", () => {
     expect(batch.decision).toBe("dead");
   });
 });
+
+describe("an application event's own maxAttempts", () => {
+  const failure = new AdapterError("HTTP 503", "retriable", "http_503");
+
+  it.each([
+    { eventMax: 1, attempt: 1, expected: "dead" },
+    { eventMax: 2, attempt: 1, expected: "retry" },
+    { eventMax: 2, attempt: 2, expected: "dead" },
+    // It tightens the connector's policy only: a larger one does not extend it.
+    { eventMax: 10, attempt: 3, expected: "dead" },
+    { eventMax: null, attempt: 2, expected: "retry" },
+  ])("maxAttempts $eventMax at attempt $attempt → $expected", ({ eventMax, attempt, expected }) => {
+    const attempted = { ...item("1", attempt), maxAttempts: eventMax };
+    const { verdicts } = verdictsForOutcomes([attempted], [{ id: "1", ok: false, error: failure }], policy, NOW);
+    expect(verdicts[0]?.verdict).toBe(expected);
+    const batch = verdictsForBatchFailure([attempted, item("2", attempt)], failure, attempt, policy, NOW);
+    expect(batch.decision).toBe(expected);
+  });
+});

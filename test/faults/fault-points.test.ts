@@ -9,9 +9,9 @@ const MODULE = fileURLToPath(new URL("../../src/fault-points.ts", import.meta.ur
 
 describe("fault points are reachable only from the test suite", () => {
   it("fire when the harness armed them: its key file and the points", () => {
-    const env = faultEnv("accepted-before-ledger,claimed-before-send=0.5,capture-copy-midway@3");
+    const env = faultEnv("accepted-before-ledger:city_drop,claimed-before-send=0.5,capture-copy-midway@3");
     expect(Object.fromEntries(armedTriggers(env))).toEqual({
-      "accepted-before-ledger": { nth: 1 },
+      "accepted-before-ledger": { nth: 1, scope: "city_drop" },
       "claimed-before-send": { probability: 0.5 },
       "capture-copy-midway": { nth: 3 },
     });

@@ -69,7 +69,10 @@ describe("partners answer back, applications hear the outcome and send events fr
   const log = capturedLogger();
 
   beforeAll(async () => {
-    partner = await startHttpServer(() => ({ status: 201, body: "{}" }));
+    // The partner refuses one family with 503, for the event limited to a single attempt.
+    partner = await startHttpServer((request) =>
+      request.body.includes("F-ONCE") ? { status: 503, body: "{}" } : { status: 201, body: "{}" },
+    );
     site = await createSite("ops-answers", () => ({
       connectors: { gis: gisConnector(partner.url) },
       mappings: { permit_status: PERMITS, visit_reschedule: RESCHEDULE },
@@ -247,6 +250,26 @@ describe("partners answer back, applications hear the outcome and send events fr
       [delivery.id],
     );
     expect(queued.rows[0]?.detail).toMatchObject({ receiptId: committed, traceId: "trace-77" });
+    expect(sent[0]?.headers["x-trace-id"]).toBe("trace-77");
+    const attempted = await site.db.query<{ detail: Record<string, unknown> }>(
+      "select detail from ess.audit where event = 'attempted' and delivery_id = $1",
+      [delivery.id],
+    );
+    expect(attempted.rows[0]?.detail).toMatchObject({ traceId: "trace-77" });
+  });
+
+  it("an event's maxAttempts ends its retries sooner than the connector's policy", async () => {
+    const r = await site.db.query<{ id: string }>(
+      `select ess.send('reschedule', '{"family":"F-ONCE","new_date":"2024-05-06"}', '{"maxAttempts":1,"correlationId":"app-42"}') as id`,
+    );
+    const receiptId = r.rows[0]?.id as string;
+    await waitFor("the event dead after one attempt", async () => (await gateway.receipt(receiptId)) === "dead");
+    const delivery = await site.db.query<{ attempts: number; app_correlation_id: string }>(
+      "select attempts, app_correlation_id from ess.deliveries where receipt_id = $1",
+      [receiptId],
+    );
+    expect(delivery.rows).toEqual([{ attempts: 1, app_correlation_id: "app-42" }]);
+    expect(partner.requests.filter((q) => q.body.includes("F-ONCE"))).toHaveLength(1);
   });
 
   it("ess.send() refuses a bad topic, a payload that is not an object and unknown options", async () => {

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../src/ledger/migrate.js";
-import { readConnectorGauges } from "../../src/ops/ledger-readings.js";
+import { readConnectorGauges } from "../../src/ledger/readings.js";
 import { EssMetrics } from "../../src/ops/metrics.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { parseMetrics, Scrape } from "./ops-client.js";

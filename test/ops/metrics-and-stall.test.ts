@@ -165,7 +165,13 @@ describe("metrics and the stall rule across a stop, a backlog and a locked ledge
       backlog?.value("ess_replication_lag_bytes") ?? 0,
     );
 
-    const stalled = await waitForReady(url, 503, (r) => r.body.checks.stall?.ok === false);
+    // The causes are read again while stalled: the capture's wait on the lock shows once it is connected.
+    const stalled = await waitForReady(
+      url,
+      503,
+      (r) =>
+        r.body.checks.stall?.ok === false && /lock held by pid/.test(r.body.checks.stall?.causes?.join("\n") ?? ""),
+    );
     expect(stalled.body.ready).toBe(false);
     expect(stalled.body.reasons.join("\n")).toMatch(/replication stalled/);
     expect(stalled.body.checks.stall?.causes?.join("\n")).toMatch(

@@ -175,11 +175,11 @@ export async function startDebianPostgres(options: DebianPostgresOptions = {}): 
     }
   };
 
-  const halt = async (): Promise<void> => {
+  const halt = async (mode: "fast" | "immediate" = "fast"): Promise<void> => {
     const server = child;
     if (!server || server.exitCode !== null || server.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
-    server.kill("SIGINT"); // fast shutdown
+    server.kill(mode === "fast" ? "SIGINT" : "SIGQUIT");
     const timer = setTimeout(() => server.kill("SIGKILL"), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
@@ -202,6 +202,10 @@ export async function startDebianPostgres(options: DebianPostgresOptions = {}): 
     url,
     restart: async () => {
       await halt();
+      await start();
+    },
+    restartImmediately: async () => {
+      await halt("immediate");
       await start();
     },
     stop: async () => {

@@ -1,7 +1,7 @@
 // Reads, without changing anything, how far the ledger schema is migrated and whether the connecting role may use it.
 import type pg from "pg";
-import { type MigrationFile, readMigrationFiles } from "../ledger/migration-files.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { type MigrationFile, readMigrationFiles } from "./migration-files.js";
 
 export interface LedgerStatus {
   readonly database: string;

@@ -1,7 +1,8 @@
 // Reads from the ledger what became of one event: its captured feed row and the deliveries made from it.
-import type { DeliveryState } from "../ledger/delivery-queries.js";
-import type { Queryable } from "../ledger/queryable.js";
+
 import { quoteIdentifier } from "../sql/sql-identifier.js";
+import type { DeliveryState } from "./delivery-queries.js";
+import type { Queryable } from "./queryable.js";
 
 /** One delivery of an event: one per mapping target the event matched. */
 export interface EventDelivery {

@@ -1,8 +1,21 @@
 // Read-only ledger queries behind /metrics and /readyz, cheap enough to run on every scrape.
 
-import type { Queryable } from "../ledger/queryable.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
-import { type ConnectorGaugeValues, DELIVERY_GAUGE_STATES, type DeliveryGaugeState } from "./metrics.js";
+import type { Queryable } from "./queryable.js";
+
+/** The unfinished delivery states that /metrics counts per connector. */
+export const DELIVERY_GAUGE_STATES = ["pending", "sending", "retrying", "dead"] as const;
+export type DeliveryGaugeState = (typeof DELIVERY_GAUGE_STATES)[number];
+
+/** Per-connector ledger counts that the gauges mirror. */
+export interface ConnectorGaugeValues {
+  readonly connector: string;
+  readonly deliveries: Readonly<Record<DeliveryGaugeState, number>>;
+  /** Age of the oldest delivery not yet sent (0 when nothing waits). */
+  readonly oldestWaitingSeconds: number;
+  /** Heartbeat state: reachable (and not held for attention). */
+  readonly up: boolean;
+}
 
 /** Resolves when the ledger answers a query. */
 export async function pingLedger(db: Queryable): Promise<void> {

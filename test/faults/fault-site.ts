@@ -1,0 +1,190 @@
+// A site for the fault tests: a source database with the workload's tables, its slot and
+// publication, a migrated ledger, three partners behind three connectors (a drop directory with
+// one file per batch, an append file, a REST endpoint) and one mapping sending every change to all.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { migrate } from "../../src/ledger/migrate.js";
+import { FAULT_SOURCE_DDL } from "./workload.js";
+
+export interface FaultSite {
+  readonly sourceUrl: string;
+  readonly ledgerUrl: string;
+  readonly slot: string;
+  readonly dir: string;
+  readonly configPath: string;
+  /** file-per-batch drops: `batch_<sequence>.txt`. */
+  readonly dropDir: string;
+  /** The append connector's one growing file lives here. */
+  readonly appendDir: string;
+  cleanup(): Promise<void>;
+}
+
+export interface FaultSiteOptions {
+  /** A URL on the server for `database` (the maintenance database is "postgres"). */
+  readonly urlFor: (database: string) => string;
+  readonly name: string;
+  /** REST partner origin; without it there is no REST connector. */
+  readonly restUrl?: string;
+  /** Put the ledger in its own database (`ledger.url`). */
+  readonly separateLedger?: boolean;
+  readonly plugin?: "pgoutput" | "wal2json";
+  /** batch.maxWait of the drop connectors. */
+  readonly maxWait?: string;
+}
+
+/** Fixed-width record of every drop: ID(8) SEQ(10) TOKEN(45), CRLF. */
+export const RECORD = { id: [0, 8], seq: [8, 18], token: [18, 63] } as const;
+
+export async function createFaultSite(options: FaultSiteOptions): Promise<FaultSite> {
+  const sourceDb = `ess_f_${options.name}`;
+  const ledgerDb = options.separateLedger ? `${sourceDb}_ledger` : sourceDb;
+  await recreateDatabase(options.urlFor("postgres"), sourceDb);
+  if (ledgerDb !== sourceDb) await recreateDatabase(options.urlFor("postgres"), ledgerDb);
+  const sourceUrl = options.urlFor(sourceDb);
+  const ledgerUrl = options.urlFor(ledgerDb);
+  const slot = `slot_${sourceDb}`.slice(0, 63);
+  const plugin = options.plugin ?? "pgoutput";
+  const client = new pg.Client({ connectionString: sourceUrl });
+  await client.connect();
+  try {
+    await client.query(FAULT_SOURCE_DDL);
+    await client.query("select pg_create_logical_replication_slot($1, $2)", [slot, plugin]);
+  } finally {
+    await client.end();
+  }
+  await migrate({ connectionString: ledgerUrl, schema: "ess" });
+  const dir = await mkdtemp(join(tmpdir(), "ess-fault-site-"));
+  const dropDir = join(dir, "drop");
+  const appendDir = join(dir, "append");
+  for (const sub of [dropDir, appendDir, join(dir, "connectors"), join(dir, "mappings")]) await mkdir(sub);
+  const maxWait = options.maxWait ?? "100ms";
+  const connectors: Record<string, string[]> = {
+    drop_batches: [
+      "name: drop_batches",
+      "adapter: file",
+      "file:",
+      `  dir: ${dropDir}`,
+      '  file: "batch_{batch}.txt"',
+      "  mode: file-per-batch",
+      "  tempSuffix: .part",
+      "encoding: utf-8",
+      `batch: { maxRecords: 40, maxWait: ${maxWait} }`,
+      "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
+      "heartbeat: { every: 1s, offlineAfter: 1000 }",
+    ],
+    drop_append: [
+      "name: drop_append",
+      "adapter: file",
+      "file:",
+      `  dir: ${appendDir}`,
+      '  file: "permits.txt"',
+      "  mode: append",
+      "encoding: utf-8",
+      `batch: { maxRecords: 40, maxWait: ${maxWait} }`,
+      "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
+      "heartbeat: { every: 1s, offlineAfter: 1000 }",
+    ],
+  };
+  if (options.restUrl) {
+    connectors.rest_partner = [
+      "name: rest_partner",
+      "adapter: rest",
+      "rest:",
+      `  url: ${options.restUrl}/permits`,
+      "  method: POST",
+      `  health: ${options.restUrl}/health`,
+      "  timeout: 2s",
+      "batch: { maxRecords: 40, maxWait: 50ms }",
+      "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
+      "heartbeat: { every: 500ms, offlineAfter: 1000 }",
+    ];
+  }
+  const fixedWidth = ["      ID: id | width:8", "      SEQ: seq | width:10", "      TOKEN: _token | width:45"];
+  const targets = [
+    ...["drop_batches", "drop_append"].flatMap((c) => [
+      `  - connector: ${c}`,
+      "    format: fixed-width",
+      "    fields:",
+      ...fixedWidth,
+    ]),
+    ...(options.restUrl ? ["  - connector: rest_partner", "    format: json", "    fields: { id: id, seq: seq }"] : []),
+  ];
+  const ledgerLines = ["ledger:", "  schema: ess", ...(ledgerDb !== sourceDb ? [`  url: ${ledgerUrl}`] : [])];
+  await writeFile(
+    join(dir, "ess.yaml"),
+    [
+      "database:",
+      `  url: ${sourceUrl}`,
+      ...ledgerLines,
+      "replication:",
+      `  slot: ${slot}`,
+      "  publication: ess_pub",
+      `  plugin: ${plugin}`,
+      "  heartbeat: 1s",
+      "connectors: ./connectors",
+      "mappings: ./mappings",
+      "http:",
+      "  listen: 127.0.0.1:0",
+      "",
+    ].join("\n"),
+  );
+  for (const [name, lines] of Object.entries(connectors)) {
+    await writeFile(join(dir, "connectors", `${name}.yaml`), `${lines.join("\n")}\n`);
+  }
+  await writeFile(
+    join(dir, "mappings", "permit_feed.yaml"),
+    [
+      "name: permit_feed",
+      "source:",
+      "  table: public.permits",
+      "  ops: [insert, update]",
+      "targets:",
+      ...targets,
+      "",
+    ].join("\n"),
+  );
+  return {
+    sourceUrl,
+    ledgerUrl,
+    slot,
+    dir,
+    configPath: join(dir, "ess.yaml"),
+    dropDir,
+    appendDir,
+    cleanup: async () => {
+      await dropDatabase(options.urlFor("postgres"), sourceDb);
+      if (ledgerDb !== sourceDb) await dropDatabase(options.urlFor("postgres"), ledgerDb);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function recreateDatabase(adminUrl: string, name: string): Promise<void> {
+  await dropDatabase(adminUrl, name);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(
+      "select pg_terminate_backend(active_pid) from pg_replication_slots where database = $1 and active_pid is not null",
+      [name],
+    );
+    await admin.query("select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1", [
+      name,
+    ]);
+    await admin.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
