@@ -183,10 +183,12 @@ describe("essctl", () => {
     expect(report.connectors).toEqual([
       "city_hall_cobol",
       "county_scheduler",
+      "court_calendar",
+      "grants_cobol_csv",
       "payroll_csv",
       "treasury_batch",
       "vdot_gis",
     ]);
-    expect(report.mappings).toEqual(["permit_fees", "permit_status", "visit_reschedule"]);
+    expect(report.mappings).toEqual(["court_calendar", "grants", "permit_fees", "permit_status", "visit_reschedule"]);
   });
 });
