@@ -16,7 +16,7 @@ import type { EssConfig } from "../../src/config/types.js";
 import { HOST_KEY_FINGERPRINT_FILE } from "../../src/demo/stand-in-partners.js";
 import { adminUrl, createTestDatabase, type TestDatabase } from "../support/database.js";
 import { ESSCTL_ENTRY, essctl } from "../support/essctl.js";
-import { interpolate, interpolateDeep } from "./compose-interpolation.js";
+import { interpolateDeep } from "./compose-interpolation.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
