@@ -5,7 +5,6 @@ import type { IncomingMessage } from "node:http";
 import pg from "pg";
 import type { CaptureStatus } from "../capture/capture-service.js";
 import type { EssConfig } from "../config/types.js";
-import type { EngineRole } from "../engine.js";
 import { Gateway } from "../gateway/gateway.js";
 import { writeAnswerRow } from "../inbound/answer-table.js";
 import { pingLedger, readConnectorGauges } from "../ledger/readings.js";
@@ -25,7 +24,8 @@ export interface OpsServiceOptions {
   readonly captureEnabled: boolean;
   readonly capture: () => CaptureStatus | undefined;
   /** Leader, standby or delivery-only, for /readyz; undefined until the process competes for capture. */
-  readonly role: () => EngineRole | undefined;
+  /** The engine's role (leader, standby or delivery-only), for /readyz and essctl stats. */
+  readonly role: () => "leader" | "standby" | "delivery-only" | undefined;
   readonly logger: Logger;
 }
 
