@@ -8,9 +8,8 @@ import { GatewayDatabaseError, InvalidEventError, InvalidReceiptIdError } from "
 import {
   authenticateInbound,
   inboundAuthMessage,
-  SIGNATURE_HEADER,
+  presentedCredentials,
   SignatureReplayGuard,
-  TIMESTAMP_HEADER,
   toleranceOf,
 } from "./inbound-auth.js";
 import type { InboundReply } from "./inbound-lane.js";
@@ -109,16 +108,7 @@ export class EventIntake {
   ): { status: number; error: string; headers?: Record<string, string> } | undefined {
     const auth = this.options.auth;
     if (!auth) return { status: 403, error: "events are not enabled: set events.hmacSecret or events.bearerToken" };
-    const verdict = authenticateInbound(
-      auth,
-      {
-        signature: header(request, SIGNATURE_HEADER),
-        timestamp: header(request, TIMESTAMP_HEADER),
-        authorization: header(request, "authorization"),
-      },
-      body,
-      replay ? { replay } : {},
-    );
+    const verdict = authenticateInbound(auth, presentedCredentials(request), body, replay ? { replay } : {});
     if (verdict.ok) return undefined;
     return {
       status: 401,
@@ -151,9 +141,4 @@ function refuse(
 ): InboundReply {
   log.warn({ status }, `event request refused: ${error}`);
   return { status, body: { error }, headers };
-}
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
 }

@@ -2,6 +2,7 @@
 // signed timestamp and the raw body (within a tolerance window, each signature accepted once), or
 // a bearer token, compared in constant time.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { InboundAuth } from "../config/types.js";
 
 export const SIGNATURE_HEADER = "x-ess-signature";
@@ -161,4 +162,18 @@ export class SignatureReplayGuard {
       this.seen.delete(key);
     }
   }
+}
+
+/** The credentials a request presents: signature and its timestamp, or a bearer token. */
+export function presentedCredentials(request: IncomingMessage): PresentedCredentials {
+  return {
+    signature: header(request, SIGNATURE_HEADER),
+    timestamp: header(request, TIMESTAMP_HEADER),
+    authorization: header(request, "authorization"),
+  };
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
 }

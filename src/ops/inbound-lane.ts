@@ -9,9 +9,8 @@ import { type AnswerResult, applyAnswer } from "../ledger/inbound.js";
 import {
   authenticateInbound,
   inboundAuthMessage,
-  SIGNATURE_HEADER,
+  presentedCredentials,
   SignatureReplayGuard,
-  TIMESTAMP_HEADER,
   toleranceOf,
 } from "./inbound-auth.js";
 import { parseCallback } from "./inbound-callback.js";
@@ -70,16 +69,7 @@ export class InboundLane {
       if (!(error instanceof BodyTooLargeError)) throw error;
       return this.reject(log, connectorName, "too_large", 413, error.message, { connection: "close" });
     }
-    const verdict = authenticateInbound(
-      auth,
-      {
-        signature: header(request, SIGNATURE_HEADER),
-        timestamp: header(request, TIMESTAMP_HEADER),
-        authorization: header(request, "authorization"),
-      },
-      body,
-      { replay: this.replay },
-    );
+    const verdict = authenticateInbound(auth, presentedCredentials(request), body, { replay: this.replay });
     if (!verdict.ok) {
       const message = inboundAuthMessage(verdict.reason, toleranceOf(auth));
       const challenge: Record<string, string> =
@@ -169,9 +159,4 @@ export class InboundLane {
     log.warn({ status, outcome }, `inbound callback rejected: ${error}`);
     return { status, body: { error }, headers };
   }
-}
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
 }
