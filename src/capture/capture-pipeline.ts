@@ -122,6 +122,10 @@ export class CapturePipeline implements StreamConsumer {
     changes: readonly CapturedChange[],
     commitTime: Date | undefined,
   ): Promise<void> {
+    // Yield first: startFlush stores this promise in `flushing`, and a flush with no rows to write
+    // would otherwise finish (clearing `flushing`) before that assignment, leaving a settled
+    // promise there for good, so that drain() spins on it and the pipeline never looks idle.
+    await Promise.resolve();
     try {
       let inserted = 0;
       if (batch.rows.length > 0) {
