@@ -59,12 +59,7 @@ export class BatchOutcomes {
    */
   async recordItems(client: pg.ClientBase, batch: OwnedBatch, verdicts: readonly ItemVerdict[]): Promise<boolean> {
     const s = this.s;
-    await client.query("begin");
-    try {
-      if (!(await this.stillOwned(client, batch))) {
-        await client.query("rollback");
-        return false;
-      }
+    return this.whileOwned(client, batch, async () => {
       const sent = verdicts.filter((v) => v.verdict === "sent");
       const retry = verdicts.filter((v) => v.verdict === "retry");
       const dead = verdicts.filter((v) => v.verdict === "dead");
@@ -177,12 +172,7 @@ export class BatchOutcomes {
           ]
         : verdicts.map((v) => auditFor(v, batch));
       await appendAudit(client, this.schema, audit);
-      await client.query("commit");
-      return true;
-    } catch (error) {
-      await client.query("rollback").catch(() => undefined);
-      throw error;
-    }
+    });
   }
 
   /**
@@ -199,12 +189,7 @@ export class BatchOutcomes {
   ): Promise<boolean> {
     const s = this.s;
     const error = storableText(answer);
-    await client.query("begin");
-    try {
-      if (!(await this.stillOwned(client, batch))) {
-        await client.query("rollback");
-        return false;
-      }
+    return this.whileOwned(client, batch, async () => {
       await client.query(
         `update ${s}.batches set state = $2, lease_until = null, last_error = $3, updated_at = now(),
                 next_attempt_at = now() + $4 * interval '1 millisecond'
@@ -250,23 +235,13 @@ export class BatchOutcomes {
               ),
             ),
       );
-      await client.query("commit");
-      return true;
-    } catch (caught) {
-      await client.query("rollback").catch(() => undefined);
-      throw caught;
-    }
+    });
   }
 
   /** Gives a batch back without spending the attempt (the connector became held mid-way). */
   async releaseBatch(client: pg.ClientBase, batch: OwnedBatch, answer: string): Promise<boolean> {
     const error = storableText(answer);
-    await client.query("begin");
-    try {
-      if (!(await this.stillOwned(client, batch))) {
-        await client.query("rollback");
-        return false;
-      }
+    return this.whileOwned(client, batch, async () => {
       await client.query(
         `update ${this.s}.batches set state = 'retrying', attempts = greatest(attempts - 1, 0), lease_until = null,
                 last_error = $2, next_attempt_at = now(), updated_at = now() where id = $1`,
@@ -280,11 +255,26 @@ export class BatchOutcomes {
           [batch.id, error],
         );
       }
+    });
+  }
+
+  /**
+   * Runs `record` in one transaction if this owner still holds the batch; false (nothing
+   * written) when the lease was lost to another process.
+   */
+  private async whileOwned(client: pg.ClientBase, batch: OwnedBatch, record: () => Promise<void>): Promise<boolean> {
+    await client.query("begin");
+    try {
+      if (!(await this.stillOwned(client, batch))) {
+        await client.query("rollback");
+        return false;
+      }
+      await record();
       await client.query("commit");
       return true;
-    } catch (caught) {
+    } catch (error) {
       await client.query("rollback").catch(() => undefined);
-      throw caught;
+      throw error;
     }
   }
 
