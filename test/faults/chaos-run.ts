@@ -102,8 +102,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       let kills = 0;
       let faultPointKills = 0;
       let done = 0;
+      // One armed process at a time: two dying at their fault points between two kills would
+      // take the run past the kills it was asked for.
+      const armed = { capture: false, delivery: false };
+      const restart = (role: "capture" | "delivery") => {
+        const faults = armed[role === "capture" ? "delivery" : "capture"] ? undefined : randomFaults();
+        armed[role] = faults !== undefined;
+        return start(role, faults);
+      };
       const intervalMs = (options.seconds * 1000) / Math.max(1, options.kills);
       for (let k = 0; k < options.kills; k++) {
+        if (kills >= options.kills) break;
         await new Promise((r) => setTimeout(r, intervalMs * (0.5 + Math.random())));
         for (const role of ["capture", "delivery"] as const) {
           const current = processes[role];
@@ -111,18 +120,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
             // It died at its armed fault point: that was one of the kills.
             faultPointKills++;
             kills++;
-            processes[role] = start(role, randomFaults());
+            processes[role] = restart(role);
           } else if (current && !current.running) {
             // Started while PostgreSQL was down: essctl start gives up on set-up errors.
             log(`the ${role} process exited (code ${current.child.exitCode}): ${current.stderr.slice(-300)}`);
-            processes[role] = start(role, randomFaults());
+            processes[role] = restart(role);
           }
         }
         if (kills >= options.kills) break;
         const role = Math.random() < 0.5 ? "capture" : "delivery";
         await processes[role]?.kill9();
         kills++;
-        processes[role] = start(role, randomFaults());
+        processes[role] = restart(role);
         // A process killed before it ever ran tests nothing: the next kill waits for it to be up.
         await Promise.race([processes[role]?.started, new Promise((r) => setTimeout(r, 60_000))]);
         if (restartAt.has(k)) {
