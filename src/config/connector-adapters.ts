@@ -13,9 +13,13 @@ const SOAP_KEYS = ["wsdl", "endpoint", "operation", "security", "timeout"];
 const REST_KEYS = ["url", "method", "headers", "timeout", "health", "caFile"];
 
 const HTTP_URL_TEXT = "an http:// or https:// URL";
-/** The form `ssh-keygen -lf` prints; the value itself is checked against the server at connect time. */
-const HOST_KEY = /^SHA256:\S+$/;
-const HOST_KEY_TEXT = 'a pinned fingerprint "SHA256:<base64>" as ssh-keygen -lf prints it';
+/**
+ * The form `ssh-keygen -lf` prints: "SHA256:" and the 43 base64 characters of the digest (a
+ * trailing "=" is tolerated). A placeholder such as "SHA256:..." would only fail at connect time.
+ */
+const HOST_KEY = /^\s*SHA256:[A-Za-z0-9+/]{43}=?\s*$/;
+const HOST_KEY_TEXT =
+  'a pinned fingerprint "SHA256:" followed by 43 base64 characters, as `ssh-keygen -lf <host key>.pub` prints it';
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.:-]+)$/;
 const OPERATION = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 

@@ -46,7 +46,7 @@ describe("loading a configuration", () => {
       "connectors/box.yaml": yaml(
         "name: box",
         "adapter: sftp",
-        "sftp: { host: 127.0.0.1, username: u, password: pw12, hostKey: 'SHA256:x', dir: /in, file: 'b{batch}' }",
+        "sftp: { host: 127.0.0.1, username: u, password: pw12, hostKey: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8', dir: /in, file: 'b{batch}' }",
       ),
       "connectors/api.yaml": yaml("name: api", "adapter: rest", "rest: { url: 'http://127.0.0.1:9/x' }"),
       "connectors/svc.yaml": yaml(
@@ -115,7 +115,7 @@ describe("loading a configuration", () => {
         "  port: ${SFTP_PORT:-2222}",
         "  username: ess",
         "  password: ${SFTP_PASS}",
-        "  hostKey: 'SHA256:x'",
+        "  hostKey: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8'",
         "  dir: /in",
         "  file: 'b_{batch}'",
         "dryRun: ${DRY:-true}",

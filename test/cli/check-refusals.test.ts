@@ -1,0 +1,137 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is configuration syntax here, not template literals
+// What `essctl check` refuses before start would fail on it: host key pins, SOAP operations, credentials in URLs.
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runChecks } from "../../src/cli/check-report.js";
+import { wsdlPhase } from "../../src/cli/check-wsdl.js";
+import { type ConfigDir, writeConfigDir, yaml } from "../config/config-dir.js";
+import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { runEssctl } from "./run-essctl.js";
+
+const WSDL = resolve("test/fixtures/config/spec/connectors/county_scheduler.wsdl");
+const FINGERPRINT = "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8";
+const ESS = yaml("database:", "  url: ${DATABASE_URL}", "replication: { slot: ess_main, publication: ess_pub }");
+const ENV = { DATABASE_URL: "postgres://ess:Db-Secret-881@127.0.0.1:5432/hms" };
+
+function sftp(hostKey: string): string {
+  return yaml(
+    "name: city",
+    "adapter: sftp",
+    "sftp:",
+    "  host: 127.0.0.1",
+    "  username: ess",
+    "  password: ${CITY_PASS}",
+    `  hostKey: "${hostKey}"`,
+    "  dir: /IN",
+    '  file: "p_{batch}.txt"',
+  );
+}
+
+function soap(wsdl: string, operation: string): string {
+  return yaml("name: county", "adapter: soap", "soap:", `  wsdl: ${wsdl}`, `  operation: ${operation}`);
+}
+
+describe("essctl check refuses what start would fail on", () => {
+  let dir: ConfigDir;
+  let wsdlServer: TestHttpServer;
+  beforeAll(async () => {
+    const wsdlText = await readFile(WSDL, "utf8");
+    wsdlServer = await startHttpServer(() => ({
+      status: 200,
+      headers: { "content-type": "text/xml" },
+      body: wsdlText,
+    }));
+    dir = await writeConfigDir({
+      "placeholder/ess.yaml": ESS,
+      "placeholder/mappings/.keep": "",
+      "placeholder/connectors/city.yaml": sftp("${CITY_SFTP_HOST_KEY:-SHA256:...}"),
+      "short/ess.yaml": ESS,
+      "short/mappings/.keep": "",
+      "short/connectors/city.yaml": sftp("SHA256:abc"),
+      "pinned/ess.yaml": ESS,
+      "pinned/mappings/.keep": "",
+      "pinned/connectors/city.yaml": sftp(FINGERPRINT),
+      "typo/ess.yaml": ESS,
+      "typo/mappings/.keep": "",
+      "typo/connectors/county.yaml": soap(WSDL, "Rescheduel"),
+      "right/ess.yaml": ESS,
+      "right/mappings/.keep": "",
+      "right/connectors/county.yaml": soap(WSDL, "Reschedule"),
+      "remote/ess.yaml": ESS,
+      "remote/mappings/.keep": "",
+      "remote/connectors/county.yaml": soap(`${wsdlServer.url}/county?wsdl`, "Cancel"),
+    });
+  });
+  afterAll(async () => {
+    await dir?.remove();
+    await wsdlServer?.stop();
+  });
+
+  it("item 13: the shipped placeholder SHA256:... is refused at sftp.hostKey with how to get the fingerprint", async () => {
+    const run = await runEssctl(["check", "--offline", "--config", "placeholder/ess.yaml"], {
+      cwd: dir.dir,
+      env: { ...ENV, CITY_PASS: "City-Pass-6610" },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("placeholder/connectors/city.yaml:7:");
+    expect(run.stderr).toContain("sftp.hostKey");
+    expect(run.stderr).toContain("ssh-keygen -lf");
+    expect(run.stderr).not.toContain("City-Pass-6610");
+  });
+
+  it("item 13: a fingerprint of the wrong length is refused; a real one passes", async () => {
+    const short = await runEssctl(["check", "--offline", "--config", "short/ess.yaml"], {
+      cwd: dir.dir,
+      env: { ...ENV, CITY_PASS: "x" },
+    });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain("sftp.hostKey");
+    const pinned = await runEssctl(["check", "--offline", "--config", "pinned/ess.yaml"], {
+      cwd: dir.dir,
+      env: { ...ENV, CITY_PASS: "x" },
+    });
+    expect(pinned.stderr).toBe("");
+    expect(pinned.code).toBe(0);
+  });
+
+  it("item 13: a SOAP operation the local WSDL does not define is refused, offline too, naming the ones it does", async () => {
+    const run = await runEssctl(["check", "--offline", "--json", "--config", "typo/ess.yaml"], {
+      cwd: dir.dir,
+      env: ENV,
+    });
+    expect(run.code).toBe(2);
+    const report = JSON.parse(run.stdout);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        phase: "wsdl",
+        path: "soap.operation",
+        line: 5,
+        found: '"Rescheduel"',
+        fix: expect.stringContaining("Reschedule"),
+      }),
+    ]);
+    const right = await runEssctl(["check", "--offline", "--config", "right/ess.yaml"], { cwd: dir.dir, env: ENV });
+    expect(right.stderr).toBe("");
+    expect(right.code).toBe(0);
+    expect(right.stdout).toContain("(checked: configuration, wsdl)");
+  });
+
+  it("item 13: a WSDL URL is fetched when check may use the network; --offline says the operation is not verified", async () => {
+    const online = await runChecks(dir.path("remote/ess.yaml"), {
+      env: ENV,
+      phases: [wsdlPhase({ offline: false })],
+      signal: new AbortController().signal,
+    });
+    expect(online.ok).toBe(false);
+    expect(online.problems).toEqual([expect.objectContaining({ phase: "wsdl", path: "soap.operation" })]);
+    expect(online.problems[0]?.message).toContain('defines no operation "Cancel"');
+    expect(wsdlServer.requests.length).toBeGreaterThan(0);
+
+    const seen = wsdlServer.requests.length;
+    const offline = await runEssctl(["check", "--offline", "--config", "remote/ess.yaml"], { cwd: dir.dir, env: ENV });
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toContain('note: connector county: soap.operation "Cancel" not verified');
+    expect(wsdlServer.requests.length).toBe(seen);
+  });
+});
