@@ -133,7 +133,7 @@ export class EssEngine {
         // The primary key is only looked up where it is the ordering key.
         const table = mapping.source.key ? undefined : mapping.source.table;
         const keyColumns = table ? await primaryKeyColumns(source, table) : undefined;
-        const result = compileMapping(mapping, connectors, { keyColumns });
+        const result = compileMapping(mapping, connectors, { keyColumns, hashKey: config.hashKey });
         if (!result.mapping) {
           throw new EngineSetupError(result.errors.map((e) => e.message).join("\n"));
         }

@@ -58,6 +58,11 @@ export function classifyHttpStatus(status: number, context: HttpStatusContext): 
   if (status >= 500 || RETRIABLE_4XX.has(status)) {
     return new AdapterError(message, "retriable", reason, context.retryAfterMs);
   }
+  if (status === 401 || status === 403) {
+    // Credentials are the connector's, not the record's: hold the connector until an operator
+    // fixes them, and spend no record's attempt.
+    return new AdapterError(`${message} (the partner refused ESS's credentials)`, "attention", reason);
+  }
   if (status >= 300 && status < 400) {
     // Redirects are not followed: fetch would turn a redirected POST into a GET and drop the body.
     return new AdapterError(`${message} (redirects are not followed; fix the connector's url)`, "permanent", reason);

@@ -44,12 +44,22 @@ export function soapFaultOf(error: unknown): SoapFault | undefined {
   return { code, text: message };
 }
 
+const AUTH_FAULT =
+  /^(FailedAuthentication|InvalidSecurity|InvalidSecurityToken|FailedCheck|SecurityTokenUnavailable|MessageExpired)$|\.(Authentication|Authorization|Unauthorized|Security)$/i;
+
 /**
  * The class of a fault code: Client/Sender (and the protocol faults) are permanent, Server/Receiver
  * and unknown codes retriable. Dotted SOAP 1.1 subcodes ("Client.Authentication") count as their head.
  */
-export function classifyFaultCode(code: string): { failure: "retriable" | "permanent"; reason: string } {
-  const local = (code.split(":").pop() ?? "").split(".")[0]?.toLowerCase() ?? "";
+export function classifyFaultCode(code: string): {
+  failure: "retriable" | "permanent" | "attention";
+  reason: string;
+} {
+  const full = code.split(":").pop() ?? "";
+  // WS-Security faults (FailedAuthentication, InvalidSecurityToken…) and Client.Authentication:
+  // the connector's credentials, not the record, are wrong.
+  if (AUTH_FAULT.test(full)) return { failure: "attention", reason: "soap_auth_failed" };
+  const local = full.split(".")[0]?.toLowerCase() ?? "";
   const permanent = PERMANENT_FAULTS[local];
   if (permanent) return { failure: "permanent", reason: permanent };
   return { failure: "retriable", reason: RETRIABLE_FAULTS[local] ?? "soap_fault" };
@@ -75,7 +85,10 @@ export function classifySoapError(error: unknown, context: SoapErrorContext): Ad
   const retryAfterMs = parseRetryAfter(retryAfter);
   const fault = soapFaultOf(error);
   if (fault) {
-    const { failure, reason } = classifyFaultCode(fault.code);
+    const byCode = classifyFaultCode(fault.code);
+    // A fault sent with 401/403 is an authentication refusal whatever its code says.
+    const { failure, reason } =
+      status === 401 || status === 403 ? { failure: "attention" as const, reason: "soap_auth_failed" } : byCode;
     const quoted = bodyExcerpt(`${fault.code}: ${fault.text}`, context.secrets);
     const statusText = status === undefined ? "" : ` (HTTP ${status})`;
     return new AdapterError(

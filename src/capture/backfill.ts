@@ -176,7 +176,7 @@ function tableMapping(config: EssConfig, name: string): { mappingConfig: Mapping
 /** Compiled as the engine compiles it, so rows render byte for byte as streamed changes do. */
 function compile(config: EssConfig, mapping: MappingConfig, primaryKey: readonly string[]): CompiledMapping {
   const connectors = new Map<string, ConnectorConfig>(config.connectors.map((c) => [c.name, c]));
-  const result = compileMapping(mapping, connectors, { keyColumns: primaryKey });
+  const result = compileMapping(mapping, connectors, { keyColumns: primaryKey, hashKey: config.hashKey });
   if (!result.mapping) {
     throw new BackfillMappingError(mapping.name, result.errors.map((e) => e.message).join("; "));
   }

@@ -41,7 +41,8 @@ export const listCommand: EssctlCommand = {
         rows.map((r) => [
           r.id,
           r.connector,
-          r.state,
+          // A held delivery says why it waits: "pending (held: attention: … answered HTTP 401 …)".
+          r.heldBy ? `${r.state} (held: ${r.heldBy.slice(0, 100)})` : r.state,
           String(r.attempts),
           shortTime(r.nextAttemptAt),
           r.key,

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} and ${file:} are configuration syntax here, not template literals
 // Reads ess.yaml (SPEC §3.1): database, ledger, replication, the connector and mapping folders, http.
 import { resolve } from "node:path";
 import { sourceHostUrls } from "./database-hosts.js";
@@ -18,7 +19,19 @@ export interface EssFile {
   readonly mappingsDirAt: SourceLocation;
 }
 
-const TOP_KEYS = ["database", "ledger", "replication", "connectors", "mappings", "http", "events", "timezone"];
+const TOP_KEYS = [
+  "database",
+  "ledger",
+  "replication",
+  "connectors",
+  "mappings",
+  "http",
+  "events",
+  "timezone",
+  "hashKey",
+];
+/** An HMAC key shorter than this is guessed as easily as the values it hides. */
+const MIN_HASH_KEY_LENGTH = 16;
 const POSTGRES_URL_TEXT = "a PostgreSQL URL such as postgres://user@host:5432/database";
 const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/;
 const LISTEN_TEXT = "host:port, e.g. 127.0.0.1:9464 or [::1]:9464";
@@ -42,12 +55,26 @@ export function readEssFile(document: ValueReader): EssFile | undefined {
       top.get("timezone")?.matching(isValidTimezone, "an IANA time zone such as America/New_York or UTC") ??
       serverTimezone(),
     ...optionalEvents(readInboundAuth(top.get("events"), "events")),
+    ...readHashKey(top.get("hashKey")),
   };
   return {
     settings,
     connectorsDirAt: top.get("connectors")?.location ?? document.location,
     mappingsDirAt: top.get("mappings")?.location ?? document.location,
   };
+}
+
+function readHashKey(value: ValueReader | undefined): Pick<EssSettings, "hashKey"> {
+  const key = value?.string("a secret, e.g. ${file:/run/secrets/ess_hash_key} or ${ESS_HASH_KEY}");
+  if (value === undefined || key === undefined) return {};
+  if (key.length < MIN_HASH_KEY_LENGTH) {
+    value.fail(`hashKey must be at least ${MIN_HASH_KEY_LENGTH} characters`, {
+      expected: `a random secret of at least ${MIN_HASH_KEY_LENGTH} characters (openssl rand -base64 32)`,
+      found: "a hidden value",
+    });
+    return {};
+  }
+  return { hashKey: key };
 }
 
 function optionalEvents(events: EssSettings["events"]): Pick<EssSettings, "events"> {

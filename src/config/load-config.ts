@@ -103,7 +103,7 @@ export async function loadConfigFromDocuments(
       return read;
     }),
   );
-  const validConnectors = checkReferences(connectors, mappings, errors);
+  const validConnectors = checkReferences(connectors, mappings, errors, ess.settings.hashKey);
 
   const order = [documents.ess, ...connectorFiles, ...mappingFiles].map((doc) => doc.file);
   if (errors.length > 0) throw new ConfigErrors(errors, order);

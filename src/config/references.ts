@@ -19,6 +19,7 @@ export function checkReferences(
   connectors: readonly (ReadConnector | BrokenFile)[],
   mappings: readonly (ReadMapping | BrokenFile)[],
   errors: ConfigError[],
+  hashKey?: string,
 ): Map<string, ConnectorConfig> {
   const valid = new Map<string, ConnectorConfig>();
   // Names of connectors that exist but are broken: targets naming them are not reported a second time.
@@ -43,6 +44,7 @@ export function checkReferences(
     const compiled = compileMapping(
       { ...mapping.settings, targets: targets.flatMap((t) => (t.config ? [t.config] : [])) },
       valid,
+      hashKey !== undefined ? { hashKey } : {},
     );
     errors.push(...compiled.errors);
   }

@@ -6,7 +6,7 @@ import { registerSecret, urlPassword, userInfo } from "./secrets.js";
 const SECRET_SECTIONS = new Set(["security", "headers", "inbound"]);
 const SECRET_KEY = /(password|passphrase|secret|token|key)$/i;
 /** Keys whose literal values are credentials even when written into the file directly. */
-const CREDENTIAL_KEY = /^(password|passphrase|privateKey|secret|token|hmacSecret|bearerToken)$/;
+const CREDENTIAL_KEY = /^(password|passphrase|privateKey|secret|token|hmacSecret|bearerToken|hashKey)$/;
 
 /** Whether a value at `path` is a credential; a host key fingerprint is public, and operators need to read it. */
 export function isSecretPath(path: readonly PathSegment[]): boolean {

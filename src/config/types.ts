@@ -39,6 +39,8 @@ export interface EssConfig {
   readonly timezone: string;
   /** Credentials for POST /events and GET /receipts/<id>; without them those endpoints answer 403. */
   readonly events?: InboundAuth;
+  /** The secret the `hash` formatter is keyed with (HMAC-SHA256); a PII column may only be hashed with it. */
+  readonly hashKey?: string;
   readonly connectors: readonly ConnectorConfig[];
   readonly mappings: readonly MappingConfig[];
 }

@@ -1,9 +1,9 @@
 // Probes one partner on an interval; after `offlineAfter` failures the connector is offline
 // (its deliveries are held without spending attempts) and it comes back online by itself.
 import type pg from "pg";
-import type { Adapter } from "../adapters/adapter.js";
+import { type Adapter, AdapterError } from "../adapters/adapter.js";
 import type { ConnectorConfig } from "../config/types.js";
-import { recordHeartbeat } from "../ledger/connector-state.js";
+import { holdForAttention, recordHeartbeat } from "../ledger/connector-state.js";
 import type { Logger } from "../ops/logger.js";
 
 export interface HeartbeatEvents {
@@ -65,6 +65,16 @@ export class ConnectorHeartbeat {
         connector.heartbeat.offlineAfter,
         error?.message,
       );
+      // A probe that meets a problem only an operator can fix (a changed host key, refused
+      // credentials) holds the connector with the reason instead of letting deliveries spend retries.
+      if (error instanceof AdapterError && error.failure === "attention") {
+        if (await holdForAttention(this.pool, this.schema, connector.name, error.message)) {
+          this.logger.error(
+            { connector: connector.name, reason: error.reason, err: error },
+            "connector held for attention",
+          );
+        }
+      }
       if (transition) {
         this.logger.warn({ connector: connector.name, state: transition, err: error }, `connector ${transition}`);
         this.events.onTransition?.(connector.name, transition);

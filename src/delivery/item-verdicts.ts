@@ -69,7 +69,20 @@ export function verdictsForOutcomes(
         spent: false,
       };
     }
-    if (outcome.error.failure === "attention") attention ??= outcome.error;
+    if (outcome.error.failure === "attention") {
+      // The connector is held (credentials, host key, configuration): the record is not at
+      // fault, so it waits for the operator without spending an attempt or dying.
+      attention ??= outcome.error;
+      return {
+        id: item.id,
+        token: item.token,
+        verdict: "retry",
+        error: outcome.error.message,
+        reason: outcome.error.reason,
+        delayMs: 0,
+        spent: false,
+      };
+    }
     return retryOrDead(item, outcome.error, policy, now);
   });
   return attention ? { verdicts, attention } : { verdicts };

@@ -91,7 +91,7 @@ export async function snapshotSource(client: pg.ClientBase, config: EssConfig): 
     const table = mapping.source.table;
     // As the engine does: without source.key, the ordering key is the table's primary key.
     const primaryKey = table ? inspection.tables.get(tableKey(table))?.primaryKey : undefined;
-    const result = compileMapping(mapping, connectors, { keyColumns: primaryKey });
+    const result = compileMapping(mapping, connectors, { keyColumns: primaryKey, hashKey: config.hashKey });
     if (result.mapping) compiled.push(result.mapping);
     for (const error of result.errors)
       mappingProblems.push(problem("mapping", error.message, { change: "correct the mapping" }));

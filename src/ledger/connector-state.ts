@@ -123,6 +123,28 @@ export async function setAttention(
 }
 
 /**
+ * Holds the connector for an operator with this reason unless it already is held for it: a probe
+ * that keeps finding the same problem writes one audit row, not one per probe. True when set now.
+ */
+export async function holdForAttention(
+  client: pg.ClientBase | pg.Pool,
+  schema: string,
+  connector: string,
+  reason: string,
+): Promise<boolean> {
+  const s = quoteIdentifier(schema);
+  const held = await client.query(
+    `with held as (
+       update ${s}.connectors set attention = $2, updated_at = now()
+        where connector = $1 and attention is distinct from $2 returning connector)
+     insert into ${s}.audit (event, connector, error) select 'attention', connector, $2 from held
+     returning connector`,
+    [connector, reason],
+  );
+  return (held.rowCount ?? 0) > 0;
+}
+
+/**
  * Lifts the attention hold of these connectors, audited as 'resumed' with the reason it had. A
  * process starting with a (possibly corrected) configuration re-checks the partner: if the cause
  * remains, the first attempt sets attention again, without spending an attempt.

@@ -17,6 +17,8 @@ export interface DeliveryListing {
   readonly correlationId: string;
   readonly key: string;
   readonly lastError: string | null;
+  /** Why a pending or retrying delivery is not being sent: its connector is held (attention, paused, offline). */
+  readonly heldBy: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -41,16 +43,24 @@ export async function listDeliveries(db: Queryable, schema: string, filter: List
     correlation_id: string;
     ordering_key: string;
     last_error: string | null;
+    held_by: string | null;
     created_at: Date;
     updated_at: Date;
   }>(
-    `select id, connector, mapping, state, attempts,
-            case when state in ('pending', 'retrying') then next_attempt_at end as next_attempt_at,
-            token, correlation_id, ordering_key, last_error, created_at, updated_at
-       from ${quoteIdentifier(schema)}.deliveries
-      where ($1::text is null or connector = $1) and ($2::text is null or state = $2)
-        and ($4::timestamptz is null or updated_at >= $4)
-      order by id desc
+    `select d.id, d.connector, d.mapping, d.state, d.attempts,
+            case when d.state in ('pending', 'retrying') then d.next_attempt_at end as next_attempt_at,
+            d.token, d.correlation_id, d.ordering_key, d.last_error, d.created_at, d.updated_at,
+            case when d.state in ('pending', 'retrying') then
+              case when c.attention is not null then 'attention: ' || c.attention
+                   when c.paused then 'paused'
+                   when not c.online then 'offline'
+              end
+            end as held_by
+       from ${quoteIdentifier(schema)}.deliveries d
+       left join ${quoteIdentifier(schema)}.connectors c on c.connector = d.connector
+      where ($1::text is null or d.connector = $1) and ($2::text is null or d.state = $2)
+        and ($4::timestamptz is null or d.updated_at >= $4)
+      order by d.id desc
       limit $3`,
     [filter.connector ?? null, filter.state ?? null, filter.limit, filter.since ?? null],
   );
@@ -65,6 +75,7 @@ export async function listDeliveries(db: Queryable, schema: string, filter: List
     correlationId: r.correlation_id,
     key: r.ordering_key,
     lastError: r.last_error,
+    heldBy: r.held_by,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));

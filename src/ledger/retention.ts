@@ -2,7 +2,8 @@
 // sent/confirmed deliveries and their feed rows and batches after `deliveredMs`, audit rows after
 // `auditMs`. Dead letters and anything not yet delivered are never pruned. A sent batch's run is
 // deleted through the claim index, a range at a time; deliveries with a state of their own
-// through the partial index of finished ones.
+// through the partial index of finished ones. Partners' answers (inbound events) go after
+// `deliveredMs` like the deliveries they answer, so replayed or unsolicited callbacks cannot fill the ledger.
 
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import type { Queryable } from "./queryable.js";
@@ -19,12 +20,13 @@ export interface PruneReport {
   feed: number;
   batches: number;
   audit: number;
+  inbound: number;
 }
 
 export async function pruneLedger(db: Queryable, schema: string, policy: RetentionPolicy): Promise<PruneReport> {
   const s = quoteIdentifier(schema);
   const size = policy.batchSize ?? 1000;
-  const report: PruneReport = { deliveries: 0, feed: 0, batches: 0, audit: 0 };
+  const report: PruneReport = { deliveries: 0, feed: 0, batches: 0, audit: 0, inbound: 0 };
   const delivered = `${Math.max(0, Math.floor(policy.deliveredMs))} * interval '1 millisecond'`;
   const audit = `${Math.max(0, Math.floor(policy.auditMs))} * interval '1 millisecond'`;
   report.deliveries = await repeat(
@@ -78,6 +80,14 @@ export async function pruneLedger(db: Queryable, schema: string, policy: Retenti
     `
     delete from ${s}.audit where id in (
       select id from ${s}.audit where at < now() - ${audit} order by id limit $1)`,
+  );
+  // Ids grow with received_at: the oldest answers are first in the primary key's order.
+  report.inbound = await repeat(
+    db,
+    size,
+    `
+    delete from ${s}.inbound_events where id in (
+      select id from ${s}.inbound_events where received_at < now() - ${delivered} order by id limit $1)`,
   );
   return report;
 }

@@ -86,7 +86,18 @@ export function compileField(field: FieldConfig, scope: FieldScope): FieldCompil
     });
   }
   const dropped = compiled.some((f) => f.drops);
-  if (pii && !compiled.some((f) => f.protects)) {
+  if (pii && !compiled.some((f) => f.protects) && compiled.some((f) => f.name === "hash")) {
+    errors.push(
+      new MappingConfigError(
+        field.location,
+        "hash keyed with ess.yaml's hashKey, mask or drop",
+        expressionText(field),
+        `field ${field.name}: column ${column} is listed in pii and an unkeyed hash (or one keyed in the mapping) ` +
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: ${ESS_HASH_KEY} is configuration syntax
+          "is undone by hashing every possible value; set hashKey: ${ESS_HASH_KEY} in ess.yaml and write hash without an argument",
+      ),
+    );
+  } else if (pii && !compiled.some((f) => f.protects)) {
     errors.push(
       new MappingConfigError(
         field.location,

@@ -20,6 +20,8 @@ export interface FormatterScope {
   readonly zone: TimeZone;
   readonly measure: TextMeasure;
   readonly truncate: boolean;
+  /** ess.yaml `hashKey`: the secret `hash` is keyed with (HMAC-SHA256); unkeyed, a hashed SSN is found by trying every one. */
+  readonly hashKey?: string;
 }
 
 export type Step = (cell: Cell) => Cell;

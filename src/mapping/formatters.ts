@@ -116,8 +116,9 @@ function compileMask(call: FormatterCall): Step {
   });
 }
 
-function compileHash(call: FormatterCall): Step {
-  const key = call.arg === undefined ? undefined : removeEscapes(call.arg);
+/** `hash` is HMAC-SHA256 with ess.yaml's hashKey; `hash:K` keys it with K; with neither it is a plain SHA-256. */
+function compileHash(call: FormatterCall, scope: FormatterScope): Step {
+  const key = call.arg === undefined ? scope.hashKey : removeEscapes(call.arg);
   if (key === undefined) return textStep((text) => createHash("sha256").update(text, "utf8").digest("hex"));
   return textStep((text) => createHmac("sha256", key).update(text, "utf8").digest("hex"));
 }
@@ -165,7 +166,12 @@ export function compileFormatter(call: FormatterCall, scope: FormatterScope): Co
     case "mask":
       return { ...base, step: compileMask(call), protects: true };
     case "hash":
-      return { ...base, step: compileHash(call), protects: true };
+      // Only a key kept secret protects: a key written in the mapping file is no secret.
+      return {
+        ...base,
+        step: compileHash(call, scope),
+        protects: call.arg === undefined && scope.hashKey !== undefined,
+      };
     case "drop":
       noArgument(call);
       return { ...base, protects: true, drops: true };

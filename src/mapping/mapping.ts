@@ -35,6 +35,8 @@ export interface CompileOptions {
    * has no source.key (see mappingKeyColumns).
    */
   readonly keyColumns?: readonly string[];
+  /** ess.yaml `hashKey`, which keys the `hash` formatter. */
+  readonly hashKey?: string;
 }
 
 export interface CompileResult {
@@ -145,7 +147,8 @@ export function compileMapping(
   }
   const targets: CompiledTarget[] = [];
   mapping.targets.forEach((target, index) => {
-    const result = compileTarget(target, index, { mapping, zone, pii, connectors });
+    const hashKey = options.hashKey !== undefined ? { hashKey: options.hashKey } : {};
+    const result = compileTarget(target, index, { mapping, zone, pii, connectors, ...hashKey });
     errors.push(...result.errors);
     if (result.target) targets.push(result.target);
   });

@@ -23,6 +23,7 @@ export interface TargetScope {
   readonly zone: TimeZone;
   readonly pii: ReadonlySet<string>;
   readonly connectors: ReadonlyMap<string, ConnectorConfig>;
+  readonly hashKey?: string;
 }
 
 /** Which record formats each adapter can carry. */
@@ -98,6 +99,7 @@ export function compileTarget(
     zone: scope.zone,
     measure: textTarget ? CODE_POINTS : codec.measure,
     truncate: target.overflow === "truncate",
+    ...(scope.hashKey !== undefined ? { hashKey: scope.hashKey } : {}),
   };
   const fields = compileFields(target.fields, fieldScope, errors);
   const kept = fields.filter((f) => !f.dropped);

@@ -33,6 +33,18 @@ describe("parseRetryAfter", () => {
 });
 
 describe("classifyHttpStatus", () => {
+  it.each([401, 403])(
+    "item 12: HTTP %i is an attention hold of the connector (credentials), not a record's failure",
+    (status) => {
+      const error = classifyHttpStatus(status, { what: "POST https://gis.example/api", excerpt: "bad key" });
+      expect(error?.failure).toBe("attention");
+      expect(error?.reason).toBe(`http_${status}`);
+      expect(error?.message).toBe(
+        `POST https://gis.example/api answered HTTP ${status}: bad key (the partner refused ESS's credentials)`,
+      );
+    },
+  );
+
   it.each([
     [200, undefined, undefined],
     [201, undefined, undefined],
@@ -40,7 +52,6 @@ describe("classifyHttpStatus", () => {
     [301, "permanent", "http_301"],
     [307, "permanent", "http_307"],
     [400, "permanent", "http_400"],
-    [401, "permanent", "http_401"],
     [404, "permanent", "http_404"],
     [408, "retriable", "http_408"],
     [409, "permanent", "http_409"],

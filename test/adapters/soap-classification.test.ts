@@ -6,10 +6,18 @@ import { ESS_SOAP_NAMESPACE, escapeXml, essHeaderXml } from "../../src/adapters/
 
 describe("classifyFaultCode", () => {
   it.each([
+    "wsse:FailedAuthentication",
+    "wsse:InvalidSecurityToken",
+    "wsse:InvalidSecurity",
+    "soap:Client.Authentication",
+  ])("item 12: %s (an authentication fault) is an attention hold of the connector", (code) => {
+    expect(classifyFaultCode(code)).toEqual({ failure: "attention", reason: "soap_auth_failed" });
+  });
+
+  it.each([
     ["soap:Client", "permanent", "soap_client_fault"],
     ["SOAP-ENV:Client", "permanent", "soap_client_fault"],
     ["Client", "permanent", "soap_client_fault"],
-    ["soap:Client.Authentication", "permanent", "soap_client_fault"],
     ["env:Sender", "permanent", "soap_client_fault"],
     ["soap:VersionMismatch", "permanent", "soap_protocol_fault"],
     ["soap:MustUnderstand", "permanent", "soap_protocol_fault"],

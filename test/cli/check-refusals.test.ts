@@ -214,3 +214,57 @@ describe("essctl check refuses credentials written into URLs, and never prints t
     },
   );
 });
+
+describe("essctl check and the hash formatter's key", () => {
+  const HASH_KEY = "Hash-Key-Secret-0042-abcdef";
+  let dir: ConfigDir;
+  beforeAll(async () => {
+    const gis = yaml("name: gis", "adapter: rest", "rest:", "  url: http://127.0.0.1:9/api");
+    const people = yaml(
+      "name: people",
+      "source: { table: public.people }",
+      "pii: [ssn]",
+      "targets:",
+      "  - connector: gis",
+      "    format: json",
+      "    fields: { id: id, ssn: ssn | hash }",
+    );
+    dir = await writeConfigDir({
+      "unkeyed/ess.yaml": ESS,
+      "unkeyed/connectors/gis.yaml": gis,
+      "unkeyed/mappings/people.yaml": people,
+      "keyed/ess.yaml": `${ESS}hashKey: \${ESS_HASH_KEY}\n`,
+      "keyed/connectors/gis.yaml": gis,
+      "keyed/mappings/people.yaml": people,
+      "short/ess.yaml": `${ESS}hashKey: \${ESS_HASH_KEY}\n`,
+      "short/connectors/gis.yaml": gis,
+      "short/mappings/people.yaml": people,
+    });
+  });
+  afterAll(async () => {
+    await dir?.remove();
+  });
+
+  it("item 11: an unkeyed hash of a PII column is refused with the fix; keyed with hashKey it passes, the key never printed", async () => {
+    const unkeyed = await runEssctl(["check", "--offline", "--config", "unkeyed/ess.yaml"], { cwd: dir.dir, env: ENV });
+    expect(unkeyed.code).toBe(2);
+    expect(unkeyed.stderr).toContain("unkeyed/mappings/people.yaml:7:");
+    expect(unkeyed.stderr).toContain("set hashKey: ${ESS_HASH_KEY} in ess.yaml");
+
+    const keyed = await runEssctl(["check", "--offline", "--json", "--config", "keyed/ess.yaml"], {
+      cwd: dir.dir,
+      env: { ...ENV, ESS_HASH_KEY: HASH_KEY },
+    });
+    expect(keyed.stderr).toBe("");
+    expect(keyed.code).toBe(0);
+    expect(keyed.stdout).not.toContain(HASH_KEY);
+
+    const short = await runEssctl(["check", "--offline", "--json", "--config", "short/ess.yaml"], {
+      cwd: dir.dir,
+      env: { ...ENV, ESS_HASH_KEY: "Short-Key-11" },
+    });
+    expect(short.code).toBe(2);
+    expect(JSON.parse(short.stdout).problems).toEqual([expect.objectContaining({ path: "hashKey" })]);
+    expect(short.stdout).not.toContain("Short-Key-11");
+  });
+});

@@ -14,7 +14,7 @@ describe("ledger retention", () => {
     await db.drop();
   });
 
-  it("prunes old sent and confirmed deliveries with their feed rows, keeps pending, retrying and dead ones, and prunes old audit rows", async () => {
+  it("item 9: prunes old sent and confirmed deliveries with their feed rows, old partner answers and old audit rows; keeps pending, retrying and dead ones", async () => {
     const states = ["sent", "confirmed", "pending", "retrying", "dead", "sent"];
     for (const [i, state] of states.entries()) {
       await db.query(
@@ -35,6 +35,13 @@ describe("ledger retention", () => {
        values ('0/200', 0, 2, now(), 'insert', '{}', '{}', now() - interval '2 days')`,
     );
     await db.query("insert into ess.audit (event, at) values ('sent', now() - interval '500 days'), ('sent', now())");
+    // Partners' answers: two old (one a 1 MiB replayed callback), one recent.
+    await db.query(
+      `insert into ess.inbound_events (connector, correlation, body, received_at)
+       values ('c', 'old', '{}', now() - interval '2 days'),
+              ('c', 'replayed', jsonb_build_object('pad', repeat('x', 1048576)), now() - interval '2 days'),
+              ('c', 'recent', '{}', now())`,
+    );
 
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -43,7 +50,7 @@ describe("ledger retention", () => {
       auditMs: 400 * 24 * 3600_000,
       batchSize: 1,
     }).finally(() => client.end());
-    expect(report).toMatchObject({ deliveries: 2, feed: 3, audit: 1 });
+    expect(report).toMatchObject({ deliveries: 2, feed: 3, audit: 1, inbound: 2 });
 
     const left = await db.query<{ token: string; state: string }>(
       "select token, state from ess.deliveries order by token",
@@ -55,5 +62,7 @@ describe("ledger retention", () => {
     expect(feed.rows.map((r) => r.ordinal)).toEqual([2, 3, 4, 5]);
     const audit = await db.query<{ n: string }>("select count(*) as n from ess.audit");
     expect(Number(audit.rows[0]?.n)).toBe(1);
+    const inbound = await db.query<{ correlation: string }>("select correlation from ess.inbound_events");
+    expect(inbound.rows.map((r) => r.correlation)).toEqual(["recent"]);
   });
 });

@@ -104,16 +104,34 @@ describe("PII columns", () => {
     },
   );
 
-  it.each(["ssn | mask | width:11", "ssn | hash | width:64", "ssn | drop", "ssn | trim | hash:k | width:64"])(
-    "%s is accepted",
+  it.each(["ssn | mask | width:11", "ssn | hash | width:64", "ssn | drop", "ssn | trim | hash | width:64"])(
+    "%s is accepted (hash keyed with ess.yaml's hashKey)",
     (spec) => {
       const result = compileMapping(
         mappingConfig([targetConfig("drop", "fixed-width", { F: spec, G: "id | width:3" })], { pii: ["ssn"] }),
         connectors,
+        { hashKey: "a-hash-key-of-32-characters-0042" },
       );
       expect(result.errors).toEqual([]);
     },
   );
+
+  it.each([
+    ["ssn | hash | width:64", {}],
+    ["ssn | trim | hash:k | width:64", {}],
+    ["ssn | hash:k | width:64", { hashKey: "a-hash-key-of-32-characters-0042" }],
+  ])("item 11: %s on a PII column is refused without ess.yaml's hashKey, with the fix", (spec, options) => {
+    const result = compileMapping(
+      mappingConfig([targetConfig("drop", "fixed-width", { F: spec, G: "id | width:3" })], { pii: ["ssn"] }),
+      connectors,
+      options,
+    );
+    expect(result.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /column ssn is listed in pii and an unkeyed hash .* set hashKey: \$\{ESS_HASH_KEY\} in ess.yaml/,
+      ),
+    ]);
+  });
 
   it("refuses a PII key column (the ordering key is logged)", () => {
     const result = compileMapping(

@@ -259,6 +259,25 @@ describe("mask, hash, drop", () => {
     expect(json(spec, { v: value })).toBe(expected);
   });
 
+  it("item 11: hash is HMAC-SHA256 keyed with ess.yaml's hashKey, so the same SSN hashes apart under two keys", () => {
+    const hashed = (hashKey: string | undefined, value: string) => {
+      const mapping = mappingConfig([targetConfig("gis", "json", { F: "v | hash" })], {});
+      const result = compileMapping(mapping, connectorMap(restConnector("gis")), hashKey ? { hashKey } : {});
+      expect(result.errors).toEqual([]);
+      return JSON.parse(result.mapping!.targets[0]!.render({ v: value }, CONTEXT).toString("utf8")).F as string;
+    };
+    // The well-known HMAC-SHA256 example: key "key", "The quick brown fox jumps over the lazy dog".
+    expect(hashed("key", "The quick brown fox jumps over the lazy dog")).toBe(
+      "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+    );
+    const ssn = "123-45-6789";
+    const plain = hashed(undefined, ssn);
+    const keyedA = hashed("first-key-of-at-least-16", ssn);
+    const keyedB = hashed("second-key-of-at-least-16", ssn);
+    expect(new Set([plain, keyedA, keyedB]).size).toBe(3);
+    expect(keyedA).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it("drop leaves the field out of the record", () => {
     const mapping = mappingConfig([targetConfig("gis", "json", { A: "a", SSN: "ssn | drop", B: "b" })], {
       pii: ["ssn"],

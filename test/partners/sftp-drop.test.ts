@@ -211,4 +211,18 @@ describe("city hall's SFTP drop through the engine, against OpenSSH", () => {
     await waitForAllSent(site.db, CONNECTOR, expected.length, 15_000);
     expect(allRecords(await readDrop(dir))).toEqual([...expected].sort());
   });
+
+  it("item 12: a wrong host key found by the heartbeat holds the connector with the reason, before any delivery", async () => {
+    await configure(server.otherHostKey, "200ms");
+    await restartEngine();
+    const held = await waitForConnector(site.db, CONNECTOR, "held by the heartbeat", (c) => c.attention !== null);
+    expect(held.attention).toContain(server.otherHostKey);
+    const attention = await auditOf(site.db, CONNECTOR, "attention");
+    const count = attention.length;
+    // Later probes find the same problem: one audit row, not one per probe.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await auditOf(site.db, CONNECTOR, "attention")).toHaveLength(count);
+    await configure(server.hostKey);
+    await restartEngine();
+  });
 });
