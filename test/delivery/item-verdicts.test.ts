@@ -60,6 +60,16 @@ describe("what each delivery of an attempted batch becomes", () => {
     expect(result.attention).toBe(error);
   });
 
+  it("item 12: a record that met an attention failure (refused credentials) waits unspent, never dead, even at its last attempt", () => {
+    const error = new AdapterError("POST /api answered HTTP 401", "attention", "http_401");
+    const last = item("1", policy.maxAttempts);
+    const result = verdictsForOutcomes([last], [{ id: "1", ok: false, error }], policy);
+    expect(result.attention).toBe(error);
+    expect(result.verdicts).toEqual([
+      expect.objectContaining({ verdict: "retry", spent: false, delayMs: 0, reason: "http_401" }),
+    ]);
+  });
+
   it("a failed drop batch shares one decision across its members", () => {
     const failure = new AdapterError("connection refused", "retriable", "connection_refused", 1500);
     const retry = verdictsForBatchFailure([item("1"), item("2")], failure, 1, policy);
