@@ -50,8 +50,8 @@ export async function claimReadiness(
         where connector = ${options.connector} and own_state and state in ('pending', 'retrying') and batch_id is null)::float8
         as own_in_ms,
       run.n as run_count, run.oldest as run_oldest
-    from (select count(*)::int as n, min(created_at) as oldest
-            from (select created_at from ${items}
+    from (select count(*)::int as n, min(least(commit_time, created_at)) as oldest
+            from (select commit_time, created_at from ${items}
                    where connector = ${options.connector} and not own_state
                      and id > coalesce((select claimed_through from ${connectors} where connector = ${options.connector}), 0)
                    order by id limit ${options.maxRecords}) r) run`.execute(ledgerDb(queryable, schema));
@@ -62,7 +62,7 @@ export async function claimReadiness(
   if (row.own_in_ms !== null) waits.push(row.own_in_ms);
   if (row.run_count >= options.maxRecords) waits.push(0);
   else if (row.run_count > 0 && row.run_oldest !== null) {
-    // The claim measures a run's wait on this process's clock: so does this.
+    // The claim measures a run's wait (ClaimOptions.maxWaitMs) on this process's clock: so does this.
     waits.push(row.run_oldest.getTime() + options.maxWaitMs - Date.now());
   }
   if (waits.length === 0) return { due: false, dueInMs: null };
