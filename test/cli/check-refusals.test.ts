@@ -135,3 +135,82 @@ describe("essctl check refuses what start would fail on", () => {
     expect(wsdlServer.requests.length).toBe(seen);
   });
 });
+
+describe("essctl check refuses credentials written into URLs, and never prints them", () => {
+  const DB_PASSWORD = "Pa/ss#Word-4471";
+  const REST_PASSWORD = "Rest-Pass-3390";
+  const API_KEY = "Api-Key-Value-2286";
+  let dir: ConfigDir;
+  beforeAll(async () => {
+    const rest = (url: string) => yaml("name: gis", "adapter: rest", "rest:", `  url: "${url}"`);
+    dir = await writeConfigDir({
+      "db/ess.yaml": ESS,
+      "db/mappings/.keep": "",
+      "literal/ess.yaml": yaml(
+        "database:",
+        `  url: "postgres://ess:${DB_PASSWORD}@127.0.0.1:5432/hms"`,
+        "replication: { slot: ess_main, publication: ess_pub }",
+      ),
+      "literal/mappings/.keep": "",
+      "userinfo/ess.yaml": ESS,
+      "userinfo/mappings/.keep": "",
+      "userinfo/connectors/gis.yaml": rest(`https://ess:${REST_PASSWORD}@gis.example/api`),
+      "apikey/ess.yaml": ESS,
+      "apikey/mappings/.keep": "",
+      "apikey/connectors/gis.yaml": rest(`https://gis.example/api?format=json&api_key=${API_KEY}`),
+    });
+  });
+  afterAll(async () => {
+    await dir?.remove();
+  });
+
+  it.each([
+    ["from ${DATABASE_URL}", "db", { DATABASE_URL: `postgres://ess:${DB_PASSWORD}@127.0.0.1:5432/hms` }],
+    ["written in ess.yaml", "literal", {}],
+  ])(
+    "item 10: a database.url password with / or # (%s) is refused at database.url, never printed",
+    async (_how, site, env) => {
+      for (const json of [false, true]) {
+        const run = await runEssctl(
+          ["check", "--offline", ...(json ? ["--json"] : []), "--config", `${site}/ess.yaml`],
+          {
+            cwd: dir.dir,
+            env,
+          },
+        );
+        expect(run.code).toBe(2);
+        const output = run.stdout + run.stderr;
+        expect(output).toContain("database.url");
+        expect(output).toContain("PGPASSWORD");
+        for (const piece of [DB_PASSWORD, "Pa/ss", "ss#Word", "Word-4471", encodeURIComponent(DB_PASSWORD)]) {
+          expect(output).not.toContain(piece);
+        }
+      }
+    },
+  );
+
+  it.each([
+    ["a user name and password", "userinfo", REST_PASSWORD],
+    ["the query parameter api_key", "apikey", API_KEY],
+  ])(
+    "item 10: a rest.url carrying %s is refused, pointing to rest.headers, never printed",
+    async (what, site, secret) => {
+      for (const json of [false, true]) {
+        const run = await runEssctl(
+          ["check", "--offline", ...(json ? ["--json"] : []), "--config", `${site}/ess.yaml`],
+          {
+            cwd: dir.dir,
+            env: ENV,
+          },
+        );
+        expect(run.code).toBe(2);
+        const output = run.stdout + run.stderr;
+        expect(output).toContain("rest.url");
+        expect(output).toContain(what);
+        expect(output).toContain("rest.headers");
+        expect(output).not.toContain(secret);
+        if (json) expect(JSON.parse(run.stdout).problems[0].found).toContain("gis.example/api");
+      }
+    },
+  );
+});

@@ -304,10 +304,12 @@ describe("loading a configuration", () => {
 describe("loading the shipped examples", () => {
   let config: EssConfig;
   beforeAll(async () => {
-    config = await loadConfig("ess.yaml", { env: {} });
+    config = await loadConfig("ess.yaml", {
+      env: { CITY_SFTP_HOST_KEY: "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8" },
+    });
   });
 
-  it("loads with no environment set, the WSDL found next to the connectors", () => {
+  it("loads with only the SFTP host key pinned, the WSDL found next to the connectors", () => {
     const county = config.connectors.find((c) => c.name === "county_scheduler");
     expect(county?.adapter === "soap" && county.soap.wsdl).toMatch(/\/connectors\/county_scheduler\.wsdl$/);
     expect(config.mappings.find((m) => m.name === "visit_reschedule")?.source.topic).toBe("reschedule");
