@@ -1,7 +1,7 @@
 // Probes one partner on an interval; after `offlineAfter` failures the connector is offline
 // (its deliveries are held without spending attempts) and it comes back online by itself.
 import type pg from "pg";
-import { type Adapter, AdapterError } from "../adapters/adapter.js";
+import type { Adapter } from "../adapters/adapter.js";
 import type { ConnectorConfig } from "../config/types.js";
 import { holdForAttention, recordHeartbeat } from "../ledger/connector-state.js";
 import type { Logger } from "../ops/logger.js";
@@ -67,12 +67,9 @@ export class ConnectorHeartbeat {
       );
       // A probe that meets a problem only an operator can fix (a changed host key, refused
       // credentials) holds the connector with the reason instead of letting deliveries spend retries.
-      if (error instanceof AdapterError && error.failure === "attention") {
+      if (error !== undefined && needsOperator(error)) {
         if (await holdForAttention(this.pool, this.schema, connector.name, error.message)) {
-          this.logger.error(
-            { connector: connector.name, reason: error.reason, err: error },
-            "connector held for attention",
-          );
+          this.logger.error({ connector: connector.name, err: error }, "connector held for attention");
         }
       }
       if (transition) {
@@ -83,4 +80,9 @@ export class ConnectorHeartbeat {
       this.logger.error({ err: ledgerError, connector: connector.name }, "could not record a heartbeat");
     }
   }
+}
+
+/** An adapter's or a drop target's error that only an operator can resolve (its `failure` is "attention"). */
+function needsOperator(error: Error): boolean {
+  return (error as Error & { failure?: unknown }).failure === "attention";
 }

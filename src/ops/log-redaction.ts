@@ -34,7 +34,12 @@ export function loggableValue(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) return "[nested too deep]";
   if (value instanceof Error) return loggableError(value, depth);
   if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  if (value instanceof Date) return value;
   if (Array.isArray(value)) return value.slice(0, 100).map((item) => loggableValue(item, depth + 1));
+  // Only plain data is walked: a socket, client or stream (an error's cause may hold one) is
+  // named, never traversed, so one log call stays cheap and cannot dump a connection's state.
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return `[${value.constructor?.name ?? "object"}]`;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (ROW_DATA_FIELDS.has(key) && isDatabaseError(value)) continue;
