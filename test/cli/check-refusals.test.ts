@@ -264,7 +264,11 @@ describe("essctl check and the hash formatter's key", () => {
       env: { ...ENV, ESS_HASH_KEY: "Short-Key-11" },
     });
     expect(short.code).toBe(2);
-    expect(JSON.parse(short.stdout).problems).toEqual([expect.objectContaining({ path: "hashKey" })]);
+    // The short key is refused, and without a key the PII column's hash is refused as well.
+    expect(JSON.parse(short.stdout).problems).toEqual([
+      expect.objectContaining({ path: "hashKey" }),
+      expect.objectContaining({ path: "targets[0].fields.ssn" }),
+    ]);
     expect(short.stdout).not.toContain("Short-Key-11");
   });
 });
