@@ -32,10 +32,10 @@ interface Ran {
 interface RunPlan {
   readonly timeoutMs: number;
   /** The command as run here, when it differs from the README's (a template filled in, a subset). */
-  readonly asRun?: (shell: Shell) => string;
+  readonly asRun?: (shell: Shell, command: string) => string;
   /** Runs it another way than to completion (a server that runs until stopped). */
   readonly custom?: (shell: Shell) => Promise<Ran>;
-  readonly after?: (ran: Ran, shell: Shell) => void | Promise<void>;
+  readonly after?: (ran: Ran, shell: Shell, command: string) => void | Promise<void>;
 }
 
 /** A command this machine cannot run, the reason, and the check that stands in for it. */
@@ -167,6 +167,7 @@ const PLANS: Readonly<Record<string, RunPlan | NotHerePlan>> = {
       expect(ran.output).toMatch(/1 passed/);
     },
   },
+  "export CITY_SFTP_HOST_KEY=SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8": exported(),
   "npx essctl --help": { timeoutMs: 60_000, after: (ran) => expect(ran.output).toContain("publication") },
   "npx essctl check --offline": {
     timeoutMs: 60_000,
@@ -176,14 +177,8 @@ const PLANS: Readonly<Record<string, RunPlan | NotHerePlan>> = {
     timeoutMs: 60_000,
     after: (ran) => expect(ran.output).toMatch(/^-- Run this as the tables' owner or a superuser/m),
   },
-  "export DATABASE_URL=postgres://ess:secret@db.example.gov:5432/hms": {
-    timeoutMs: 5_000,
-    // The template's role and password, on this run's server and database.
-    asRun: () => `export DATABASE_URL=${sourceUrl()}`,
-    after: (_ran, shell) => {
-      shell.env.DATABASE_URL = sourceUrl();
-    },
-  },
+  // The template's role and password, on this run's server and database.
+  "export DATABASE_URL=postgres://ess:secret@db.example.gov:5432/hms": exported(sourceUrl),
   'npx essctl publication sql | psql -v ON_ERROR_STOP=1 "$DBA_DATABASE_URL"': {
     timeoutMs: 60_000,
     after: async () => {
@@ -244,6 +239,26 @@ function topLevelKeys(json: string): string[] {
     }
   }
   return keys;
+}
+
+/** `export NAME=value`: run, and kept in the walk's environment for the commands after it. */
+function exported(value?: () => string): RunPlan {
+  const assignment = (command: string): [string, string] => {
+    const match = /^export ([A-Z_][A-Z0-9_]*)=(\S+)$/.exec(command);
+    if (!match?.[1] || match[2] === undefined) throw new Error(`not an export: ${command}`);
+    return [match[1], value?.() ?? match[2]];
+  };
+  return {
+    timeoutMs: 5_000,
+    asRun: (_shell, command) => {
+      const [name, text] = assignment(command);
+      return `export ${name}=${text}`;
+    },
+    after: (_ran, shell, command) => {
+      const [name, text] = assignment(command);
+      shell.env[name] = text;
+    },
+  };
 }
 
 function sourceUrl(): string {
@@ -317,11 +332,11 @@ describe("README.md, followed by a newcomer", () => {
     it(
       `\`${command}\` exits 0`,
       async () => {
-        const asRun = plan.asRun?.(shell) ?? command;
+        const asRun = plan.asRun?.(shell, command) ?? command;
         const ran = plan.custom ? await plan.custom(shell) : await runShell(asRun, shell, plan.timeoutMs);
         record(asRun, ran);
         expect(ran.code, `${asRun} in ${shell.cwd}:\n${tail(ran.output)}`).toBe(0);
-        await plan.after?.(ran, shell);
+        await plan.after?.(ran, shell, command);
       },
       plan.timeoutMs + 30_000,
     );
