@@ -95,7 +95,7 @@ function tail(text: string): string {
   return text.length > 6000 ? `…${text.slice(-6000)}` : text;
 }
 
-/** `essctl start` runs until stopped: started, it must take the slot, then stop on SIGTERM with exit 0. */
+/** `essctl start` runs until stopped: started, it must stream from the slot, then stop on SIGTERM with exit 0. */
 async function startUntilStreaming(command: string, shell: Shell): Promise<Ran> {
   const child: ChildProcess = spawn("bash", ["-c", `exec ${command}`], {
     cwd: shell.cwd,
@@ -121,7 +121,12 @@ async function startUntilStreaming(command: string, shell: Shell): Promise<Ran> 
       streaming = output.includes('"msg":"ESS started"') && slot?.rows[0]?.active === true;
     }
     if (!streaming) return { code: null, output: `${output}\n[not streaming from slot ess_main within 90 s]` };
-    child.kill("SIGTERM");
+    // npx does not pass SIGTERM on: the signal goes to the ESS process, named by its own log line,
+    // as a supervisor sends it; npx then exits with ESS's exit code.
+    const started = output.split("\n").find((line) => line.includes('"msg":"ESS started"')) ?? "{}";
+    const essPid = Number((JSON.parse(started) as { pid?: unknown }).pid);
+    if (!Number.isInteger(essPid) || essPid <= 0) return { code: null, output: `${output}\n[no pid in ${started}]` };
+    process.kill(essPid, "SIGTERM");
     const code = await Promise.race([exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000))]);
     return { code, output };
   } finally {
@@ -196,6 +201,10 @@ const PLANS: Readonly<Record<string, RunPlan | NotHerePlan>> = {
       // One JSON object per log line, each key once (a key written twice is read as either value).
       const lines = ran.output.split("\n").filter((line) => line.startsWith("{"));
       expect(lines.some((line) => line.includes('"msg":"ESS started"'))).toBe(true);
+      expect(
+        lines.some((line) => line.includes('"msg":"ESS stopped"')),
+        "stopped gracefully",
+      ).toBe(true);
       for (const line of lines) {
         const keys = topLevelKeys(line);
         expect(new Set(keys).size, line).toBe(keys.length);
