@@ -52,7 +52,7 @@ export async function publicationScript(
  */
 export const RUN_AS_NOTE =
   "Run this as the tables' owner or a superuser (a DBA), not as the role ESS connects as: " +
-  "publishing a table and setting its REPLICA IDENTITY need its owner, a GRANT needs the owner or the grant option, " +
+  "CREATE PUBLICATION needs CREATE on the database and the tables' ownership, REPLICA IDENTITY the table's owner, a GRANT the owner or the grant option, " +
   "and ALTER ROLE ... WITH REPLICATION a superuser";
 
 function withRunner(script: PublicationScript): PublicationScript {

@@ -448,21 +448,25 @@ describe("essctl check on malformed configurations", () => {
     expect(run.code).toBe(0);
   });
 
-  it.concurrent.each(CASES)("exits 2 and names file, line and field: $name", async (testCase) => {
-    const files = { ...BASE, ...testCase.files };
-    const dir = await writeConfigDir(files);
-    dirs.push(dir);
-    const run = await runEssctl(["check"], { cwd: dir.dir, ...(testCase.env ? { env: testCase.env } : {}) });
-    expect(run.code, run.stderr).toBe(2);
-    const source = files[testCase.file];
-    if (source === undefined) throw new Error(`no file ${testCase.file} in the case`);
-    const { line, column } = positionOf(source, testCase.at);
-    const lines = run.stderr.split("\n").filter((l) => l.startsWith(`${testCase.file}:`));
-    const expectedStart = `${testCase.file}:${line}:${column}: ${testCase.path === "" ? "" : `${testCase.path}: `}`;
-    const match = lines.find((l) => l.startsWith(expectedStart));
-    expect(match, `no line starting with ${JSON.stringify(expectedStart)} in:\n${run.stderr}`).toBeDefined();
-    expect(match).toContain(testCase.says);
-  });
+  it.concurrent.each(CASES)(
+    "exits 2 and names file, line and field: $name",
+    async (testCase) => {
+      const files = { ...BASE, ...testCase.files };
+      const dir = await writeConfigDir(files);
+      dirs.push(dir);
+      const run = await runEssctl(["check"], { cwd: dir.dir, ...(testCase.env ? { env: testCase.env } : {}) });
+      expect(run.code, run.stderr).toBe(2);
+      const source = files[testCase.file];
+      if (source === undefined) throw new Error(`no file ${testCase.file} in the case`);
+      const { line, column } = positionOf(source, testCase.at);
+      const lines = run.stderr.split("\n").filter((l) => l.startsWith(`${testCase.file}:`));
+      const expectedStart = `${testCase.file}:${line}:${column}: ${testCase.path === "" ? "" : `${testCase.path}: `}`;
+      const match = lines.find((l) => l.startsWith(expectedStart));
+      expect(match, `no line starting with ${JSON.stringify(expectedStart)} in:\n${run.stderr}`).toBeDefined();
+      expect(match).toContain(testCase.says);
+    },
+    120_000,
+  );
 
   it.concurrent.each(["connectors", "mappings"])(
     "reports a missing %s folder once, without the follow-on errors of every file that needs it",
@@ -478,6 +482,7 @@ describe("essctl check on malformed configurations", () => {
       ]);
       expect(run.stderr).toContain("1 problem found");
     },
+    120_000,
   );
 
   it("reports the problems of every file in one run, ess.yaml first", async () => {
