@@ -86,6 +86,8 @@ export async function launchEmbeddedPostgres(options: LaunchOptions): Promise<Em
   const dataDir = join(root, "data");
   const settings: Record<string, string> = { ...BASE_SETTINGS, ...options.settings };
   let logText = "";
+  /** Output since the postmaster was last started, for its readiness line. */
+  let sinceStart = "";
   let onOutput: (() => void) | undefined;
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -97,7 +99,10 @@ export async function launchEmbeddedPostgres(options: LaunchOptions): Promise<Em
     postgresFlags: Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
     onLog: (message: string) => {
       logText = (logText + message).slice(-64_000);
-      onOutput?.();
+      if (onOutput) {
+        sinceStart += message;
+        onOutput();
+      }
     },
     onError: (message: unknown) => {
       logText = (logText + String(message)).slice(-64_000);
@@ -111,10 +116,10 @@ export async function launchEmbeddedPostgres(options: LaunchOptions): Promise<Em
    * exit of the postmaster rejects.
    */
   const startPostmaster = async () => {
-    const from = logText.length;
+    sinceStart = "";
     const ready = new Promise<void>((resolve) => {
       onOutput = () => {
-        if (readyPattern.test(logText.slice(from))) resolve();
+        if (readyPattern.test(sinceStart)) resolve();
       };
     });
     const started = server.start();
