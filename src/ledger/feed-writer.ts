@@ -6,7 +6,7 @@ import type { Lsn } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { faultPoint } from "../fault-points.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
-import { copyField } from "./copy-text.js";
+import { copyField, copyStorableField } from "./copy-text.js";
 
 export interface FeedRow {
   readonly commitLsn: Lsn;
@@ -159,9 +159,12 @@ export class FeedWriter {
 
 const UNIQUE_VIOLATION = "23505";
 
-/** A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. */
+/**
+ * A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. The JSON
+ * text is storable as built (value-json.ts, storableEventText in capture).
+ */
 function jsonField(json: string): string {
-  return json === "null" ? "\\N" : copyField(json);
+  return json === "null" ? "\\N" : copyStorableField(json);
 }
 
 /**
