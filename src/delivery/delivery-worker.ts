@@ -104,7 +104,7 @@ export class DeliveryWorker {
         }
         const readiness = await this.readiness();
         if (!readiness.due) {
-          this.schedule.drained(new Date());
+          this.dropDone(this.schedule.drained(this.now()));
           // Wake when the earliest known due time comes (a partial batch's maxWait, a retry), not
           // a poll interval later; new deliveries wake the worker sooner.
           await this.idle(waitFor(readiness.dueInMs, this.options.pollMs));
