@@ -1,5 +1,6 @@
 // Writes a batch of captured changes and the slot checkpoint to the ledger in one transaction.
 import { pipeline } from "node:stream/promises";
+import { type RawBuilder, sql } from "kysely";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../change/change.js";
@@ -7,6 +8,7 @@ import { formatLsn } from "../change/lsn.js";
 import { faultPoint } from "../fault-points.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField } from "./copy-text.js";
+import { affectedRows, ledgerDb, ledgerTable } from "./ledger-db.js";
 
 export interface FeedRow {
   readonly commitLsn: Lsn;
@@ -36,26 +38,35 @@ export interface FeedBatch {
 export type SameTransactionWork = (client: pg.ClientBase, fresh: boolean) => Promise<void>;
 
 export class FeedWriter {
-  private readonly insertSql: string;
   private readonly copySql: string;
-  private readonly checkpointSql: string;
 
   constructor(
-    schema: string,
+    private readonly schema: string,
     private readonly slot: string,
   ) {
-    const s = quoteIdentifier(schema);
-    // One JSON document per batch: PostgreSQL unpacks it with json_to_recordset, which is
-    // faster than thousands of bind parameters; the primary key drops changes already stored.
-    this.insertSql = `insert into ${s}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
+    // COPY goes through pg-copy-streams, not kysely: the statement is written out here.
+    this.copySql = `copy ${quoteIdentifier(schema)}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
+      from stdin`;
+  }
+
+  /**
+   * One JSON document per batch: PostgreSQL unpacks it with json_to_recordset, which is faster
+   * than thousands of bind parameters; the primary key drops changes already stored.
+   */
+  private insert(rowsJson: string): RawBuilder<unknown> {
+    return sql`insert into ${ledgerTable(this.schema, "feed")} (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
       select r.commit_lsn, r.ordinal, r.xid, r.commit_time, r.op, r.table_schema, r.table_name, r.topic, r.key, r.before, r.after
-        from json_to_recordset($1::json) as r(commit_lsn pg_lsn, ordinal integer, xid bigint, commit_time timestamptz,
+        from json_to_recordset(${rowsJson}::json) as r(commit_lsn pg_lsn, ordinal integer, xid bigint, commit_time timestamptz,
              op text, table_schema text, table_name text, topic text, key json, before json, after json)
       on conflict (commit_lsn, ordinal) do nothing`;
-    this.copySql = `copy ${s}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
-      from stdin`;
-    this.checkpointSql = `insert into ${s}.checkpoints (slot, confirmed_lsn) values ($1, $2::pg_lsn)
-      on conflict (slot) do update set confirmed_lsn = greatest(${s}.checkpoints.confirmed_lsn, excluded.confirmed_lsn), updated_at = now()`;
+  }
+
+  /** The checkpoint only moves forward here (greatest): a batch written late never takes it back. */
+  private checkpoint(lsn: Lsn): RawBuilder<unknown> {
+    const checkpoints = ledgerTable(this.schema, "checkpoints");
+    return sql`insert into ${checkpoints} (slot, confirmed_lsn) values (${this.slot}, ${formatLsn(lsn)}::pg_lsn)
+      on conflict (slot) do update set confirmed_lsn = greatest(${checkpoints}.confirmed_lsn, excluded.confirmed_lsn),
+        updated_at = now()`;
   }
 
   /** Returns how many rows were new (the rest were already stored by an earlier run). */
@@ -78,6 +89,7 @@ export class FeedWriter {
     sameTransaction: SameTransactionWork | undefined,
     method: "copy" | "insert",
   ): Promise<number> {
+    const db = ledgerDb(client, this.schema);
     await client.query("begin");
     try {
       let inserted = 0;
@@ -89,12 +101,11 @@ export class FeedWriter {
         );
         inserted = batch.rows.length;
       } else if (batch.rows.length > 0) {
-        const result = await client.query(this.insertSql, [encodeRows(batch.rows)]);
-        inserted = result.rowCount ?? 0;
+        inserted = affectedRows(await this.insert(encodeRows(batch.rows)).execute(db));
       }
       if (sameTransaction) await sameTransaction(client, method === "copy");
       if (batch.checkpoint !== undefined) {
-        await client.query(this.checkpointSql, [this.slot, formatLsn(batch.checkpoint)]);
+        await this.checkpoint(batch.checkpoint).execute(db);
       }
       await client.query("commit");
       return inserted;
