@@ -128,3 +128,30 @@ export async function connectorCounts(db: Queryable, schema: string): Promise<Co
     lastHeartbeatAt: r.last_heartbeat_at,
   }));
 }
+
+export interface WaitingDelivery {
+  readonly id: string;
+  readonly token: string;
+  readonly correlationId: string;
+  readonly payload: Buffer | null;
+}
+
+/** A connector's deliveries waiting to be sent (pending or retrying) after `afterId`, in id order. */
+export async function waitingDeliveries(
+  db: Queryable,
+  schema: string,
+  connector: string,
+  afterId: string,
+  limit: number,
+): Promise<WaitingDelivery[]> {
+  const rows = await ledgerDb(db, schema)
+    .selectFrom("deliveries")
+    .select(["id", "token", "correlation_id", "payload"])
+    .where("connector", "=", connector)
+    .where("state", "in", ["pending", "retrying"])
+    .where("id", ">", afterId)
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, token: r.token, correlationId: r.correlation_id, payload: r.payload }));
+}
