@@ -5,11 +5,13 @@ import { type Adapter, AdapterError, type ItemOutcome } from "./adapter.js";
 export class DryRunAdapter implements Adapter {
   readonly kind: Adapter["kind"];
   readonly batchName?: Adapter["batchName"];
-  readonly takesBatchBody?: boolean;
+  readonly takesBatchBody: boolean;
+  readonly oneBatchAtATime: boolean;
 
   constructor(private readonly inner: Adapter) {
     this.kind = inner.kind;
-    if (inner.takesBatchBody) this.takesBatchBody = true;
+    this.takesBatchBody = inner.takesBatchBody;
+    this.oneBatchAtATime = inner.oneBatchAtATime;
     if (inner.batchName) this.batchName = (batch) => inner.batchName?.(batch) ?? "";
   }
 

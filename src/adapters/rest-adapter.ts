@@ -38,6 +38,7 @@ export interface RestAdapterDeps {
  */
 export class RestAdapter implements Adapter {
   readonly kind = "rest";
+  readonly oneBatchAtATime = false;
   private readonly options: RestConnector["rest"];
   private readonly logger: Logger;
   /** Configured header values are secrets (API keys): they are redacted from any quoted response text. */

@@ -41,6 +41,8 @@ const DOWN_STATUSES = new Set([502, 503, 504]);
  */
 export class SoapAdapter implements Adapter {
   readonly kind = "soap";
+  readonly takesBatchBody = false;
+  readonly oneBatchAtATime = false;
   private readonly options: SoapConnector["soap"];
   private readonly logger: Logger;
   /** Never quoted back in errors: the WS-Security password and any URL that may carry credentials. */

@@ -83,7 +83,7 @@ export class DeliveryService {
       );
       heartbeat.start();
       this.heartbeats.push(heartbeat);
-      const rotateMs = dropRotation(connector);
+      const rotateMs = adapter.rotateAfterMs;
       if (rotateMs !== undefined && !connector.dryRun) {
         const rotation = new DropRotationTask(
           connector.name,
@@ -132,10 +132,4 @@ export class DeliveryService {
     await this.pruning;
     await Promise.all([...this.options.adapters.values()].map((a) => a.close().catch(() => undefined)));
   }
-}
-
-function dropRotation(connector: ConnectorConfig): number | undefined {
-  if (connector.adapter === "file") return connector.file.rotateMs;
-  if (connector.adapter === "sftp") return connector.sftp.rotateMs;
-  return undefined;
 }

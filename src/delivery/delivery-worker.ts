@@ -45,8 +45,6 @@ export interface DeliveryWorkerOptions {
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
 
-const DROP_ADAPTERS = new Set(["sftp", "file"]);
-
 export class DeliveryWorker {
   private readonly claims: BatchClaims;
   private readonly outcomes: BatchOutcomes;
@@ -125,9 +123,7 @@ export class DeliveryWorker {
         leaseMs: this.options.leaseMs,
         maxAttempts: connector.retry.maxAttempts,
         nameFor: adapter.batchName ? (b) => adapter.batchName?.(b) ?? "" : undefined,
-        serial:
-          (connector.adapter === "sftp" && connector.sftp.mode === "append") ||
-          (connector.adapter === "file" && connector.file.mode === "append"),
+        serial: adapter.oneBatchAtATime,
       }),
     );
   }
@@ -192,7 +188,7 @@ export class DeliveryWorker {
     const { connector, adapter } = this.options;
     const records = claimed.items.map((i) => i.payload);
     let rendered: RenderedBody = { body: Buffer.alloc(0) };
-    if (DROP_ADAPTERS.has(adapter.kind) || adapter.takesBatchBody === true) {
+    if (adapter.takesBatchBody) {
       try {
         rendered = this.options.renderBody(
           {
