@@ -68,17 +68,25 @@ export type FailureClass = "retriable" | "permanent" | "attention";
  * for the retry policy (or `retryAfterMs` when the partner said so); `attention` stops the
  * connector until an operator looks (e.g. an append-mode file whose size matches no known state).
  */
+export interface AdapterErrorOptions {
+  readonly failure: FailureClass;
+  /** Short machine-readable reason for metrics labels: "timeout", "http_503", "soap_client_fault", "host_key_mismatch"… */
+  readonly reason: string;
+  /** How long the partner asked us to wait (Retry-After), if it said. */
+  readonly retryAfterMs?: number | undefined;
+  readonly cause?: unknown;
+}
+
 export class AdapterError extends Error {
-  override readonly name = "AdapterError";
-  constructor(
-    message: string,
-    readonly failure: FailureClass,
-    /** Short machine-readable reason for metrics labels: "timeout", "http_503", "soap_client_fault", "host_key_mismatch"… */
-    readonly reason: string,
-    readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  override readonly name: string = "AdapterError";
+  readonly failure: FailureClass;
+  readonly reason: string;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options: AdapterErrorOptions) {
+    super(message, "cause" in options ? { cause: options.cause } : undefined);
+    this.failure = options.failure;
+    this.reason = options.reason;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -18,7 +18,7 @@ export class DryRunAdapter implements Adapter {
   async send(): Promise<readonly ItemOutcome[]> {
     // Never reached through the delivery service (a dry-run connector has no worker); a caller
     // that sends anyway gets its batch back unspent and the connector held.
-    throw new AdapterError("the connector is in dryRun: nothing is sent", "attention", "dry_run");
+    throw new AdapterError("the connector is in dryRun: nothing is sent", { failure: "attention", reason: "dry_run" });
   }
 
   async heartbeat(): Promise<void> {

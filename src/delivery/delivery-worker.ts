@@ -143,7 +143,12 @@ export class DeliveryWorker {
             // and leave the outcome to the new owner.
             leaseLost = true;
             logger.warn({ connector: connector.name, batch: claimed.id }, "batch lease lost; the send is abandoned");
-            abort.abort(new AdapterError("the batch lease was lost to another process", "retriable", "lease_lost"));
+            abort.abort(
+              new AdapterError("the batch lease was lost to another process", {
+                failure: "retriable",
+                reason: "lease_lost",
+              }),
+            );
           })
           .catch((error: unknown) => {
             logger.warn({ err: error, batch: claimed.id }, "could not renew the batch lease");
@@ -200,13 +205,11 @@ export class DeliveryWorker {
           records,
         );
       } catch (error) {
-        throw new AdapterError(
-          `the batch body could not be rendered: ${(error as Error)?.message ?? String(error)}`,
-          "permanent",
-          "render_failed",
-          undefined,
-          { cause: error },
-        );
+        throw new AdapterError(`the batch body could not be rendered: ${(error as Error)?.message ?? String(error)}`, {
+          failure: "permanent",
+          reason: "render_failed",
+          cause: error,
+        });
       }
     }
     return {
@@ -342,11 +345,9 @@ export class DeliveryWorker {
 
 function asAdapterFailure(error: unknown): AdapterError {
   if (error instanceof AdapterError) return error;
-  return new AdapterError(
-    `unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`,
-    "retriable",
-    "unexpected",
-    undefined,
-    { cause: error },
-  );
+  return new AdapterError(`unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`, {
+    failure: "retriable",
+    reason: "unexpected",
+    cause: error,
+  });
 }

@@ -27,14 +27,23 @@ export interface MigrateOptions {
 
 export class MigrationError extends Error {
   override readonly name = "MigrationError";
+  readonly version: number;
+  readonly migrationName: string;
+  /** The SQLSTATE, when the server answered. */
+  readonly code: string | undefined;
   constructor(
-    readonly version: number,
-    readonly migrationName: string,
-    readonly code: string | undefined,
     message: string,
-    options?: { cause?: unknown },
+    options: {
+      readonly version: number;
+      readonly migrationName: string;
+      readonly code: string | undefined;
+      readonly cause?: unknown;
+    },
   ) {
-    super(message, options);
+    super(message, "cause" in options ? { cause: options.cause } : undefined);
+    this.version = options.version;
+    this.migrationName = options.migrationName;
+    this.code = options.code;
   }
 }
 
@@ -100,11 +109,8 @@ async function applyPending(
       await client.query("rollback").catch(() => undefined);
       const code = (error as { code?: string }).code;
       throw new MigrationError(
-        file.version,
-        file.name,
-        code,
         `migration ${file.version} (${file.name}) failed${code ? ` [SQLSTATE ${code}]` : ""}: ${(error as Error).message}`,
-        { cause: error },
+        { version: file.version, migrationName: file.name, code, cause: error },
       );
     }
     results.push({ version: file.version, name: file.name, status: "applied" });

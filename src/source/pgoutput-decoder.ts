@@ -56,7 +56,7 @@ export class PgoutputDecoder implements ChangeDecoder {
   private readonly typeNames = new Map<number, string>();
 
   decode(payload: Buffer): SourceMessage | null {
-    if (payload.length === 0) throw new DecodeError("pgoutput", "", "empty payload");
+    if (payload.length === 0) throw new DecodeError({ plugin: "pgoutput", tag: "", reason: "empty payload" });
     const tag = payload[0]!;
     const reader = new BinaryReader(payload);
     reader.offset = 1;
@@ -65,19 +65,24 @@ export class PgoutputDecoder implements ChangeDecoder {
       message = this.decodeTagged(tag, reader);
     } catch (error) {
       if (error instanceof TruncatedPayloadError) {
-        throw new DecodeError(
-          "pgoutput",
-          String.fromCharCode(tag),
-          error.message,
-          { offset: error.offset },
-          { cause: error },
-        );
+        throw new DecodeError({
+          plugin: "pgoutput",
+          tag: String.fromCharCode(tag),
+          reason: error.message,
+          context: { offset: error.offset },
+          cause: error,
+        });
       }
       throw error;
     }
     if (reader.remaining !== 0) {
-      throw new DecodeError("pgoutput", String.fromCharCode(tag), `${reader.remaining} unexpected trailing byte(s)`, {
-        offset: reader.offset,
+      throw new DecodeError({
+        plugin: "pgoutput",
+        tag: String.fromCharCode(tag),
+        reason: `${reader.remaining} unexpected trailing byte(s)`,
+        context: {
+          offset: reader.offset,
+        },
       });
     }
     return message;
@@ -114,12 +119,12 @@ export class PgoutputDecoder implements ChangeDecoder {
       default:
         // Stream (S/E/c/A), two-phase (b/P/K/r) and anything newer need a protocol version > 1,
         // which pgoutputStartOptions never asks for.
-        throw new DecodeError(
-          "pgoutput",
-          String.fromCharCode(tag),
-          "unsupported message type (the decoder speaks protocol version 1 without streaming or two-phase)",
-          { offset: 0 },
-        );
+        throw new DecodeError({
+          plugin: "pgoutput",
+          tag: String.fromCharCode(tag),
+          reason: "unsupported message type (the decoder speaks protocol version 1 without streaming or two-phase)",
+          context: { offset: 0 },
+        });
     }
   }
 
@@ -158,15 +163,15 @@ export class PgoutputDecoder implements ChangeDecoder {
     const id = r.uint32();
     const rel = this.relations.get(id);
     if (rel === undefined) {
-      throw new DecodeError(
-        "pgoutput",
-        String.fromCharCode(tag),
-        "change for a relation no Relation message described",
-        {
+      throw new DecodeError({
+        plugin: "pgoutput",
+        tag: String.fromCharCode(tag),
+        reason: "change for a relation no Relation message described",
+        context: {
           relationId: id,
           offset: at,
         },
-      );
+      });
     }
     return rel;
   }
@@ -274,10 +279,15 @@ function expectTupleKind(r: BinaryReader, tag: number, expected: number, rel: Re
 }
 
 function unexpectedTuple(tag: number, kind: number, offset: number, rel: RelationEntry): DecodeError {
-  return new DecodeError("pgoutput", String.fromCharCode(tag), `unexpected tuple marker 0x${kind.toString(16)}`, {
-    table: rel.label,
-    relationId: rel.id,
-    offset,
+  return new DecodeError({
+    plugin: "pgoutput",
+    tag: String.fromCharCode(tag),
+    reason: `unexpected tuple marker 0x${kind.toString(16)}`,
+    context: {
+      table: rel.label,
+      relationId: rel.id,
+      offset,
+    },
   });
 }
 
