@@ -1,14 +1,12 @@
 // Writes a batch of captured changes and the slot checkpoint to the ledger in one transaction.
 import { pipeline } from "node:stream/promises";
-import { type RawBuilder, sql } from "kysely";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { faultPoint } from "../fault-points.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
-import { copyField } from "./copy-text.js";
-import { affectedRows, ledgerDb, ledgerTable } from "./ledger-db.js";
+import { copyField, copyStorableField } from "./copy-text.js";
 
 export interface FeedRow {
   readonly commitLsn: Lsn;
@@ -37,36 +35,33 @@ export interface FeedBatch {
  */
 export type SameTransactionWork = (client: pg.ClientBase, fresh: boolean) => Promise<void>;
 
+/** A slice of one large transaction: its feed rows and what must be stored with them. */
+export interface FeedChunk {
+  readonly rows: readonly FeedRow[];
+  readonly sameTransaction?: SameTransactionWork | undefined;
+}
+
 export class FeedWriter {
+  private readonly insertSql: string;
   private readonly copySql: string;
+  private readonly checkpointSql: string;
 
   constructor(
-    private readonly schema: string,
+    schema: string,
     private readonly slot: string,
   ) {
-    // COPY goes through pg-copy-streams, not kysely: the statement is written out here.
-    this.copySql = `copy ${quoteIdentifier(schema)}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
-      from stdin`;
-  }
-
-  /**
-   * One JSON document per batch: PostgreSQL unpacks it with json_to_recordset, which is faster
-   * than thousands of bind parameters; the primary key drops changes already stored.
-   */
-  private insert(rowsJson: string): RawBuilder<unknown> {
-    return sql`insert into ${ledgerTable(this.schema, "feed")} (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
+    const s = quoteIdentifier(schema);
+    // One JSON document per batch: PostgreSQL unpacks it with json_to_recordset, which is
+    // faster than thousands of bind parameters; the primary key drops changes already stored.
+    this.insertSql = `insert into ${s}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
       select r.commit_lsn, r.ordinal, r.xid, r.commit_time, r.op, r.table_schema, r.table_name, r.topic, r.key, r.before, r.after
-        from json_to_recordset(${rowsJson}::json) as r(commit_lsn pg_lsn, ordinal integer, xid bigint, commit_time timestamptz,
+        from json_to_recordset($1::json) as r(commit_lsn pg_lsn, ordinal integer, xid bigint, commit_time timestamptz,
              op text, table_schema text, table_name text, topic text, key json, before json, after json)
       on conflict (commit_lsn, ordinal) do nothing`;
-  }
-
-  /** The checkpoint only moves forward here (greatest): a batch written late never takes it back. */
-  private checkpoint(lsn: Lsn): RawBuilder<unknown> {
-    const checkpoints = ledgerTable(this.schema, "checkpoints");
-    return sql`insert into ${checkpoints} (slot, confirmed_lsn) values (${this.slot}, ${formatLsn(lsn)}::pg_lsn)
-      on conflict (slot) do update set confirmed_lsn = greatest(${checkpoints}.confirmed_lsn, excluded.confirmed_lsn),
-        updated_at = now()`;
+    this.copySql = `copy ${s}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
+      from stdin`;
+    this.checkpointSql = `insert into ${s}.checkpoints (slot, confirmed_lsn) values ($1, $2::pg_lsn)
+      on conflict (slot) do update set confirmed_lsn = greatest(${s}.checkpoints.confirmed_lsn, excluded.confirmed_lsn), updated_at = now()`;
   }
 
   /** Returns how many rows were new (the rest were already stored by an earlier run). */
@@ -83,29 +78,75 @@ export class FeedWriter {
     return this.writeOnce(client, batch, sameTransaction, "insert");
   }
 
+  /**
+   * Writes a whole source transaction chunk by chunk, then `finish` and the checkpoint, in one
+   * ledger transaction: its changes become deliverable all at once, at the checkpoint, while
+   * only one chunk is in memory at a time. `chunks` is called again (from the start) when the
+   * fast path finds changes already stored.
+   */
+  async writeChunked(
+    client: pg.ClientBase,
+    chunks: () => AsyncIterable<FeedChunk>,
+    checkpoint: Lsn,
+    finish: (client: pg.ClientBase) => Promise<void>,
+  ): Promise<number> {
+    try {
+      return await this.writeChunkedOnce(client, chunks, checkpoint, finish, "copy");
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    }
+    return this.writeChunkedOnce(client, chunks, checkpoint, finish, "insert");
+  }
+
+  private async writeChunkedOnce(
+    client: pg.ClientBase,
+    chunks: () => AsyncIterable<FeedChunk>,
+    checkpoint: Lsn,
+    finish: (client: pg.ClientBase) => Promise<void>,
+    method: "copy" | "insert",
+  ): Promise<number> {
+    await client.query("begin");
+    try {
+      let inserted = 0;
+      for await (const chunk of chunks()) {
+        inserted += await this.writeRows(client, chunk.rows, method);
+        if (chunk.sameTransaction) await chunk.sameTransaction(client, method === "copy");
+      }
+      await finish(client);
+      await client.query(this.checkpointSql, [this.slot, formatLsn(checkpoint)]);
+      await client.query("commit");
+      return inserted;
+    } catch (error) {
+      await client.query("rollback").catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async writeRows(client: pg.ClientBase, rows: readonly FeedRow[], method: "copy" | "insert"): Promise<number> {
+    if (rows.length === 0) return 0;
+    if (method === "copy") {
+      await pipeline(
+        copyChunks(rows, () => faultPoint("capture-copy-midway")),
+        client.query(copyFrom(this.copySql)),
+      );
+      return rows.length;
+    }
+    const result = await client.query(this.insertSql, [encodeRows(rows)]);
+    return result.rowCount ?? 0;
+  }
+
   private async writeOnce(
     client: pg.ClientBase,
     batch: FeedBatch,
     sameTransaction: SameTransactionWork | undefined,
     method: "copy" | "insert",
   ): Promise<number> {
-    const db = ledgerDb(client, this.schema);
     await client.query("begin");
     try {
-      let inserted = 0;
-      if (batch.rows.length > 0 && method === "copy") {
-        const stream = client.query(copyFrom(this.copySql));
-        await pipeline(
-          copyChunks(batch.rows, () => faultPoint("capture-copy-midway")),
-          stream,
-        );
-        inserted = batch.rows.length;
-      } else if (batch.rows.length > 0) {
-        inserted = affectedRows(await this.insert(encodeRows(batch.rows)).execute(db));
-      }
+      const inserted = await this.writeRows(client, batch.rows, method);
       if (sameTransaction) await sameTransaction(client, method === "copy");
       if (batch.checkpoint !== undefined) {
-        await this.checkpoint(batch.checkpoint).execute(db);
+        await client.query(this.checkpointSql, [this.slot, formatLsn(batch.checkpoint)]);
       }
       await client.query("commit");
       return inserted;
@@ -118,9 +159,12 @@ export class FeedWriter {
 
 const UNIQUE_VIOLATION = "23505";
 
-/** A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. */
+/**
+ * A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. The JSON
+ * text is storable as built (value-json.ts, storableEventText in capture).
+ */
 function jsonField(json: string): string {
-  return json === "null" ? "\\N" : copyField(json);
+  return json === "null" ? "\\N" : copyStorableField(json);
 }
 
 /**
