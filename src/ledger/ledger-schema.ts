@@ -215,7 +215,6 @@ export interface LedgerSchema {
   pulled_files: PulledFilesTable;
   source_identity: SourceIdentityTable;
   streamed_changes: StreamedChangesTable;
-  streamed_changes: StreamedChangesTable;
 }
 
 export type LedgerTableName = keyof LedgerSchema;
