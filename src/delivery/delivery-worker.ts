@@ -54,6 +54,8 @@ export class DeliveryWorker {
   private readonly schedule: ScheduleGate;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
+  /** A wake that came while the worker was busy (claiming, sending): its next wait for due work is skipped. */
+  private wokenWhileBusy = false;
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
@@ -75,7 +77,8 @@ export class DeliveryWorker {
 
   /** New deliveries were queued: look now instead of at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) this.wakeUp();
+    else this.wokenWhileBusy = true;
   }
 
   private async loop(): Promise<void> {
@@ -87,12 +90,13 @@ export class DeliveryWorker {
           await this.idle(this.options.pollMs * 2);
           continue;
         }
+        this.wokenWhileBusy = false;
         const readiness = await this.readiness();
         if (!readiness.due) {
           this.schedule.drained(new Date());
           // Wake when the earliest known due time comes (a partial batch's maxWait, a retry), not
           // a poll interval later; new deliveries wake the worker sooner.
-          await this.idle(waitFor(readiness.dueInMs, this.options.pollMs));
+          await this.idleUnlessWoken(waitFor(readiness.dueInMs, this.options.pollMs));
           continue;
         }
         const batch = await this.claim();
@@ -352,13 +356,27 @@ export class DeliveryWorker {
 
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
         clearTimeout(timer);
+        this.wakeUp = undefined;
         resolve();
-      }
+      };
+      timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
+  }
+
+  /**
+   * Waits for due work, unless deliveries were stored since readiness was read: what they
+   * changed (a batch now full) is looked at at once rather than at the next poll.
+   */
+  private idleUnlessWoken(ms: number): Promise<void> {
+    if (this.wokenWhileBusy) {
+      this.wokenWhileBusy = false;
+      return Promise.resolve();
+    }
+    return this.idle(ms);
   }
 }
 
