@@ -1,4 +1,4 @@
-// The one small interface every partner adapter (sftp, soap, rest, file) implements.
+// The one small interface every partner adapter (sftp, ftp, soap, rest, file) implements.
 // Adapters know nothing about the ledger or schedules: the delivery engine hands them a batch
 // whose membership and name are already durable, and records what they return.
 
@@ -83,7 +83,7 @@ export class AdapterError extends Error {
 }
 
 export interface Adapter {
-  readonly kind: "sftp" | "file" | "soap" | "rest";
+  readonly kind: "sftp" | "ftp" | "file" | "soap" | "rest";
   /** True when `send` needs `batch.body` (drop adapters always; REST when it POSTs a whole CSV batch). */
   readonly takesBatchBody?: boolean;
   /**

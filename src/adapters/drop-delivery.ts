@@ -5,7 +5,9 @@
 // a crash rewrites the same file instead of adding a second one. Then the done file, if any, is
 // written the same way; it contains the data file's name and a line feed, and appears only after
 // the data file is complete. An empty tempSuffix writes in place (no atomicity).
-// append: see drop-append.ts. tempSuffix and doneFile do not apply: the file grows in place.
+// append: see drop-append.ts. tempSuffix and doneFile do not apply: the file grows in place. With
+// `rotate:`, {date:…} of the name is the start of the batch's rotation period, so the first batch of
+// a new period starts a new file (at offset 0) and the last period's file is left as it was.
 import { faultPoint } from "../fault-points.js";
 import type { Logger } from "../ops/logger.js";
 import { AdapterError, type Batch, type ItemAccepted, type SendContext } from "./adapter.js";
@@ -18,6 +20,7 @@ import {
   dropFileNames,
   renderDropName,
 } from "./drop-naming.js";
+import { appendPeriodInput } from "./drop-rotation.js";
 import { type DropTarget, DropTargetError, throwIfAborted } from "./drop-target.js";
 
 /** The subset of a connector's drop options the algorithm reads. */
@@ -28,6 +31,8 @@ export interface DropSettings {
   readonly doneFile?: string | undefined;
   /** Zone of {date:…} (UTC when absent). */
   readonly dateTimezone?: string | undefined;
+  /** `rotate:`; in append mode a new file starts each period. */
+  readonly rotateMs?: number | undefined;
 }
 
 /** How long the best-effort removal of a failed upload's temp file may take. */
@@ -43,6 +48,10 @@ function nameError(error: unknown): never {
 /** The file name of a new batch (an AdapterError "attention" when the template cannot make a safe name). */
 export function batchFileName(settings: DropSettings, batch: DropNameInput): string {
   try {
+    if (settings.mode === "append" && settings.rotateMs !== undefined) {
+      // {date:…} names the batch's rotation period, already on the zone's wall clock.
+      return renderDropName(settings.file, appendPeriodInput(batch, settings.rotateMs, settings.dateTimezone), "UTC");
+    }
     return renderDropName(settings.file, batch, settings.dateTimezone);
   } catch (error) {
     return nameError(error);

@@ -137,5 +137,6 @@ export class DeliveryService {
 function dropRotation(connector: ConnectorConfig): number | undefined {
   if (connector.adapter === "file") return connector.file.rotateMs;
   if (connector.adapter === "sftp") return connector.sftp.rotateMs;
+  if (connector.adapter === "ftp") return connector.ftp.rotateMs;
   return undefined;
 }

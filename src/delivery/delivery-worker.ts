@@ -46,7 +46,7 @@ export interface DeliveryWorkerOptions {
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
 
-const DROP_ADAPTERS = new Set(["sftp", "file"]);
+const DROP_ADAPTERS = new Set(["sftp", "ftp", "file"]);
 
 export class DeliveryWorker {
   private readonly claims: BatchClaims;
@@ -149,7 +149,8 @@ export class DeliveryWorker {
         nameFor: adapter.batchName ? (b) => adapter.batchName?.(b) ?? "" : undefined,
         serial:
           (connector.adapter === "sftp" && connector.sftp.mode === "append") ||
-          (connector.adapter === "file" && connector.file.mode === "append"),
+          (connector.adapter === "file" && connector.file.mode === "append") ||
+          (connector.adapter === "ftp" && connector.ftp.mode === "append"),
       }),
     );
   }
