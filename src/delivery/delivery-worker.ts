@@ -28,6 +28,8 @@ export type BatchBodyRenderer = (
 export interface DeliveryEvents {
   onItem?(connector: string, verdict: ItemVerdict, commitTime: Date, mapping: string): void;
   onBatch?(connector: string, batch: ClaimedBatch, durationMs: number): void;
+  /** A clock schedule's drop is done (nothing more was due): the connector waits for `nextDrop`. */
+  onDropDone?(connector: string, nextDrop: Date | undefined): void;
 }
 
 export interface DeliveryWorkerOptions {
@@ -42,6 +44,8 @@ export interface DeliveryWorkerOptions {
   readonly renderBody: BatchBodyRenderer;
   readonly logger: Logger;
   readonly events?: DeliveryEvents;
+  /** The wall clock schedules are read on (a test moves it to 08:59 and then to 09:00). */
+  readonly scheduleClock?: () => Date;
 }
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
@@ -66,6 +70,17 @@ export class DeliveryWorker {
 
   start(): void {
     this.running ??= this.loop();
+  }
+
+  private dropDone(nextDrop: Date | undefined): void {
+    if (nextDrop === undefined) return;
+    const { connector, logger, events } = this.options;
+    logger.info({ connector: connector.name, nextDrop: nextDrop.toISOString() }, "scheduled drop done");
+    events?.onDropDone?.(connector.name, nextDrop);
+  }
+
+  private now(): Date {
+    return this.options.scheduleClock?.() ?? new Date();
   }
 
   /** Finishes the batch in hand, then stops. */
@@ -93,7 +108,7 @@ export class DeliveryWorker {
         this.wokenWhileBusy = false;
         const readiness = await this.readiness();
         if (!readiness.due) {
-          this.schedule.drained(new Date());
+          this.dropDone(this.schedule.drained(this.now()));
           // Wake when the earliest known due time comes (a partial batch's maxWait, a retry), not
           // a poll interval later; new deliveries wake the worker sooner.
           await this.idleUnlessWoken(waitFor(readiness.dueInMs, this.options.pollMs));
@@ -101,11 +116,11 @@ export class DeliveryWorker {
         }
         const batch = await this.claim();
         if (!batch) {
-          this.schedule.drained(new Date());
+          this.dropDone(this.schedule.drained(this.now()));
           await this.idle(this.options.pollMs);
           continue;
         }
-        this.schedule.batchClaimed(new Date());
+        this.schedule.batchClaimed(this.now());
         await this.deliver(batch);
       } catch (error) {
         // The ledger is unreachable or a query failed: nothing is lost (leases expire, batches
@@ -122,7 +137,7 @@ export class DeliveryWorker {
     if (state?.paused) return "paused";
     if (state?.attention) return "attention";
     if (state && !state.online) return "offline";
-    if (!this.schedule.isOpen(new Date())) return "outside schedule";
+    if (!this.schedule.isOpen(this.now())) return "outside schedule";
     return null;
   }
 
