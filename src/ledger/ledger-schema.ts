@@ -192,6 +192,15 @@ export interface SourceIdentityTable {
   recorded_at: DefaultedTimestamp;
 }
 
+/** A change of a source transaction still in progress, waiting for its commit (pgoutput streaming). */
+export interface StreamedChangesTable {
+  slot: string;
+  xid: Int8;
+  seq: number;
+  change_xid: Int8;
+  change: string;
+}
+
 export interface LedgerSchema {
   migrations: MigrationsTable;
   feed: FeedTable;
@@ -204,6 +213,7 @@ export interface LedgerSchema {
   inbound_events: InboundEventsTable;
   pulled_files: PulledFilesTable;
   source_identity: SourceIdentityTable;
+  streamed_changes: StreamedChangesTable;
 }
 
 export type LedgerTableName = keyof LedgerSchema;
