@@ -22,6 +22,8 @@ export interface DeliveryServiceOptions {
   readonly retention?: RetentionPolicy & { readonly everyMs?: number };
   readonly logger: Logger;
   readonly events?: DeliveryEvents & HeartbeatEvents;
+  /** The wall clock schedules are read on; the system clock when absent. */
+  readonly scheduleClock?: () => Date;
 }
 
 export class DeliveryService {
@@ -70,6 +72,7 @@ export class DeliveryService {
             renderBody: options.renderBody,
             logger: options.logger,
             ...(options.events ? { events: options.events } : {}),
+            ...(options.scheduleClock ? { scheduleClock: options.scheduleClock } : {}),
           });
       this.workers.set(connector.name, worker);
       worker.start();
