@@ -86,7 +86,7 @@ export class DeliveryService {
       );
       heartbeat.start();
       this.heartbeats.push(heartbeat);
-      const rotateMs = dropRotation(connector);
+      const rotateMs = adapter.rotateAfterMs;
       if (rotateMs !== undefined && !connector.dryRun) {
         const rotation = new DropRotationTask(
           connector.name,
@@ -135,11 +135,4 @@ export class DeliveryService {
     await this.pruning;
     await Promise.all([...this.options.adapters.values()].map((a) => a.close().catch(() => undefined)));
   }
-}
-
-function dropRotation(connector: ConnectorConfig): number | undefined {
-  if (connector.adapter === "file") return connector.file.rotateMs;
-  if (connector.adapter === "sftp") return connector.sftp.rotateMs;
-  if (connector.adapter === "ftp") return connector.ftp.rotateMs;
-  return undefined;
 }

@@ -50,14 +50,14 @@ export interface DeliveryWorkerOptions {
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
 
-const DROP_ADAPTERS = new Set(["sftp", "ftp", "file"]);
-
 export class DeliveryWorker {
   private readonly claims: BatchClaims;
   private readonly outcomes: BatchOutcomes;
   private readonly schedule: ScheduleGate;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
+  /** A wake that came while the worker was busy (claiming, sending): its next wait for due work is skipped. */
+  private wokenWhileBusy = false;
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
@@ -90,7 +90,8 @@ export class DeliveryWorker {
 
   /** New deliveries were queued: look now instead of at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) this.wakeUp();
+    else this.wokenWhileBusy = true;
   }
 
   private async loop(): Promise<void> {
@@ -102,12 +103,13 @@ export class DeliveryWorker {
           await this.idle(this.options.pollMs * 2);
           continue;
         }
+        this.wokenWhileBusy = false;
         const readiness = await this.readiness();
         if (!readiness.due) {
           this.dropDone(this.schedule.drained(this.now()));
           // Wake when the earliest known due time comes (a partial batch's maxWait, a retry), not
           // a poll interval later; new deliveries wake the worker sooner.
-          await this.idle(waitFor(readiness.dueInMs, this.options.pollMs));
+          await this.idleUnlessWoken(waitFor(readiness.dueInMs, this.options.pollMs));
           continue;
         }
         const batch = await this.claim();
@@ -158,10 +160,7 @@ export class DeliveryWorker {
         leaseMs: this.options.leaseMs,
         maxAttempts: connector.retry.maxAttempts,
         nameFor: adapter.batchName ? (b) => adapter.batchName?.(b) ?? "" : undefined,
-        serial:
-          (connector.adapter === "sftp" && connector.sftp.mode === "append") ||
-          (connector.adapter === "file" && connector.file.mode === "append") ||
-          (connector.adapter === "ftp" && connector.ftp.mode === "append"),
+        serial: adapter.oneBatchAtATime,
       }),
     );
   }
@@ -181,7 +180,12 @@ export class DeliveryWorker {
             // and leave the outcome to the new owner.
             leaseLost = true;
             logger.warn({ connector: connector.name, batch: claimed.id }, "batch lease lost; the send is abandoned");
-            abort.abort(new AdapterError("the batch lease was lost to another process", "retriable", "lease_lost"));
+            abort.abort(
+              new AdapterError("the batch lease was lost to another process", {
+                failure: "retriable",
+                reason: "lease_lost",
+              }),
+            );
           })
           .catch((error: unknown) => {
             logger.warn({ err: error, batch: claimed.id }, "could not renew the batch lease");
@@ -226,7 +230,7 @@ export class DeliveryWorker {
     const { connector, adapter } = this.options;
     const records = claimed.items.map((i) => i.payload);
     let rendered: RenderedBody = { body: Buffer.alloc(0) };
-    if (DROP_ADAPTERS.has(adapter.kind) || adapter.takesBatchBody === true) {
+    if (adapter.takesBatchBody) {
       try {
         rendered = this.options.renderBody(
           {
@@ -238,13 +242,11 @@ export class DeliveryWorker {
           records,
         );
       } catch (error) {
-        throw new AdapterError(
-          `the batch body could not be rendered: ${(error as Error)?.message ?? String(error)}`,
-          "permanent",
-          "render_failed",
-          undefined,
-          { cause: error },
-        );
+        throw new AdapterError(`the batch body could not be rendered: ${(error as Error)?.message ?? String(error)}`, {
+          failure: "permanent",
+          reason: "render_failed",
+          cause: error,
+        });
       }
     }
     return {
@@ -368,13 +370,27 @@ export class DeliveryWorker {
 
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
         clearTimeout(timer);
+        this.wakeUp = undefined;
         resolve();
-      }
+      };
+      timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
+  }
+
+  /**
+   * Waits for due work, unless deliveries were stored since readiness was read: what they
+   * changed (a batch now full) is looked at at once rather than at the next poll.
+   */
+  private idleUnlessWoken(ms: number): Promise<void> {
+    if (this.wokenWhileBusy) {
+      this.wokenWhileBusy = false;
+      return Promise.resolve();
+    }
+    return this.idle(ms);
   }
 }
 
@@ -390,11 +406,9 @@ function waitFor(dueInMs: number | null, pollMs: number): number {
 
 function asAdapterFailure(error: unknown): AdapterError {
   if (error instanceof AdapterError) return error;
-  return new AdapterError(
-    `unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`,
-    "retriable",
-    "unexpected",
-    undefined,
-    { cause: error },
-  );
+  return new AdapterError(`unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`, {
+    failure: "retriable",
+    reason: "unexpected",
+    cause: error,
+  });
 }
