@@ -43,7 +43,6 @@ const DOWN_STATUSES = new Set([502, 503, 504]);
  */
 export class SoapAdapter implements Adapter {
   readonly kind = "soap";
-  readonly takesBatchBody = false;
   readonly oneBatchAtATime = false;
   private readonly options: SoapConnector["soap"];
   private readonly logger: Logger;
@@ -130,8 +129,7 @@ export class SoapAdapter implements Adapter {
         // Every batch would fail the same way: hold the connector until the configuration is fixed.
         throw new AdapterError(
           `the WSDL ${displayWsdl(this.options.wsdl)} has no element "${name}" in the input of ${this.options.operation}`,
-          "attention",
-          "soap_unknown_element",
+          { failure: "attention", reason: "soap_unknown_element" },
         );
       }
     }
