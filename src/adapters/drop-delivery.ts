@@ -40,7 +40,7 @@ const CLEANUP_TIMEOUT_MS = 5_000;
 
 function nameError(error: unknown): never {
   if (error instanceof DropNameError) {
-    throw new AdapterError(error.message, "attention", "invalid_file_name", undefined, { cause: error });
+    throw new AdapterError(error.message, { failure: "attention", reason: "invalid_file_name", cause: error });
   }
   throw error;
 }
@@ -96,7 +96,12 @@ async function appendOnce(
   const path = target.pathOf(name);
   const saved = readSavedOffset(batch.state);
   if ("invalid" in saved) {
-    throw new DropTargetError(saved.invalid, "attention", "invalid_saved_state", "stat", path);
+    throw new DropTargetError(saved.invalid, {
+      failure: "attention",
+      reason: "invalid_saved_state",
+      operation: "stat",
+      path,
+    });
   }
   const size = await target.size(name, context.signal);
   // The saved offset, once there is one, fixes where the batch goes and so which bytes it writes:
@@ -108,7 +113,12 @@ async function appendOnce(
   const decision = decideAppend(saved.offset, size, bytes.length);
   switch (decision.action) {
     case "mismatch":
-      throw new DropTargetError(describeMismatch(path, decision), "attention", "append_offset_mismatch", "stat", path);
+      throw new DropTargetError(describeMismatch(path, decision), {
+        failure: "attention",
+        reason: "append_offset_mismatch",
+        operation: "stat",
+        path,
+      });
     case "done":
       logger.info({ batch: batch.id, file: path, size }, "batch already appended by an earlier attempt");
       return;
@@ -118,13 +128,11 @@ async function appendOnce(
           await context.saveState({ offset: decision.at });
         } catch (error) {
           if (error instanceof AdapterError) throw error;
-          throw new AdapterError(
-            `could not record the append offset of ${path} before appending`,
-            "retriable",
-            "state_not_saved",
-            undefined,
-            { cause: error },
-          );
+          throw new AdapterError(`could not record the append offset of ${path} before appending`, {
+            failure: "retriable",
+            reason: "state_not_saved",
+            cause: error,
+          });
         }
       }
       faultPoint("offset-recorded-before-append", batch.connector);

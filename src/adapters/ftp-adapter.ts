@@ -18,6 +18,9 @@ export interface FtpAdapterDeps {
 
 export class FtpAdapter implements Adapter {
   readonly kind = "ftp" as const;
+  readonly takesBatchBody = true;
+  readonly oneBatchAtATime: boolean;
+  readonly rotateAfterMs: number | undefined;
   private readonly options: FtpOptions;
   private readonly connection: FtpConnection;
   private readonly target: FtpDropTarget;
@@ -26,6 +29,8 @@ export class FtpAdapter implements Adapter {
 
   constructor(connector: FtpConnectorConfig, deps: FtpAdapterDeps) {
     this.options = connector.ftp;
+    this.oneBatchAtATime = connector.ftp.mode === "append";
+    this.rotateAfterMs = connector.ftp.rotateMs;
     this.name = connector.name;
     this.logger = deps.logger.child({ connector: connector.name, adapter: "ftp" });
     const timeouts = { ...DEFAULT_FTP_TIMEOUTS, ...deps.timeouts };

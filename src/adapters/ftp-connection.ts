@@ -109,13 +109,12 @@ export class FtpConnection {
   private async current(signal: AbortSignal): Promise<Client> {
     throwIfAborted("connect", this.address, signal);
     if (this.closed) {
-      throw new DropTargetError(
-        `ftp connection to ${this.address} is closed`,
-        "retriable",
-        "closed",
-        "connect",
-        this.address,
-      );
+      throw new DropTargetError(`ftp connection to ${this.address} is closed`, {
+        failure: "retriable",
+        reason: "closed",
+        operation: "connect",
+        path: this.address,
+      });
     }
     if (this.client !== undefined && !this.client.closed) return this.client;
     this.client?.close();
@@ -158,12 +157,14 @@ export class FtpConnection {
         throw new DropTargetError(
           `ftp server ${this.address} refused AUTH TLS (${reply}): it offers no TLS, so ESS does not log in ` +
             "(set ftp.insecure: true only for a server on a trusted network that cannot do TLS)",
-          "attention",
-          "tls_unavailable",
-          "connect",
-          this.address,
-          reply,
-          { cause: error },
+          {
+            failure: "attention",
+            reason: "tls_unavailable",
+            operation: "connect",
+            path: this.address,
+            code: reply,
+            cause: error,
+          },
         );
       }
       throw error;
@@ -176,10 +177,7 @@ export class FtpConnection {
         `ftp server ${this.address} presented certificate ${found ? formatFingerprint(found) : "(none)"}, but ` +
           `${formatFingerprint(pin)} is pinned: refusing to log in (update ftp.certFingerprint only after ` +
           "confirming the new certificate with the partner)",
-        "attention",
-        "certificate_mismatch",
-        "connect",
-        this.address,
+        { failure: "attention", reason: "certificate_mismatch", operation: "connect", path: this.address },
       );
     }
     pinDataConnections(client.ftp, pin);
@@ -205,12 +203,14 @@ export class FtpConnection {
       if (reply === 530 || reply === 430) {
         throw new DropTargetError(
           `ftp login as ${this.options.username} on ${this.address} was refused (${reply}); check ftp.username and ftp.password`,
-          "attention",
-          "auth_failed",
-          "connect",
-          this.address,
-          reply,
-          { cause: error },
+          {
+            failure: "attention",
+            reason: "auth_failed",
+            operation: "connect",
+            path: this.address,
+            code: reply,
+            cause: error,
+          },
         );
       }
       throw error;
@@ -221,7 +221,12 @@ export class FtpConnection {
     const wrapped = ftpDropError(error, "connect", this.address);
     if (error instanceof DropTargetError) return error;
     const message = `ftp connect to ${this.options.username}@${this.address} failed: ${wrapped.message.replace(/^ftp connect \S+ failed: /, "")}`;
-    return new DropTargetError(message, wrapped.failure, wrapped.reason, "connect", this.address, wrapped.code, {
+    return new DropTargetError(message, {
+      failure: wrapped.failure,
+      reason: wrapped.reason,
+      operation: "connect",
+      path: this.address,
+      code: wrapped.code,
       cause: error,
     });
   }

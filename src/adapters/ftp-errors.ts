@@ -71,15 +71,12 @@ export function ftpDropError(
   if (signal?.aborted) return abortedError(operation, path, signal);
   const { failure, reason } = classifyFtpFailure(error);
   const detail = error instanceof Error ? error.message : String(error);
-  return new DropTargetError(
-    `ftp ${operation} ${path} failed: ${detail}`,
+  return new DropTargetError(`ftp ${operation} ${path} failed: ${detail}`, {
     failure,
     reason,
     operation,
     path,
-    ftpReplyCode(error),
-    {
-      cause: error,
-    },
-  );
+    code: ftpReplyCode(error),
+    cause: error,
+  });
 }

@@ -34,15 +34,14 @@ export class FtpDropTarget implements DropTarget {
       await client.cd(this.dir);
     } catch (error) {
       if (ftpReplyCode(error) !== FILE_UNAVAILABLE) throw error;
-      throw new DropTargetError(
-        `${this.dir} is not a directory on the ftp server (${errorText(error)})`,
-        "attention",
-        "no_such_directory",
-        "check-dir",
-        this.dir,
-        FILE_UNAVAILABLE,
-        { cause: error },
-      );
+      throw new DropTargetError(`${this.dir} is not a directory on the ftp server (${errorText(error)})`, {
+        failure: "attention",
+        reason: "no_such_directory",
+        operation: "check-dir",
+        path: this.dir,
+        code: FILE_UNAVAILABLE,
+        cause: error,
+      });
     }
   }
 
@@ -135,10 +134,7 @@ function moved(path: string, expected: number, found: number): DropTargetError {
   return new DropTargetError(
     `append file ${path} has ${found} bytes where ${expected} were expected: another writer changed it; ` +
       "check who else writes to it before resuming",
-    "attention",
-    "append_offset_mismatch",
-    "append",
-    path,
+    { failure: "attention", reason: "append_offset_mismatch", operation: "append", path },
   );
 }
 

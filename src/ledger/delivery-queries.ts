@@ -1,10 +1,10 @@
 // Read-side queries for operators: deliveries by connector and state, and per-connector counts.
-
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { sql } from "kysely";
+import { ledgerDb, ledgerTable } from "./ledger-db.js";
+import type { DeliveryState } from "./ledger-schema.js";
 import type { Queryable } from "./queryable.js";
 
-export const DELIVERY_STATES = ["pending", "sending", "sent", "confirmed", "retrying", "dead"] as const;
-export type DeliveryState = (typeof DELIVERY_STATES)[number];
+export { DELIVERY_STATES, type DeliveryState } from "./ledger-schema.js";
 
 export interface DeliveryListing {
   readonly id: string;
@@ -32,39 +32,35 @@ export interface ListFilter {
 }
 
 export async function listDeliveries(db: Queryable, schema: string, filter: ListFilter): Promise<DeliveryListing[]> {
-  const result = await db.query<{
-    id: string;
-    connector: string;
-    mapping: string;
-    state: DeliveryState;
-    attempts: number;
-    next_attempt_at: Date | null;
-    token: string;
-    correlation_id: string;
-    ordering_key: string;
-    last_error: string | null;
-    held_by: string | null;
-    created_at: Date;
-    updated_at: Date;
-  }>(
-    `select d.id, d.connector, d.mapping, d.state, d.attempts,
-            case when d.state in ('pending', 'retrying') then d.next_attempt_at end as next_attempt_at,
-            d.token, d.correlation_id, d.ordering_key, d.last_error, d.created_at, d.updated_at,
-            case when d.state in ('pending', 'retrying') then
-              case when c.attention is not null then 'attention: ' || c.attention
-                   when c.paused then 'paused'
-                   when not c.online then 'offline'
-              end
-            end as held_by
-       from ${quoteIdentifier(schema)}.deliveries d
-       left join ${quoteIdentifier(schema)}.connectors c on c.connector = d.connector
-      where ($1::text is null or d.connector = $1) and ($2::text is null or d.state = $2)
-        and ($4::timestamptz is null or d.updated_at >= $4)
-      order by d.id desc
-      limit $3`,
-    [filter.connector ?? null, filter.state ?? null, filter.limit, filter.since ?? null],
-  );
-  return result.rows.map((r) => ({
+  let query = ledgerDb(db, schema)
+    .selectFrom("deliveries as d")
+    .leftJoin("connectors as c", "c.connector", "d.connector")
+    .select([
+      "d.id",
+      "d.connector",
+      "d.mapping",
+      "d.state",
+      "d.attempts",
+      sql<Date | null>`case when d.state in ('pending', 'retrying') then d.next_attempt_at end`.as("next_attempt_at"),
+      "d.token",
+      "d.correlation_id",
+      "d.ordering_key",
+      "d.last_error",
+      "d.created_at",
+      "d.updated_at",
+      // Why a waiting delivery is not being sent: its connector is held.
+      sql<string | null>`case when d.state in ('pending', 'retrying') then
+        case when c.attention is not null then 'attention: ' || c.attention
+             when c.paused then 'paused'
+             when not c.online then 'offline' end end`.as("held_by"),
+    ])
+    .orderBy("d.id", "desc")
+    .limit(filter.limit);
+  if (filter.connector !== undefined) query = query.where("d.connector", "=", filter.connector);
+  if (filter.state !== undefined) query = query.where("d.state", "=", filter.state);
+  if (filter.since !== undefined) query = query.where("d.updated_at", ">=", filter.since);
+  const rows = await query.execute();
+  return rows.map((r) => ({
     id: r.id,
     connector: r.connector,
     mapping: r.mapping,
@@ -97,8 +93,7 @@ export interface ConnectorCounts {
 }
 
 export async function connectorCounts(db: Queryable, schema: string): Promise<ConnectorCounts[]> {
-  const s = quoteIdentifier(schema);
-  const result = await db.query<{
+  const result = await sql<{
     connector: string;
     pending: string;
     sending: string;
@@ -111,8 +106,8 @@ export async function connectorCounts(db: Queryable, schema: string): Promise<Co
     online: boolean | null;
     attention: string | null;
     last_heartbeat_at: Date | null;
-  }>(
-    `with counts as (
+  }>`
+    with counts as (
        select connector,
               count(*) filter (where state = 'pending') as pending,
               count(*) filter (where state = 'sending') as sending,
@@ -120,14 +115,13 @@ export async function connectorCounts(db: Queryable, schema: string): Promise<Co
               count(*) filter (where state = 'dead') as dead,
               count(*) filter (where state = 'sent') as sent,
               count(*) filter (where state = 'confirmed') as confirmed
-         from ${s}.deliveries group by connector)
+         from ${ledgerTable(schema, "deliveries")} group by connector)
      select coalesce(c.connector, k.connector) as connector,
             coalesce(k.pending, 0) as pending, coalesce(k.sending, 0) as sending, coalesce(k.retrying, 0) as retrying,
             coalesce(k.dead, 0) as dead, coalesce(k.sent, 0) as sent, coalesce(k.confirmed, 0) as confirmed,
             c.last_success_at, c.paused, c.online, c.attention, c.last_heartbeat_at
-       from ${s}.connectors c full join counts k on k.connector = c.connector
-      order by 1`,
-  );
+       from ${ledgerTable(schema, "connectors")} c full join counts k on k.connector = c.connector
+      order by 1`.execute(ledgerDb(db, schema));
   return result.rows.map((r) => ({
     connector: r.connector,
     pending: Number(r.pending),
@@ -142,4 +136,31 @@ export async function connectorCounts(db: Queryable, schema: string): Promise<Co
     attention: r.attention,
     lastHeartbeatAt: r.last_heartbeat_at,
   }));
+}
+
+export interface WaitingDelivery {
+  readonly id: string;
+  readonly token: string;
+  readonly correlationId: string;
+  readonly payload: Buffer | null;
+}
+
+/** A connector's deliveries waiting to be sent (pending or retrying) after `afterId`, in id order. */
+export async function waitingDeliveries(
+  db: Queryable,
+  schema: string,
+  connector: string,
+  afterId: string,
+  limit: number,
+): Promise<WaitingDelivery[]> {
+  const rows = await ledgerDb(db, schema)
+    .selectFrom("deliveries")
+    .select(["id", "token", "correlation_id", "payload"])
+    .where("connector", "=", connector)
+    .where("state", "in", ["pending", "retrying"])
+    .where("id", ">", afterId)
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, token: r.token, correlationId: r.correlation_id, payload: r.payload }));
 }

@@ -17,7 +17,8 @@ export type Json<T = unknown> = ColumnType<T, string, string>;
 
 export type FeedOp = "insert" | "update" | "delete" | "truncate" | "message";
 export type BatchState = "sending" | "sent" | "retrying" | "dead";
-export type DeliveryState = "pending" | "sending" | "sent" | "confirmed" | "retrying" | "dead";
+export const DELIVERY_STATES = ["pending", "sending", "sent", "confirmed", "retrying", "dead"] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
 export type AnswerStatus = "accepted" | "rejected";
 
 export interface MigrationsTable {
