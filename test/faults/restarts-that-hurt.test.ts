@@ -10,7 +10,7 @@ import { InvariantSampler } from "./invariant-sampler.js";
 import { appendReceptions, dropReceptions, judge, type Verdict } from "./partner-view.js";
 import { Workload } from "./workload.js";
 
-const RESTARTS = 3;
+const RESTARTS = 2;
 /** Larger than the capture pipeline's batch of 5,000 rows, so one transaction takes several COPYs. */
 const LARGE_ROWS = 6_000;
 
@@ -48,8 +48,9 @@ async function restartsUnderLoad(site: FaultSite, victim: PostgresServer, victim
     url: site.sourceUrl,
     keys: LARGE_ROWS,
     maxRows: 4,
-    pauseMs: 40,
-    largeEvery: 8,
+    pauseMs: 50,
+    // One large transaction in 30: enough COPYs to aim at, a backlog a loaded machine drains.
+    largeEvery: 30,
     largeRows: LARGE_ROWS,
   });
   const sampler = new InvariantSampler({ ...site, workload, rest: () => [] });
