@@ -78,6 +78,13 @@ module.exports = {
       to: { path: folder("inspection") },
     },
     {
+      name: "ledger-owns-its-queries",
+      comment: "Every query of the ess schema is written in src/ledger with its typed kysely schema; other folders call the ledger's functions.",
+      severity: "error",
+      from: { path: "(^|/)src/", pathNot: folder("ledger") },
+      to: { path: "^kysely$|node_modules/kysely/" },
+    },
+    {
       name: "nothing-imports-the-cli",
       comment: "essctl commands are thin wrappers over the modules; no module may depend on one.",
       severity: "error",

@@ -17,6 +17,7 @@ import { callHttp, type HttpReply } from "./http-transport.js";
 import { inputElements, soapArguments } from "./soap-arguments.js";
 import { classifySoapError } from "./soap-failure.js";
 import { type EssSoapHeaders, essHeaderXml } from "./soap-headers.js";
+import { displayWsdl, safeUrl } from "./soap-wsdl.js";
 
 export type SoapConnector = Extract<ConnectorConfig, { adapter: "soap" }>;
 
@@ -226,15 +227,4 @@ function carriesSecret(url: string): boolean {
 
 function isUrl(text: string): boolean {
   return /^https?:\/\//i.test(text);
-}
-
-function displayWsdl(wsdl: string): string {
-  return isUrl(wsdl) ? safeUrl(wsdl) : wsdl;
-}
-
-/** The URL without credentials or query string (except ?wsdl, which says what was fetched). */
-function safeUrl(url: string): string {
-  const parsed = new URL(url);
-  const query = /^\?wsdl$/i.test(parsed.search) ? parsed.search : "";
-  return `${parsed.origin}${parsed.pathname}${query}`;
 }

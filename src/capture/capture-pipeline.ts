@@ -1,9 +1,19 @@
 // The consumer of one replication session: collects feed rows, group-commits them to the ledger
 // while the stream keeps flowing, and confirms a transaction's end LSN only once it is durable.
+// A transaction streamed while still in progress (pgoutput protocol 2) waits in the ledger's
+// streamed changes, segment by segment, and moves into the feed at its commit.
 import type pg from "pg";
-import type { Lsn, SourceMessage } from "../change/change.js";
+import type {
+  Lsn,
+  SourceMessage,
+  StreamAbortMessage,
+  StreamCommitMessage,
+  StreamStartMessage,
+} from "../change/change.js";
+import { decodeChange, encodeChange, type TransactionChange } from "../change/message-codec.js";
 import { faultPoint } from "../fault-points.js";
-import type { FeedBatch, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
+import type { FeedBatch, FeedChunk, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
+import type { StreamedChange, StreamedChanges } from "../ledger/streamed-changes.js";
 import type { Logger } from "../ops/logger.js";
 import type { StreamConsumer } from "../source/replication-stream.js";
 import {
@@ -38,8 +48,17 @@ export interface CaptureHooks {
   onFailure?(error: Error): void;
 }
 
+/** The transaction whose segment is being received, and what of it waits to be appended. */
+interface OpenSegment {
+  readonly xid: number;
+  readonly buffered: StreamedChange[];
+}
+
 export class CapturePipeline implements StreamConsumer {
   private txn: OpenTransaction | null = null;
+  private segment: OpenSegment | null = null;
+  /** Streamed transactions neither committed nor aborted yet, with the position of their next change. */
+  private readonly openStreams = new Map<number, number>();
   private pending: CapturedChange[] = [];
   private pendingCheckpoint: Lsn | undefined;
   private pendingCommitTime: Date | undefined;
@@ -54,11 +73,22 @@ export class CapturePipeline implements StreamConsumer {
     private readonly logger: Logger,
     private readonly limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS,
     private readonly hooks: CaptureHooks = {},
+    /** Where streamed transactions wait for their commit; required once the source streams them. */
+    private readonly streamed?: StreamedChanges,
   ) {}
 
   onMessage(message: SourceMessage): void | Promise<void> {
     if (this.failure) throw this.failure;
+    if (this.segment !== null && message.kind !== "stream-stop") return this.stage(this.segment, message);
     switch (message.kind) {
+      case "stream-start":
+        return this.startSegment(message);
+      case "stream-stop":
+        return this.endSegment();
+      case "stream-commit":
+        return this.streamCommitted(message);
+      case "stream-abort":
+        return this.streamAborted(message);
       case "begin":
         this.txn = { begin: message, nextOrdinal: 0 };
         return;
@@ -90,7 +120,14 @@ export class CapturePipeline implements StreamConsumer {
     // A failed flush has dropped its rows from memory without storing them: from then on this
     // session must never let the slot move (a keepalive's WAL end would skip those rows).
     if (this.failure) return false;
-    return this.txn === null && this.pending.length === 0 && this.pendingCheckpoint === undefined && !this.flushing;
+    return (
+      this.txn === null &&
+      this.segment === null &&
+      this.openStreams.size === 0 &&
+      this.pending.length === 0 &&
+      this.pendingCheckpoint === undefined &&
+      !this.flushing
+    );
   }
 
   /** Waits for everything received so far to be durable (graceful stop). */
@@ -100,6 +137,113 @@ export class CapturePipeline implements StreamConsumer {
       await this.flushing;
     }
     if (this.failure) throw this.failure;
+  }
+
+  private streamedChanges(): StreamedChanges {
+    if (!this.streamed) throw new Error("replication protocol: a streamed transaction, but no place to keep it");
+    return this.streamed;
+  }
+
+  /**
+   * Runs ledger work for a streamed transaction once everything received before it is stored,
+   * holding the stream meanwhile (segments are few: one per logical_decoding_work_mem of changes).
+   */
+  private async inOrder(work: () => Promise<void>): Promise<void> {
+    await this.drain();
+    try {
+      await work();
+    } catch (error) {
+      this.failure = error as Error;
+      this.logger.error({ err: error }, "could not store a streamed transaction in the ledger");
+      this.hooks.onFailure?.(this.failure);
+      throw error;
+    }
+  }
+
+  private startSegment(message: StreamStartMessage): Promise<void> | undefined {
+    if (this.txn) throw new Error("replication protocol: a stream segment began inside a transaction");
+    const streamed = this.streamedChanges();
+    this.segment = { xid: message.xid, buffered: [] };
+    if (this.openStreams.has(message.xid) && !message.firstSegment) return;
+    // Sent again from its start (a new session, or a transaction the server began again): what
+    // is kept of it is stale. A session begins with an empty room, so usually nothing is.
+    this.openStreams.set(message.xid, 0);
+    if (!message.firstSegment) {
+      throw new Error(`replication protocol: transaction ${message.xid} continued without its first segment`);
+    }
+    return this.inOrder(() => streamed.discard(this.ledger, message.xid));
+  }
+
+  private stage(segment: OpenSegment, message: SourceMessage): Promise<void> | undefined {
+    if (message.kind !== "row" && message.kind !== "truncate" && message.kind !== "message") {
+      throw new Error(`replication protocol: a ${message.kind} message inside a stream segment`);
+    }
+    // Non-transactional messages (ESS's own heartbeats) carry no change; events are transactional.
+    if (message.kind === "message" && !(message.transactional && message.prefix === EVENT_MESSAGE_PREFIX)) return;
+    const seq = this.openStreams.get(segment.xid) ?? 0;
+    this.openStreams.set(segment.xid, seq + 1);
+    segment.buffered.push({ seq, changeXid: message.streamXid ?? segment.xid, text: encodeChange(message) });
+    if (segment.buffered.length >= this.limits.batchRows) return this.appendSegment(segment);
+  }
+
+  private appendSegment(segment: OpenSegment): Promise<void> {
+    const changes = segment.buffered.splice(0);
+    return this.inOrder(() => this.streamedChanges().append(this.ledger, segment.xid, changes));
+  }
+
+  private async endSegment(): Promise<void> {
+    const segment = this.segment;
+    if (!segment) throw new Error("replication protocol: a stream segment ended that never began");
+    // Everything of a segment is stored before the next message: an abort or commit then needs
+    // nothing from memory.
+    await this.appendSegment(segment);
+    this.segment = null;
+  }
+
+  private streamAborted(message: StreamAbortMessage): Promise<void> {
+    const streamed = this.streamedChanges();
+    if (message.subXid === message.xid) {
+      this.openStreams.delete(message.xid);
+      return this.inOrder(() => streamed.discard(this.ledger, message.xid));
+    }
+    return this.inOrder(() => streamed.discardSubtransaction(this.ledger, message.xid, message.subXid));
+  }
+
+  /**
+   * The transaction committed: its changes are numbered and planned as those of any transaction,
+   * a chunk at a time, and stored with the checkpoint past its end in one ledger transaction.
+   */
+  private streamCommitted(message: StreamCommitMessage): Promise<void> {
+    const streamed = this.streamedChanges();
+    const chunkRows = this.limits.batchRows;
+    const self = this;
+    async function* chunks(): AsyncGenerator<FeedChunk> {
+      const txn: OpenTransaction = {
+        begin: { kind: "begin", xid: message.xid, commitLsn: message.commitLsn, commitTime: message.commitTime },
+        nextOrdinal: 0,
+      };
+      for await (const texts of streamed.read(self.ledger, message.xid, chunkRows)) {
+        const changes: CapturedChange[] = [];
+        for (const text of texts) self.capture(txn, decodeChange(text), changes);
+        yield { rows: changes.map((c) => c.feed), sameTransaction: self.hooks.sameTransaction?.(changes) };
+      }
+    }
+    return this.inOrder(async () => {
+      const inserted = await this.writer.writeChunked(this.ledger, chunks, message.endLsn, (client) =>
+        streamed.discard(client, message.xid),
+      );
+      this.openStreams.delete(message.xid);
+      faultPoint("stored-before-confirm");
+      this.confirm(message.endLsn);
+      this.hooks.onDurable?.({ rows: [], checkpoint: message.endLsn }, inserted, message.commitTime);
+    });
+  }
+
+  /** A change of a transaction as the feed rows it becomes (a truncate names several tables). */
+  private capture(txn: OpenTransaction, change: TransactionChange, into: CapturedChange[]): void {
+    if (change.kind === "row") into.push(rowChangeToCaptured(txn, change));
+    else if (change.kind === "truncate") into.push(...truncateToCaptured(txn, change));
+    else into.push(eventToCaptured(txn, change));
   }
 
   private openTransaction(kind: string): OpenTransaction {

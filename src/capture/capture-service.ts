@@ -5,10 +5,11 @@ import pg from "pg";
 import type { Lsn, TableRef } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { FeedWriter } from "../ledger/feed-writer.js";
+import { StreamedChanges } from "../ledger/streamed-changes.js";
 import type { Logger } from "../ops/logger.js";
 import { decoderSetup } from "../source/decoder-factory.js";
 import { ReplicationSilentError, ReplicationStream } from "../source/replication-stream.js";
-import { enableSlotFailover, ensureSlot, verifyPublication } from "../source/slot.js";
+import { enableSlotFailover, ensureSlot, serverVersionNum, verifyPublication } from "../source/slot.js";
 import { primaryUrl, sourceHostUrls } from "../source/source-hosts.js";
 import { classifyPgError, type PgFailureKind } from "../sql/pg-error.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
@@ -150,9 +151,13 @@ export class CaptureService {
         await enableSlotFailover(sourceUrl, options.slot);
         options.logger.info({ slot: options.slot }, "the replication slot is now a failover slot");
       }
+      const version = await serverVersionNum(source);
       await source.end();
       const start = await this.resumePosition(ledger, slot.confirmedFlushLsn, slot.created);
-      const setup = decoderSetup(options.plugin, options.publication, options.tables);
+      const setup = decoderSetup(options.plugin, options.publication, options.tables, version);
+      const streamed = setup.streaming ? new StreamedChanges(options.schema, options.slot) : undefined;
+      // The source sends every unconfirmed transaction again from its first segment.
+      await streamed?.clear(ledger);
       const stream = new ReplicationStream(
         {
           connectionString: sourceUrl,
@@ -183,6 +188,7 @@ export class CaptureService {
           },
           onFailure: (error) => stream.abort(error),
         },
+        streamed,
       );
       this.stream = stream;
       this.pipeline = pipeline;

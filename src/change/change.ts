@@ -41,6 +41,8 @@ export interface RowChangeMessage {
   readonly before: Row | null;
   /** The new row; null for deletes. Unchanged TOASTed columns hold UNCHANGED_TOAST. */
   readonly after: Row | null;
+  /** Inside a streamed transaction: the (sub)transaction that made the change. */
+  readonly streamXid?: number;
 }
 
 export interface TruncateMessage {
@@ -48,6 +50,8 @@ export interface TruncateMessage {
   readonly tables: readonly TableRef[];
   readonly cascade: boolean;
   readonly restartIdentity: boolean;
+  /** Inside a streamed transaction: the (sub)transaction that made the change. */
+  readonly streamXid?: number;
 }
 
 /** A pg_logical_emit_message() payload (application events and heartbeats). */
@@ -57,6 +61,8 @@ export interface LogicalMessage {
   readonly lsn: Lsn;
   readonly prefix: string;
   readonly content: Buffer;
+  /** Inside a streamed transaction: the (sub)transaction that emitted the message. */
+  readonly streamXid?: number;
 }
 
 export interface CommitMessage {
@@ -67,7 +73,48 @@ export interface CommitMessage {
   readonly commitTime: Date;
 }
 
-export type SourceMessage = BeginMessage | RowChangeMessage | TruncateMessage | LogicalMessage | CommitMessage;
+/**
+ * A transaction still in progress is sent in segments (pgoutput protocol 2, `streaming on`):
+ * Stream Start … Stream Stop around each segment's changes, then Stream Commit or Stream Abort.
+ * Segments of several transactions and whole ordinary transactions may come in between.
+ */
+export interface StreamStartMessage {
+  readonly kind: "stream-start";
+  /** The top-level transaction the segment belongs to. */
+  readonly xid: number;
+  /** The transaction's first segment in this session: anything kept of it from before is stale. */
+  readonly firstSegment: boolean;
+}
+
+export interface StreamStopMessage {
+  readonly kind: "stream-stop";
+}
+
+export interface StreamCommitMessage {
+  readonly kind: "stream-commit";
+  readonly xid: number;
+  /** LSN of the commit record, as in Begin: the identity of the transaction's changes. */
+  readonly commitLsn: Lsn;
+  readonly endLsn: Lsn;
+  readonly commitTime: Date;
+}
+
+/** The whole transaction (subXid === xid) or one of its subtransactions was rolled back. */
+export interface StreamAbortMessage {
+  readonly kind: "stream-abort";
+  readonly xid: number;
+  readonly subXid: number;
+}
+
+export type StreamMessage = StreamStartMessage | StreamStopMessage | StreamCommitMessage | StreamAbortMessage;
+
+export type SourceMessage =
+  | BeginMessage
+  | RowChangeMessage
+  | TruncateMessage
+  | LogicalMessage
+  | CommitMessage
+  | StreamMessage;
 
 /** A decoder turns one XLogData payload into at most one typed message (Relation/Type update its state and yield null). */
 export interface ChangeDecoder {

@@ -38,6 +38,8 @@ export interface CheckPhaseResult {
  */
 export interface CheckPhase {
   readonly name: string;
+  /** False when the configuration has nothing this phase checks (it is then not listed as checked). */
+  applies?(config: EssConfig): boolean;
   run(config: EssConfig, signal: AbortSignal): Promise<CheckPhaseResult>;
 }
 
@@ -103,6 +105,7 @@ export async function runChecks(
   const info: string[] = [];
   const sql: string[] = [];
   for (const phase of options.phases) {
+    if (phase.applies !== undefined && !phase.applies(config)) continue;
     const result = await phase.run(config, options.signal);
     phases.push({ name: phase.name, ok: result.problems.length === 0 });
     problems.push(...result.problems);

@@ -2,6 +2,7 @@
 import { type EssConfig, formatFieldPath } from "../config/index.js";
 import { checkDatabase } from "../inspection/database-checks.js";
 import { type CheckPhase, formatCheckReport, runChecks } from "./check-report.js";
+import { wsdlPhase } from "./check-wsdl.js";
 import { type EssctlCommand, EXIT } from "./cli-options.js";
 
 const DATABASE_PHASE: CheckPhase = {
@@ -28,8 +29,10 @@ const DATABASE_PHASE: CheckPhase = {
   },
 };
 
-/** Phases after the configuration files, in order. */
-const PHASES: readonly CheckPhase[] = [DATABASE_PHASE];
+/** Phases after the configuration files, in order; --offline reads local files only. */
+function phases(offline: boolean): readonly CheckPhase[] {
+  return offline ? [wsdlPhase({ offline })] : [DATABASE_PHASE, wsdlPhase({ offline })];
+}
 
 export const checkCommand: EssctlCommand = {
   usage: "check",
@@ -42,10 +45,9 @@ export const checkCommand: EssctlCommand = {
     command.option("--explain", "print every recipe alias met and each file that used one in canonical form");
   },
   async run(context, _args, options) {
-    const phases = options.offline === true ? [] : PHASES;
     const report = await runChecks(context.configPath, {
       env: context.env,
-      phases,
+      phases: phases(options.offline === true),
       signal: context.signal,
       explain: options.explain === true,
     });

@@ -3,6 +3,7 @@
 import { backfillCommand } from "./backfill.js";
 import { checkCommand } from "./check.js";
 import type { EssctlCommand } from "./cli-options.js";
+import { copybookCommand } from "./copybook.js";
 import { demoCommand } from "./demo.js";
 import { listCommand } from "./list.js";
 import { migrateCommand } from "./migrate.js";
@@ -28,6 +29,7 @@ const COMMANDS: readonly EssctlCommand[] = [
   resumeCommand,
   backfillCommand,
   upgradePlanCommand,
+  copybookCommand,
   demoCommand,
   partnersCommand,
 ];

@@ -5,6 +5,7 @@ import { DEFAULTS } from "./defaults.js";
 import { checkDropTemplate, templatePlaceholdersText } from "./drop-template.js";
 import { resolveConfigPath } from "./paths.js";
 import type { DropOptions, RestOptions, SftpOptions, SoapOptions } from "./types.js";
+import { withoutCredentials } from "./url-credentials.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
 const DROP_KEYS = ["dir", "file", "mode", "tempSuffix", "doneFile", "rotate"];
@@ -13,11 +14,18 @@ const SOAP_KEYS = ["wsdl", "endpoint", "operation", "security", "timeout"];
 const REST_KEYS = ["url", "method", "headers", "timeout", "health", "caFile"];
 
 const HTTP_URL_TEXT = "an http:// or https:// URL";
-/** The form `ssh-keygen -lf` prints; the value itself is checked against the server at connect time. */
-const HOST_KEY = /^SHA256:\S+$/;
-const HOST_KEY_TEXT = 'a pinned fingerprint "SHA256:<base64>" as ssh-keygen -lf prints it';
+/**
+ * The form `ssh-keygen -lf` prints: "SHA256:" and the 43 base64 characters of the digest (a
+ * trailing "=" is tolerated). A placeholder such as "SHA256:..." would only fail at connect time.
+ */
+const HOST_KEY = /^\s*SHA256:[A-Za-z0-9+/]{43}=?\s*$/;
+const HOST_KEY_TEXT =
+  'a pinned fingerprint "SHA256:" followed by 43 base64 characters, as `ssh-keygen -lf <host key>.pub` prints it';
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.:-]+)$/;
 const OPERATION = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+const REST_AUTH = 'rest.headers, e.g. headers: { Authorization: "Bearer ${GIS_TOKEN}" } or { X-API-Key: "${GIS_KEY}" }';
+const SOAP_AUTH = "soap.security: { username: ${USER}, password: ${PASS} } (WS-Security)";
 
 export function isHttpUrl(text: string): boolean {
   if (!/^https?:\/\//i.test(text)) return false;
@@ -93,7 +101,8 @@ export function readSftp(section: MapReader): SftpOptions {
 
 export function readSoap(section: MapReader): SoapOptions {
   const wsdl = readWsdl(section.require("wsdl", "a WSDL file path or URL"));
-  const endpoint = section.get("endpoint")?.matching(isHttpUrl, HTTP_URL_TEXT);
+  const endpointValue = section.get("endpoint");
+  const endpoint = withoutCredentials(endpointValue, endpointValue?.matching(isHttpUrl, HTTP_URL_TEXT), SOAP_AUTH);
   const operation = section.require("operation", "a WSDL operation name")?.matching(OPERATION, "an operation name");
   const securityValue = section.get("security");
   const security = securityValue?.map(["username", "password"]);
@@ -113,7 +122,7 @@ function readWsdl(value: ValueReader | undefined): string | undefined {
   if (value === undefined || text === undefined) return undefined;
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
     return isHttpUrl(text)
-      ? text
+      ? withoutCredentials(value, text, SOAP_AUTH)
       : value.fail(`${value.describe()} is not ${HTTP_URL_TEXT}`, { expected: HTTP_URL_TEXT });
   }
   const resolved = resolveConfigPath(text, value.ctx);
@@ -127,14 +136,16 @@ function readWsdl(value: ValueReader | undefined): string | undefined {
 }
 
 export function readRest(section: MapReader): RestOptions {
-  const url = section.require("url", HTTP_URL_TEXT)?.matching(isHttpUrl, HTTP_URL_TEXT);
+  const urlValue = section.require("url", HTTP_URL_TEXT);
+  const url = withoutCredentials(urlValue, urlValue?.matching(isHttpUrl, HTTP_URL_TEXT), REST_AUTH);
   const method = section.get("method")?.oneOf(["POST", "PUT", "PATCH"], "method") ?? DEFAULTS.restMethod;
   const headers: Record<string, string> = {};
   for (const entry of section.get("headers")?.map()?.entries() ?? []) {
     const value = entry.value.text("a header value");
     if (value !== undefined) headers[entry.key] = value.value;
   }
-  const health = section.get("health")?.matching(isHttpUrl, HTTP_URL_TEXT);
+  const healthValue = section.get("health");
+  const health = withoutCredentials(healthValue, healthValue?.matching(isHttpUrl, HTTP_URL_TEXT), REST_AUTH);
   const caValue = section.get("caFile");
   const caText = caValue?.string("a PEM file path");
   let caFile: string | undefined;

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is configuration syntax here, not template literals
 // Reads a connector's inbound side beyond callbacks: `pull:` (answer files on a drop connector,
 // status polling on a rest connector) and `answers:` (an application table every answer is written to).
 import { DEFAULTS } from "./defaults.js";
@@ -13,6 +14,7 @@ import type {
   AnswerValue,
   PullConfig,
 } from "./types.js";
+import { urlCredentials, urlWithoutCredentials, withoutCredentials } from "./url-credentials.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
 const FILE_PULL_KEYS = ["every", "dir", "file", "done", "format", "encoding", "fields", "statusCodes", "csv"];
@@ -138,9 +140,9 @@ function readStatusPull(value: ValueReader): PullConfig | undefined {
   if (urlValue && url && (!/^https?:\/\//i.test(url) || !/\{(correlationId|token)\}/.test(url))) {
     urlValue.fail("the status URL must be http(s) and name {correlationId} or {token}", {
       expected: "https://partner/status/{correlationId}",
-      found: JSON.stringify(url),
+      found: JSON.stringify(urlCredentials(url).found.length > 0 ? urlWithoutCredentials(url) : url),
     });
-  }
+  } else withoutCredentials(urlValue, url, 'pull.headers, e.g. headers: { Authorization: "Bearer ${TOKEN}" }');
   const headers: Record<string, string> = {};
   for (const entry of pull.get("headers")?.map()?.entries() ?? []) {
     const text = entry.value.text("a header value");

@@ -5,6 +5,7 @@ import { DEFAULTS } from "./defaults.js";
 import { readInboundAuth } from "./inbound-auth.js";
 import { SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT } from "./names.js";
 import { isValidTimezone, serverTimezone } from "./schedule.js";
+import { passwordNeedsEncoding } from "./secrets.js";
 import type { EssConfig, SourceLocation } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
@@ -69,14 +70,31 @@ export function isPostgresUrl(text: string): boolean {
 
 function readDatabase(top: MapReader): EssSettings["database"] {
   const database = top.require("database", "a mapping with url")?.map(["url"]);
-  const url = database?.require("url", POSTGRES_URL_TEXT)?.matching(isPostgresUrl, POSTGRES_URL_TEXT);
+  const url = readPostgresUrl(database?.require("url", POSTGRES_URL_TEXT));
   return { url: url ?? "" };
+}
+
+/**
+ * A password holding "/", "#", "?" or "@" unencoded makes a URL parser read part of it as host,
+ * port or path: the connection would go elsewhere and the password would be printed as an address.
+ */
+function readPostgresUrl(value: ValueReader | undefined): string | undefined {
+  const text = value?.text(POSTGRES_URL_TEXT)?.value;
+  if (value === undefined || text === undefined) return undefined;
+  if (passwordNeedsEncoding(text)) {
+    return value.fail(
+      'the password in the URL holds "/", "#", "?" or "@", which end a URL\'s user info; ' +
+        "percent-encode them (%2F, %23, %3F, %40) or leave the password out of the URL and set PGPASSWORD",
+      { expected: "postgres://user:<percent-encoded password>@host:5432/database", found: "a hidden value" },
+    );
+  }
+  return value.matching(isPostgresUrl, POSTGRES_URL_TEXT);
 }
 
 function readLedger(top: MapReader): EssSettings["ledger"] {
   const ledger = top.get("ledger")?.map(["schema", "url", "retention"]);
   const schema = ledger?.get("schema")?.matching(SQL_IDENTIFIER, SQL_IDENTIFIER_TEXT);
-  const url = ledger?.get("url")?.matching(isPostgresUrl, POSTGRES_URL_TEXT);
+  const url = readPostgresUrl(ledger?.get("url"));
   const retention = ledger?.get("retention")?.map(["delivered", "audit"]);
   return {
     schema: schema ?? DEFAULTS.ledgerSchema,

@@ -1,7 +1,7 @@
 // Which configuration values are credentials, so they are registered for redaction and never echoed in errors.
 import type { PathSegment } from "./config-error.js";
 import type { ResolvedReference } from "./interpolate.js";
-import { registerSecret, urlPassword } from "./secrets.js";
+import { registerSecret, urlPassword, userInfo } from "./secrets.js";
 
 const SECRET_SECTIONS = new Set(["security", "headers", "inbound"]);
 const SECRET_KEY = /(password|passphrase|secret|token|key)$/i;
@@ -36,4 +36,7 @@ export function registerSecrets(
   if (typeof last === "string" && CREDENTIAL_KEY.test(last)) registerSecret(value);
   const password = urlPassword(value);
   if (password !== undefined) registerSecret(password);
+  // A password with "/" or "#" unencoded is not found by a URL parser; read up to the last "@".
+  const written = userInfo(value)?.password;
+  if (written !== undefined) registerSecret(written);
 }

@@ -40,8 +40,12 @@ export function redactSecrets(text: string): string {
 /** Hides the password of every database or HTTP URL in `text` (`postgres://ess:***@db/hms`), then any registered secret. */
 export function redactUrl(text: string): string {
   const hidden = text
-    .replace(/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/?#\s]*):[^@/?#\s]*@/g, "$1:***@")
-    .replace(/([?&](?:password|passphrase|sslpassword|token)=)[^&#\s]*/gi, "$1***");
+    // Up to the last "@" of the address: a password may hold "/" or "#" unencoded.
+    .replace(/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/?#\s"']*):[^\s"']*@/g, "$1:***@")
+    .replace(
+      /([?&](?:password|passphrase|sslpassword|token|access_token|api[-_]?key|apikey|key|secret|sig|signature)=)[^&#\s"']*/gi,
+      "$1***",
+    );
   return redactSecrets(hidden);
 }
 
@@ -56,6 +60,25 @@ export function urlPassword(text: string): string | undefined {
     // Not a parseable URL: whoever reads the value reports that; there is no password to find.
     return undefined;
   }
+}
+
+/**
+ * The user info is read up to the LAST "@" of the authority, as an operator meant it: a password
+ * holding "/", "#" or "?" unencoded ends the user info early for a URL parser, which then reads a
+ * piece of the password as host, port or path. Such a URL is never echoed whole.
+ */
+export function userInfo(text: string): { readonly user: string; readonly password?: string } | undefined {
+  const match = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(\S*)@[^@\s]*$/.exec(text);
+  const info = match?.[1];
+  if (info === undefined) return undefined;
+  const colon = info.indexOf(":");
+  return colon < 0 ? { user: info } : { user: info.slice(0, colon), password: info.slice(colon + 1) };
+}
+
+/** True when the password holds a character that ends a URL's user info unless percent-encoded. */
+export function passwordNeedsEncoding(text: string): boolean {
+  const password = userInfo(text)?.password;
+  return password !== undefined && /[/?#@]/.test(password);
 }
 
 function buildPattern(): RegExp {

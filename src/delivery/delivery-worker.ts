@@ -6,6 +6,7 @@ import type { ConnectorConfig } from "../config/types.js";
 import { faultPoint } from "../fault-points.js";
 import { BatchClaims, type ClaimedBatch } from "../ledger/batch-claims.js";
 import { BatchOutcomes, type ItemVerdict, type OwnedBatch } from "../ledger/batch-outcomes.js";
+import { type ClaimReadiness, claimReadiness } from "../ledger/claim-readiness.js";
 import { readConnectorStates, setAttention } from "../ledger/connector-state.js";
 import { withPooledClient } from "../ledger/queryable.js";
 import type { Logger } from "../ops/logger.js";
@@ -86,6 +87,14 @@ export class DeliveryWorker {
           await this.idle(this.options.pollMs * 2);
           continue;
         }
+        const readiness = await this.readiness();
+        if (!readiness.due) {
+          this.schedule.drained(new Date());
+          // Wake when the earliest known due time comes (a partial batch's maxWait, a retry), not
+          // a poll interval later; new deliveries wake the worker sooner.
+          await this.idle(waitFor(readiness.dueInMs, this.options.pollMs));
+          continue;
+        }
         const batch = await this.claim();
         if (!batch) {
           this.schedule.drained(new Date());
@@ -111,6 +120,15 @@ export class DeliveryWorker {
     if (state && !state.online) return "offline";
     if (!this.schedule.isOpen(new Date())) return "outside schedule";
     return null;
+  }
+
+  private readiness(): Promise<ClaimReadiness> {
+    const { connector, pool, schema } = this.options;
+    return claimReadiness(pool, schema, {
+      connector: connector.name,
+      maxRecords: connector.batch.maxRecords,
+      maxWaitMs: connector.batch.maxWaitMs,
+    });
   }
 
   private async claim(): Promise<ClaimedBatch | null> {
@@ -342,6 +360,16 @@ export class DeliveryWorker {
       this.wakeUp = done;
     });
   }
+}
+
+/**
+ * How long to sleep before looking again: until the due time (a millisecond past it, so the
+ * claim's own clock agrees it has come), never longer than the poll interval, which bounds how
+ * late a change made by another process (a replay, a second worker) is seen.
+ */
+function waitFor(dueInMs: number | null, pollMs: number): number {
+  if (dueInMs === null) return pollMs;
+  return Math.max(1, Math.min(pollMs, Math.ceil(dueInMs) + 1));
 }
 
 function asAdapterFailure(error: unknown): AdapterError {

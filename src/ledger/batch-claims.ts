@@ -54,6 +54,12 @@ export interface ClaimOptions {
   readonly connector: string;
   readonly ordering: Ordering;
   readonly maxRecords: number;
+  /**
+   * A partial batch goes once its oldest delivery has waited this long since its change
+   * committed (since it was stored, when that is earlier: a source clock ahead of the ledger's
+   * never stretches the wait). Capture lag counts toward the wait instead of being added to it,
+   * and a change that is already late is not held back further to fill a batch.
+   */
   readonly maxWaitMs: number;
   readonly owner: string;
   readonly leaseMs: number;
@@ -288,7 +294,8 @@ export class BatchClaims {
   ): Promise<{ ready: boolean; waiting: boolean; members: OwnRow[] }> {
     const due = await client.query<OwnRow>(
       `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping, d.target_index,
-              d.created_at, d.attempts, coalesce(d.first_attempt_at, now()) as first_attempt_at,
+              least(d.commit_time, d.created_at) as waiting_since, d.attempts,
+              coalesce(d.first_attempt_at, now()) as first_attempt_at,
               d.max_attempts, d.app_correlation_id, d.trace_id
          from ${this.s}.delivery_items d
         where d.connector = $1 and d.own_state and d.state in ('pending', 'retrying') and d.batch_id is null
@@ -319,7 +326,7 @@ export class BatchClaims {
     const first = members[0];
     if (!first) return { ready: false, waiting: true, members };
     const full = members.length >= options.maxRecords;
-    const waited = Date.now() - first.created_at.getTime() >= options.maxWaitMs;
+    const waited = Date.now() - first.waiting_since.getTime() >= options.maxWaitMs;
     const isRetry = members.some((m) => m.attempts > 0);
     return { ready: full || waited || isRetry, waiting: true, members };
   }
@@ -365,8 +372,8 @@ export class BatchClaims {
     // Before reading payloads: is a batch due at all (full, or waited long enough)? While
     // deliveries trickle in, most polls end here.
     const probe = await client.query<{ n: number; oldest: Date | null }>(
-      `select count(*)::int as n, min(created_at) as oldest
-         from (select created_at from ${s}.delivery_items
+      `select count(*)::int as n, min(least(commit_time, created_at)) as oldest
+         from (select commit_time, created_at from ${s}.delivery_items
                 where connector = $1 and not own_state and id > $2 order by id limit $3) run`,
       [options.connector, from, options.maxRecords],
     );
@@ -375,7 +382,8 @@ export class BatchClaims {
     const waited = ready.oldest !== null && Date.now() - ready.oldest.getTime() >= options.maxWaitMs;
     if (ready.n < options.maxRecords && !waited) return null;
     const candidates = await client.query<OwnRow>(
-      `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, created_at,
+      `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
+              least(commit_time, created_at) as waiting_since,
               0 as attempts, now() as first_attempt_at, max_attempts, app_correlation_id, trace_id
          from ${s}.delivery_items
         where connector = $1 and not own_state and id > $2
@@ -400,7 +408,11 @@ export class BatchClaims {
     }
     const first = members[0];
     const last = members.at(-1);
-    if (first && members.length < options.maxRecords && Date.now() - first.created_at.getTime() < options.maxWaitMs) {
+    if (
+      first &&
+      members.length < options.maxRecords &&
+      Date.now() - first.waiting_since.getTime() < options.maxWaitMs
+    ) {
       // Cut short by a change of mapping target: the run waits for its maxWait like any other.
       return null;
     }
@@ -544,7 +556,8 @@ interface ItemRow {
 }
 
 interface OwnRow extends ItemRow {
-  created_at: Date;
+  /** Since when the delivery waits for its batch (see ClaimOptions.maxWaitMs). */
+  waiting_since: Date;
   attempts: number;
 }
 

@@ -66,9 +66,9 @@ export class BatchOutcomes {
       const run = batch.run ?? null;
       // Rows of a run have no state of their own until now; rows of a listed batch have one.
       const member = run ? "not d.own_state" : "d.own_state and d.state = 'sending'";
+      // A reference the whole run shares (a drop's file) is kept once, on the batch.
+      const shared = sharedReference(sent);
       if (sent.length > 0) {
-        // A reference the whole run shares (a drop's file) is kept once, on the batch.
-        const shared = sharedReference(sent);
         const referenced = sent.filter((v) => v.verdict === "sent" && v.reference && v.reference !== shared);
         if (!run) {
           await client.query(
@@ -146,7 +146,7 @@ export class BatchOutcomes {
         `update ${s}.batches set state = 'sent', lease_until = null, last_error = null, updated_at = now(),
                 sent_at = now(), item_count = item_count - $2, partner_reference = $3
           where id = $1`,
-        [batch.id, retry.length + dead.length, run ? storableOrNull(sharedReference(sent)) : null],
+        [batch.id, retry.length + dead.length, run ? storableOrNull(shared) : null],
       );
       const audit: AuditRow[] = run
         ? [
@@ -161,13 +161,13 @@ export class BatchOutcomes {
                       firstId: run.firstId,
                       lastId: run.lastId,
                       count: sent.length,
-                      reference: sharedReference(sent) ?? null,
+                      reference: shared ?? null,
                     },
                   },
                 ]
               : []),
             ...verdicts
-              .filter((v) => v.verdict !== "sent" || (v.reference && v.reference !== sharedReference(sent)))
+              .filter((v) => v.verdict !== "sent" || (v.reference && v.reference !== shared))
               .map((v) => auditFor(v, batch)),
           ]
         : verdicts.map((v) => auditFor(v, batch));

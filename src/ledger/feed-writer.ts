@@ -6,7 +6,7 @@ import type { Lsn } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { faultPoint } from "../fault-points.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
-import { copyField } from "./copy-text.js";
+import { copyField, copyStorableField } from "./copy-text.js";
 
 export interface FeedRow {
   readonly commitLsn: Lsn;
@@ -34,6 +34,12 @@ export interface FeedBatch {
  * is true when the feed rows were all new (COPY succeeded), so what is derived from them is new too.
  */
 export type SameTransactionWork = (client: pg.ClientBase, fresh: boolean) => Promise<void>;
+
+/** A slice of one large transaction: its feed rows and what must be stored with them. */
+export interface FeedChunk {
+  readonly rows: readonly FeedRow[];
+  readonly sameTransaction?: SameTransactionWork | undefined;
+}
 
 export class FeedWriter {
   private readonly insertSql: string;
@@ -72,6 +78,63 @@ export class FeedWriter {
     return this.writeOnce(client, batch, sameTransaction, "insert");
   }
 
+  /**
+   * Writes a whole source transaction chunk by chunk, then `finish` and the checkpoint, in one
+   * ledger transaction: its changes become deliverable all at once, at the checkpoint, while
+   * only one chunk is in memory at a time. `chunks` is called again (from the start) when the
+   * fast path finds changes already stored.
+   */
+  async writeChunked(
+    client: pg.ClientBase,
+    chunks: () => AsyncIterable<FeedChunk>,
+    checkpoint: Lsn,
+    finish: (client: pg.ClientBase) => Promise<void>,
+  ): Promise<number> {
+    try {
+      return await this.writeChunkedOnce(client, chunks, checkpoint, finish, "copy");
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    }
+    return this.writeChunkedOnce(client, chunks, checkpoint, finish, "insert");
+  }
+
+  private async writeChunkedOnce(
+    client: pg.ClientBase,
+    chunks: () => AsyncIterable<FeedChunk>,
+    checkpoint: Lsn,
+    finish: (client: pg.ClientBase) => Promise<void>,
+    method: "copy" | "insert",
+  ): Promise<number> {
+    await client.query("begin");
+    try {
+      let inserted = 0;
+      for await (const chunk of chunks()) {
+        inserted += await this.writeRows(client, chunk.rows, method);
+        if (chunk.sameTransaction) await chunk.sameTransaction(client, method === "copy");
+      }
+      await finish(client);
+      await client.query(this.checkpointSql, [this.slot, formatLsn(checkpoint)]);
+      await client.query("commit");
+      return inserted;
+    } catch (error) {
+      await client.query("rollback").catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async writeRows(client: pg.ClientBase, rows: readonly FeedRow[], method: "copy" | "insert"): Promise<number> {
+    if (rows.length === 0) return 0;
+    if (method === "copy") {
+      await pipeline(
+        copyChunks(rows, () => faultPoint("capture-copy-midway")),
+        client.query(copyFrom(this.copySql)),
+      );
+      return rows.length;
+    }
+    const result = await client.query(this.insertSql, [encodeRows(rows)]);
+    return result.rowCount ?? 0;
+  }
+
   private async writeOnce(
     client: pg.ClientBase,
     batch: FeedBatch,
@@ -80,18 +143,7 @@ export class FeedWriter {
   ): Promise<number> {
     await client.query("begin");
     try {
-      let inserted = 0;
-      if (batch.rows.length > 0 && method === "copy") {
-        const stream = client.query(copyFrom(this.copySql));
-        await pipeline(
-          copyChunks(batch.rows, () => faultPoint("capture-copy-midway")),
-          stream,
-        );
-        inserted = batch.rows.length;
-      } else if (batch.rows.length > 0) {
-        const result = await client.query(this.insertSql, [encodeRows(batch.rows)]);
-        inserted = result.rowCount ?? 0;
-      }
+      const inserted = await this.writeRows(client, batch.rows, method);
       if (sameTransaction) await sameTransaction(client, method === "copy");
       if (batch.checkpoint !== undefined) {
         await client.query(this.checkpointSql, [this.slot, formatLsn(batch.checkpoint)]);
@@ -107,9 +159,12 @@ export class FeedWriter {
 
 const UNIQUE_VIOLATION = "23505";
 
-/** A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. */
+/**
+ * A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. The JSON
+ * text is storable as built (value-json.ts, storableEventText in capture).
+ */
 function jsonField(json: string): string {
-  return json === "null" ? "\\N" : copyField(json);
+  return json === "null" ? "\\N" : copyStorableField(json);
 }
 
 /**

@@ -94,6 +94,13 @@ export function fixedWidthTarget(
   return {
     ...base,
     recordLength,
+    fixedWidth: {
+      record: layout,
+      terminator,
+      encoding: codec.encoding,
+      ...(header ? { header } : {}),
+      ...(trailer ? { trailer } : {}),
+    },
     render: (row, context) => renderFixedWidth(layout, codec, terminator, row, context),
     renderBatchBody(records, batch) {
       if (!header && !trailer) return Buffer.concat(records);

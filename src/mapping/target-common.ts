@@ -5,6 +5,7 @@ import type { FieldConfig, RecordFormat, SourceLocation } from "../config/types.
 import type { MappingConfigError } from "./errors.js";
 import { type CompiledField, compileField } from "./field.js";
 import type { FieldScope } from "./field-scope.js";
+import type { FixedWidthLayout } from "./fixed-width.js";
 import type { BatchContext, RenderContext } from "./pseudo-columns.js";
 
 export interface CompiledTarget {
@@ -30,6 +31,18 @@ export interface CompiledTarget {
   renderBatchBody(records: readonly Buffer[], context: BatchContext): Buffer;
   /** Bytes that start a file only (the CSV header row); renderBatchBody's body begins with them. */
   readonly fileHeader?: Buffer;
+  /** Fixed-width targets: where every field of each record sits (for copybooks). */
+  readonly fixedWidth?: FixedWidthRecords;
+}
+
+/** The records of a fixed-width drop file as laid out: data, optional header and trailer, the terminator's bytes. */
+export interface FixedWidthRecords {
+  readonly record: FixedWidthLayout;
+  readonly header?: FixedWidthLayout;
+  readonly trailer?: FixedWidthLayout;
+  readonly terminator: Buffer;
+  /** The code page the text is written in. */
+  readonly encoding: string;
 }
 
 /** A location one key deeper, e.g. the target's `connector:`. */

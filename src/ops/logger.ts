@@ -1,5 +1,6 @@
-// pino JSON logs; pretty output when stdout is a terminal; secrets redacted by path.
+// pino JSON logs; pretty output when stdout is a terminal; secrets and row data redacted (log-redaction.ts).
 import { pino } from "pino";
+import { loggableObject, redactLogLine } from "./log-redaction.js";
 
 export type Logger = pino.Logger;
 
@@ -25,17 +26,20 @@ const REDACTED_PATHS = [
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.ESS_LOG_LEVEL ?? "info";
-  if (options.destination) {
-    return pino({ level, redact: { paths: REDACTED_PATHS, censor: "***" } }, options.destination);
-  }
+  // Every line goes through the same two steps: the logged objects are made safe (errors without
+  // the database's row data), then the written text loses every registered secret, message included.
+  const settings: pino.LoggerOptions = {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: "***" },
+    formatters: { log: loggableObject },
+    serializers: { err: (error: unknown) => error },
+    hooks: { streamWrite: redactLogLine },
+  };
+  if (options.destination) return pino(settings, options.destination);
   if (process.stdout.isTTY) {
-    return pino({
-      level,
-      redact: { paths: REDACTED_PATHS, censor: "***" },
-      transport: { target: "pino-pretty", options: { colorize: true } },
-    });
+    return pino({ ...settings, transport: { target: "pino-pretty", options: { colorize: true } } });
   }
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: "***" } });
+  return pino(settings);
 }
 
 /** A logger that drops everything (library use and unit tests). */

@@ -1,5 +1,5 @@
-// Decodes pgoutput payloads (logical replication protocol version 1, with logical messages) into
-// the typed change feed. Message layouts, cited below message by message, are those of
+// Decodes pgoutput payloads (logical replication protocol version 1, or 2 with streamed
+// transactions, with logical messages) into the typed change feed. Message layouts, cited below message by message, are those of
 // https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html
 
 import type {
@@ -10,6 +10,9 @@ import type {
   LogicalMessage,
   RowChangeMessage,
   SourceMessage,
+  StreamAbortMessage,
+  StreamCommitMessage,
+  StreamStartMessage,
   TableRef,
   TruncateMessage,
 } from "../change/change.js";
@@ -19,17 +22,24 @@ import { DecodeError } from "./decode-error.js";
 import { builtinType } from "./pg-type-oids.js";
 import { describeRelation, keyOf, type RelationEntry, readTuple, rowOf } from "./pgoutput-tuple.js";
 
+/** The first server version whose pgoutput streams transactions in progress (protocol 2). */
+export const STREAMING_SERVER_VERSION = 140000;
+
 /**
- * START_REPLICATION options for pgoutput that this decoder's assumptions rest on: protocol 1
- * (no streamed or two-phase transactions, so every change arrives inside Begin…Commit, after the
- * commit), text values, and `M` messages for pg_logical_emit_message().
+ * START_REPLICATION options for pgoutput: text values and `M` messages for
+ * pg_logical_emit_message(). From PostgreSQL 14 on, protocol 2 with `streaming on`: a transaction
+ * larger than the server's logical_decoding_work_mem is sent while still in progress, in
+ * segments, and committed or aborted later. Older servers get protocol 1, where every change
+ * arrives inside Begin…Commit, after the commit.
  */
-export function pgoutputStartOptions(publication: string): Record<string, string> {
+export function pgoutputStartOptions(publication: string, serverVersionNum = 0): Record<string, string> {
+  const streaming = serverVersionNum >= STREAMING_SERVER_VERSION;
   return {
-    proto_version: "1",
+    proto_version: streaming ? "2" : "1",
     // publication_names is an identifier list: quoted, so the name is taken exactly as configured.
     publication_names: `"${publication.replaceAll('"', '""')}"`,
     messages: "true",
+    ...(streaming ? { streaming: "on" } : {}),
   };
 }
 
@@ -45,6 +55,10 @@ const TAG_UPDATE = 0x55; // U
 const TAG_DELETE = 0x44; // D
 const TAG_TRUNCATE = 0x54; // T
 const TAG_MESSAGE = 0x4d; // M
+const TAG_STREAM_START = 0x53; // S
+const TAG_STREAM_STOP = 0x45; // E
+const TAG_STREAM_COMMIT = 0x63; // c
+const TAG_STREAM_ABORT = 0x41; // A
 const TUPLE_KEY = 0x4b; // K
 const TUPLE_OLD = 0x4f; // O
 const TUPLE_NEW = 0x4e; // N
@@ -54,6 +68,11 @@ export class PgoutputDecoder implements ChangeDecoder {
   private readonly relations = new Map<number, RelationEntry>();
   /** Names of non-built-in types, from Type messages (pgoutput sends one before first use). */
   private readonly typeNames = new Map<number, string>();
+  /**
+   * Between Stream Start and Stream Stop: Relation, Type, change and message frames then begin
+   * with an Int32 xid (protocol 2), the (sub)transaction they belong to.
+   */
+  private inStream = false;
 
   decode(payload: Buffer): SourceMessage | null {
     if (payload.length === 0) throw new DecodeError("pgoutput", "", "empty payload");
@@ -85,6 +104,32 @@ export class PgoutputDecoder implements ChangeDecoder {
 
   private decodeTagged(tag: number, r: BinaryReader): SourceMessage | null {
     switch (tag) {
+      case TAG_STREAM_START:
+        if (this.inStream) throw streamOrderError(tag, "Stream Start inside a stream segment");
+        this.inStream = true;
+        return readStreamStart(r);
+      case TAG_STREAM_STOP:
+        if (!this.inStream) throw streamOrderError(tag, "Stream Stop outside a stream segment");
+        this.inStream = false;
+        return { kind: "stream-stop" };
+      case TAG_STREAM_COMMIT:
+        if (this.inStream) throw streamOrderError(tag, "Stream Commit inside a stream segment");
+        return readStreamCommit(r);
+      case TAG_STREAM_ABORT:
+        if (this.inStream) throw streamOrderError(tag, "Stream Abort inside a stream segment");
+        return readStreamAbort(r);
+    }
+    const streamXid = this.inStream ? r.uint32() : undefined;
+    const message = this.decodeInTransaction(tag, r);
+    if (streamXid === undefined || message === null) return message;
+    if (message.kind === "row" || message.kind === "truncate" || message.kind === "message") {
+      return { ...message, streamXid };
+    }
+    throw streamOrderError(tag, `a ${message.kind} inside a stream segment`);
+  }
+
+  private decodeInTransaction(tag: number, r: BinaryReader): SourceMessage | null {
+    switch (tag) {
       case TAG_BEGIN:
         return readBegin(r);
       case TAG_COMMIT:
@@ -112,12 +157,11 @@ export class PgoutputDecoder implements ChangeDecoder {
       case TAG_MESSAGE:
         return readMessage(r);
       default:
-        // Stream (S/E/c/A), two-phase (b/P/K/r) and anything newer need a protocol version > 1,
-        // which pgoutputStartOptions never asks for.
+        // Two-phase (b/P/K/r) and anything newer need options pgoutputStartOptions never asks for.
         throw new DecodeError(
           "pgoutput",
           String.fromCharCode(tag),
-          "unsupported message type (the decoder speaks protocol version 1 without streaming or two-phase)",
+          "unsupported message type (the decoder speaks protocol versions 1 and 2, without two-phase)",
           { offset: 0 },
         );
     }
@@ -257,8 +301,37 @@ function readCommit(r: BinaryReader): CommitMessage {
   return { kind: "commit", commitLsn, endLsn, commitTime };
 }
 
+// Stream Start: Int32 xid of the transaction, Int8 1 if this is its first segment.
+function readStreamStart(r: BinaryReader): StreamStartMessage {
+  const xid = r.uint32();
+  return { kind: "stream-start", xid, firstSegment: r.uint8() === 1 };
+}
+
+// Stream Commit: Int32 xid, Int8 flags (unused), Int64 LSN of the commit, Int64 end LSN of the
+// transaction, Int64 commit timestamp.
+function readStreamCommit(r: BinaryReader): StreamCommitMessage {
+  const xid = r.uint32();
+  r.uint8();
+  const commitLsn = r.uint64();
+  const endLsn = r.uint64();
+  return { kind: "stream-commit", xid, commitLsn, endLsn, commitTime: pgTimestampToDate(r.int64()) };
+}
+
+// Stream Abort: Int32 xid of the transaction, Int32 xid of the subtransaction (the same for the
+// transaction itself). Protocol 4 adds an abort LSN and time, only with `streaming parallel`.
+function readStreamAbort(r: BinaryReader): StreamAbortMessage {
+  const xid = r.uint32();
+  return { kind: "stream-abort", xid, subXid: r.uint32() };
+}
+
+function streamOrderError(tag: number, what: string): DecodeError {
+  return new DecodeError("pgoutput", String.fromCharCode(tag), `${what}: the stream's segments are out of order`, {
+    offset: 0,
+  });
+}
+
 // Message: Int8 flags (1 = transactional), Int64 LSN of the message, String prefix, Int32 content
-// length, Byten content. (Protocol 2 adds an xid before the flags only in streamed transactions.)
+// length, Byten content. (Inside a stream segment the xid before it is read by decodeTagged.)
 function readMessage(r: BinaryReader): LogicalMessage {
   const flags = r.uint8();
   const lsn = r.uint64();

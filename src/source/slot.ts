@@ -84,9 +84,14 @@ export async function ensureSlot(
   };
 }
 
-async function requireFailoverSlots(client: pg.ClientBase): Promise<void> {
+/** The server's version as a number (150004 for 15.4). */
+export async function serverVersionNum(client: pg.ClientBase): Promise<number> {
   const version = await client.query<{ v: string }>("select current_setting('server_version_num') as v");
-  const number = Number(version.rows[0]?.v ?? 0);
+  return Number(version.rows[0]?.v ?? 0);
+}
+
+async function requireFailoverSlots(client: pg.ClientBase): Promise<void> {
+  const number = await serverVersionNum(client);
   if (number < 170000) {
     throw new SourceSetupError(
       `replication.failover needs PostgreSQL 17 or newer (failover slots); the source runs ${Math.floor(number / 10000)}: set replication.failover: false, and after a failover follow the README's procedure (a new slot and essctl backfill)`,

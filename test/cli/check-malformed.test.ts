@@ -258,7 +258,7 @@ const CASES: readonly MalformedCase[] = [
         "  port: 70000",
         "  username: ess",
         "  password: ${CITY_PASS:-pw}",
-        '  hostKey: "SHA256:abc"',
+        '  hostKey: "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"',
         "  dir: /IN",
         '  file: "p_{batch}.txt"',
       ),

@@ -175,8 +175,11 @@ describe("essctl", () => {
     expect(run.stdout).toContain("--config <path>");
   });
 
-  it("the shipped examples (ess.yaml, connectors/, mappings/) pass check with no environment set", async () => {
-    const run = await runEssctl(["check", "--offline", "--json"], { cwd: resolve(".") });
+  it("the shipped examples (ess.yaml, connectors/, mappings/) pass check with only the SFTP host key pinned", async () => {
+    const run = await runEssctl(["check", "--offline", "--json"], {
+      cwd: resolve("."),
+      env: { CITY_SFTP_HOST_KEY: "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8" },
+    });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);

@@ -46,7 +46,7 @@ describe("loading a configuration", () => {
       "connectors/box.yaml": yaml(
         "name: box",
         "adapter: sftp",
-        "sftp: { host: 127.0.0.1, username: u, password: pw12, hostKey: 'SHA256:x', dir: /in, file: 'b{batch}' }",
+        "sftp: { host: 127.0.0.1, username: u, password: pw12, hostKey: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8', dir: /in, file: 'b{batch}' }",
       ),
       "connectors/api.yaml": yaml("name: api", "adapter: rest", "rest: { url: 'http://127.0.0.1:9/x' }"),
       "connectors/svc.yaml": yaml(
@@ -115,7 +115,7 @@ describe("loading a configuration", () => {
         "  port: ${SFTP_PORT:-2222}",
         "  username: ess",
         "  password: ${SFTP_PASS}",
-        "  hostKey: 'SHA256:x'",
+        "  hostKey: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8'",
         "  dir: /in",
         "  file: 'b_{batch}'",
         "dryRun: ${DRY:-true}",
@@ -304,10 +304,12 @@ describe("loading a configuration", () => {
 describe("loading the shipped examples", () => {
   let config: EssConfig;
   beforeAll(async () => {
-    config = await loadConfig("ess.yaml", { env: {} });
+    config = await loadConfig("ess.yaml", {
+      env: { CITY_SFTP_HOST_KEY: "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8" },
+    });
   });
 
-  it("loads with no environment set, the WSDL found next to the connectors", () => {
+  it("loads with only the SFTP host key pinned, the WSDL found next to the connectors", () => {
     const county = config.connectors.find((c) => c.name === "county_scheduler");
     expect(county?.adapter === "soap" && county.soap.wsdl).toMatch(/\/connectors\/county_scheduler\.wsdl$/);
     expect(config.mappings.find((m) => m.name === "visit_reschedule")?.source.topic).toBe("reschedule");

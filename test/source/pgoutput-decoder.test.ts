@@ -10,12 +10,17 @@ import {
   commitFrame,
   deleteFrame,
   type FrameColumn,
+  inStream,
   insertFrame,
   messageFrame,
   originFrame,
   pgMicros,
   rawFrame,
   relationFrame,
+  streamAbortFrame,
+  streamCommitFrame,
+  streamStartFrame,
+  streamStopFrame,
   truncateFrame,
   typeFrame,
   UNCHANGED,
@@ -256,10 +261,6 @@ describe("pgoutput decoder", () => {
   });
 
   it.each([
-    ["S", "Stream Start"],
-    ["E", "Stream Stop"],
-    ["c", "Stream Commit"],
-    ["A", "Stream Abort"],
     ["b", "Begin Prepare"],
     ["P", "Prepare"],
     ["K", "Commit Prepared"],
@@ -308,11 +309,59 @@ describe("pgoutput decoder", () => {
   });
 
   it("asks the server for protocol 1 with logical messages and the publication name quoted exactly", () => {
-    expect(pgoutputStartOptions("ess_pub")).toStrictEqual({
+    expect(pgoutputStartOptions("ess_pub", 130010)).toStrictEqual({
       proto_version: "1",
       publication_names: '"ess_pub"',
       messages: "true",
     });
     expect(pgoutputStartOptions('Odd "Pub"').publication_names).toBe('"Odd ""Pub"""');
+  });
+
+  it("asks PostgreSQL 14 and newer for protocol 2 with streamed transactions", () => {
+    expect(pgoutputStartOptions("ess_pub", 140000)).toStrictEqual({
+      proto_version: "2",
+      publication_names: '"ess_pub"',
+      messages: "true",
+      streaming: "on",
+    });
+  });
+
+  it("decodes stream segments: the xid inside a segment, then the transaction's commit or abort", () => {
+    const decoder = new PgoutputDecoder();
+    const at = new Date("2024-05-04T12:00:00.123Z");
+    expect(decoder.decode(streamStartFrame(740, true))).toStrictEqual({
+      kind: "stream-start",
+      xid: 740,
+      firstSegment: true,
+    });
+    expect(decoder.decode(inStream(740, relationFrame(PERMITS, "public", "permits", permitColumns)))).toBeNull();
+    const row = asRow(decoder.decode(inStream(741, insertFrame(PERMITS, permitRow))));
+    expect(row.streamXid).toBe(741);
+    expect(row.after?.id).toBe(7);
+    const message = decoder.decode(inStream(740, messageFrame(true, 0x100n, "ess.event", Buffer.from("{}"))));
+    expect(message).toMatchObject({ kind: "message", prefix: "ess.event", streamXid: 740 });
+    expect(decoder.decode(streamStopFrame())).toStrictEqual({ kind: "stream-stop" });
+    // Outside a segment, frames carry no xid again.
+    expect(asRow(decoder.decode(insertFrame(PERMITS, permitRow))).streamXid).toBeUndefined();
+    expect(decoder.decode(streamStartFrame(740, false))).toMatchObject({ firstSegment: false });
+    expect(decoder.decode(streamStopFrame())).toStrictEqual({ kind: "stream-stop" });
+    expect(decoder.decode(streamAbortFrame(740, 741))).toStrictEqual({ kind: "stream-abort", xid: 740, subXid: 741 });
+    expect(decoder.decode(streamCommitFrame(740, 0x2000n, 0x2040n, pgMicros(at)))).toStrictEqual({
+      kind: "stream-commit",
+      xid: 740,
+      commitLsn: 0x2000n,
+      endLsn: 0x2040n,
+      commitTime: at,
+    });
+  });
+
+  it("refuses stream segments out of order", () => {
+    const decoder = new PgoutputDecoder();
+    expect(decodeError(() => decoder.decode(streamStopFrame())).tag).toBe("E");
+    decoder.decode(streamStartFrame(1, true));
+    expect(decodeError(() => decoder.decode(streamStartFrame(2, true))).tag).toBe("S");
+    expect(decodeError(() => decoder.decode(streamCommitFrame(1, 1n, 2n, 0n))).tag).toBe("c");
+    expect(decodeError(() => decoder.decode(streamAbortFrame(1, 1))).tag).toBe("A");
+    expect(decodeError(() => decoder.decode(inStream(1, beginFrame(1n, 0n, 1)))).tag).toBe("B");
   });
 });

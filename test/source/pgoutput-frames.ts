@@ -165,3 +165,29 @@ export function messageFrame(transactional: boolean, lsn: bigint, prefix: string
 export function rawFrame(tag: string, body: Buffer = Buffer.alloc(0)): Buffer {
   return new FrameWriter().byte(tag).raw(body).done();
 }
+
+/** Stream Start (protocol 2): Int32 xid, Int8 1 for the transaction's first segment. */
+export function streamStartFrame(xid: number, firstSegment: boolean): Buffer {
+  return new FrameWriter()
+    .byte("S")
+    .uint32(xid)
+    .byte(firstSegment ? 1 : 0)
+    .done();
+}
+
+export function streamStopFrame(): Buffer {
+  return new FrameWriter().byte("E").done();
+}
+
+export function streamCommitFrame(xid: number, commitLsn: bigint, endLsn: bigint, commitMicros: bigint): Buffer {
+  return new FrameWriter().byte("c").uint32(xid).byte(0).uint64(commitLsn).uint64(endLsn).int64(commitMicros).done();
+}
+
+export function streamAbortFrame(xid: number, subXid: number): Buffer {
+  return new FrameWriter().byte("A").uint32(xid).uint32(subXid).done();
+}
+
+/** A frame as sent inside a stream segment: the Int32 xid follows the tag byte. */
+export function inStream(xid: number, frame: Buffer): Buffer {
+  return Buffer.concat([frame.subarray(0, 1), new FrameWriter().uint32(xid).done(), frame.subarray(1)]);
+}

@@ -1,0 +1,86 @@
+// The waiting room of source transactions still in progress (`ess.streamed_changes`): their
+// changes are appended segment by segment, read back in chunks at their commit, and deleted at
+// their commit or abort.
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { copyField } from "./copy-text.js";
+
+/** One change of an open transaction, in the lossless text form of change/message-codec.ts. */
+export interface StreamedChange {
+  readonly seq: number;
+  /** The (sub)transaction that made it. */
+  readonly changeXid: number;
+  readonly text: string;
+}
+
+export class StreamedChanges {
+  private readonly table: string;
+
+  constructor(
+    schema: string,
+    private readonly slot: string,
+  ) {
+    this.table = `${quoteIdentifier(schema)}.streamed_changes`;
+  }
+
+  /**
+   * Forgets what an earlier session kept: the source sends every transaction that is not
+   * confirmed again from the slot's restart point, from its first segment on.
+   */
+  async clear(client: pg.ClientBase): Promise<void> {
+    await client.query(`delete from ${this.table} where slot = $1`, [this.slot]);
+  }
+
+  async append(client: pg.ClientBase, xid: number, changes: readonly StreamedChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const slot = copyField(this.slot);
+    await pipeline(
+      copyLines(changes, (c) => `${slot}\t${xid}\t${c.seq}\t${c.changeXid}\t${copyField(c.text)}\n`),
+      client.query(copyFrom(`copy ${this.table} (slot, xid, seq, change_xid, change) from stdin`)),
+    );
+  }
+
+  /** Chunks of a transaction's changes in their order; each chunk is read when the last was used. */
+  async *read(client: pg.ClientBase, xid: number, chunkRows: number): AsyncGenerator<string[]> {
+    let after = -1;
+    for (;;) {
+      const result = await client.query<{ seq: number; change: string }>(
+        `select seq, change from ${this.table} where slot = $1 and xid = $2 and seq > $3 order by seq limit $4`,
+        [this.slot, xid, after, chunkRows],
+      );
+      if (result.rows.length === 0) return;
+      after = result.rows[result.rows.length - 1]?.seq ?? after;
+      yield result.rows.map((r) => r.change);
+      if (result.rows.length < chunkRows) return;
+    }
+  }
+
+  /** The whole transaction: committed (now in the feed) or rolled back. */
+  async discard(client: pg.ClientBase, xid: number): Promise<void> {
+    await client.query(`delete from ${this.table} where slot = $1 and xid = $2`, [this.slot, xid]);
+  }
+
+  /**
+   * A subtransaction rolled back: its changes and those of the subtransactions it began, which
+   * are all the transaction's changes from the subtransaction's first on (they nest).
+   */
+  async discardSubtransaction(client: pg.ClientBase, xid: number, subXid: number): Promise<void> {
+    await client.query(
+      `delete from ${this.table} where slot = $1 and xid = $2
+          and seq >= (select min(seq) from ${this.table} where slot = $1 and xid = $2 and change_xid = $3)`,
+      [this.slot, xid, subXid],
+    );
+  }
+}
+
+/** COPY text in chunks of lines, so a large append is never one huge string. */
+function* copyLines<T>(items: readonly T[], line: (item: T) => string): Generator<string> {
+  const perChunk = 500;
+  for (let start = 0; start < items.length; start += perChunk) {
+    let text = "";
+    for (let i = start; i < Math.min(items.length, start + perChunk); i++) text += line(items[i] as T);
+    yield text;
+  }
+}
