@@ -14,8 +14,6 @@ const PLAN = [
   "stored-before-confirm",
   "accepted-before-ledger:drop_batches",
   "offset-recorded-before-append:drop_append",
-  "capture-copy-midway",
-  "stored-before-confirm",
 ] as const;
 const LARGE_ROWS = 6_000;
 
@@ -37,8 +35,8 @@ describe("SIGKILLs at the fault points with the wal2json decoder", () => {
       url: site.sourceUrl,
       keys: LARGE_ROWS,
       maxRows: 4,
-      pauseMs: 60,
-      largeEvery: 10,
+      pauseMs: 80,
+      largeEvery: 40,
       largeRows: LARGE_ROWS,
     });
     const sampler = new InvariantSampler({ ...site, workload, rest: () => [] });
@@ -53,7 +51,7 @@ describe("SIGKILLs at the fault points with the wal2json decoder", () => {
         const died = await ess.diedAtFaultPoint(60_000);
         await ess.kill9();
         expect(died, `the process never reached ${point}:\n${ess.stderr}`).toBe(true);
-        if (i === 2) await server.restartImmediately();
+        if (i === 1) await server.restartImmediately();
       }
       await workload.stop();
       committed = await workload.committedInSource();
@@ -82,9 +80,12 @@ describe("SIGKILLs at the fault points with the wal2json decoder", () => {
       await workload.stop();
       report = await sampler.stop();
     }
-    expect(report.violations).toEqual([]);
-    expect(verdict?.problems).toEqual([]);
-    expect({ lost: verdict?.lost, duplicated: verdict?.duplicated }).toEqual({ lost: 0, duplicated: 0 });
+    expect({
+      violations: report.violations,
+      problems: verdict?.problems,
+      lost: verdict?.lost,
+      duplicated: verdict?.duplicated,
+    }).toEqual({ violations: [], problems: [], lost: 0, duplicated: 0 });
     expect([...committed.values()].some((keys) => keys.length >= LARGE_ROWS)).toBe(true);
     expect(report.transactionsChecked).toBeGreaterThan(20);
   }, 600_000);
