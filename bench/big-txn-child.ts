@@ -24,11 +24,21 @@ const engine = await EssEngine.create(await loadConfig(configPath, { env: {} }),
     },
   },
 });
+// Where the memory is at its peak: the V8 heap (JavaScript objects) or outside it (Buffers).
+const peak = { heapMb: 0, externalMb: 0 };
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peak.heapMb = Math.max(peak.heapMb, Math.round(m.heapUsed / 1048576));
+  peak.externalMb = Math.max(peak.externalMb, Math.round(m.external / 1048576));
+}, 200);
 const started = process.hrtime.bigint();
 void engine.start();
 await done;
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 await engine.stop();
+clearInterval(sampler);
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-process.stdout.write(`${JSON.stringify({ seconds, peakRssMb })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, peakRssMb, peakHeapMb: peak.heapMb, peakExternalMb: peak.externalMb })}\n`,
+);
 process.exit(0);

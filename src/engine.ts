@@ -39,6 +39,8 @@ export interface EngineOptions {
   readonly acceptSourceChange?: boolean;
   /** How often a standby asks for capture leadership (default 1 s). */
   readonly leaderPollMs?: number;
+  /** The wall clock delivery schedules are read on; the system clock when absent. */
+  readonly scheduleClock?: () => Date;
 }
 
 /** What this process does for capture: leads it, stands by to take over, or never captures (--no-capture). */
@@ -171,6 +173,7 @@ export class EssEngine {
       retention: { deliveredMs: config.ledger.retention.deliveredMs, auditMs: config.ledger.retention.auditMs },
       logger: options.logger,
       events: this.events,
+      ...(options.scheduleClock ? { scheduleClock: options.scheduleClock } : {}),
     });
     const tables = uniqueTables(this.mappings);
     const planner = new DeliveryPlanner(this.mappings);
@@ -323,6 +326,10 @@ function combineEvents(metrics: EngineEvents, extra: EngineEvents | undefined): 
     onBatch: (connector, batch, durationMs) => {
       metrics.onBatch?.(connector, batch, durationMs);
       extra.onBatch?.(connector, batch, durationMs);
+    },
+    onDropDone: (connector, nextDrop) => {
+      metrics.onDropDone?.(connector, nextDrop);
+      extra.onDropDone?.(connector, nextDrop);
     },
     onTransition: (connector, state) => {
       metrics.onTransition?.(connector, state);

@@ -1,4 +1,4 @@
-// The one small interface every partner adapter (sftp, soap, rest, file) implements.
+// The one small interface every partner adapter (sftp, ftp, soap, rest, file) implements.
 // Adapters know nothing about the ledger or schedules: the delivery engine hands them a batch
 // whose membership and name are already durable, and records what they return.
 
@@ -68,24 +68,41 @@ export type FailureClass = "retriable" | "permanent" | "attention";
  * for the retry policy (or `retryAfterMs` when the partner said so); `attention` stops the
  * connector until an operator looks (e.g. an append-mode file whose size matches no known state).
  */
+export interface AdapterErrorOptions {
+  readonly failure: FailureClass;
+  /** Short machine-readable reason for metrics labels: "timeout", "http_503", "soap_client_fault", "host_key_mismatch"… */
+  readonly reason: string;
+  /** How long the partner asked us to wait (Retry-After), if it said. */
+  readonly retryAfterMs?: number | undefined;
+  readonly cause?: unknown;
+}
+
 export class AdapterError extends Error {
-  override readonly name = "AdapterError";
-  constructor(
-    message: string,
-    readonly failure: FailureClass,
-    /** Short machine-readable reason for metrics labels: "timeout", "http_503", "soap_client_fault", "host_key_mismatch"… */
-    readonly reason: string,
-    readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  override readonly name: string = "AdapterError";
+  readonly failure: FailureClass;
+  readonly reason: string;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options: AdapterErrorOptions) {
+    super(message, "cause" in options ? { cause: options.cause } : undefined);
+    this.failure = options.failure;
+    this.reason = options.reason;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
 export interface Adapter {
-  readonly kind: "sftp" | "file" | "soap" | "rest";
-  /** True when `send` needs `batch.body` (drop adapters always; REST when it POSTs a whole CSV batch). */
-  readonly takesBatchBody?: boolean;
+  readonly kind: "sftp" | "ftp" | "file" | "soap" | "rest";
+  /**
+   * True when `send` needs `batch.body`, the batch's records assembled into one body by the
+   * delivery engine (drop adapters always; REST when it POSTs a whole CSV or fixed-width batch).
+   */
+  readonly takesBatchBody: boolean;
+  /**
+   * True when batches must go one at a time: no new batch is formed while an earlier one is
+   * unresolved (on its way, or waiting for its retry). An append-mode drop grows one file, and
+   * the offset saved for an unresolved batch stops matching once another batch appends.
+   */
+  readonly oneBatchAtATime: boolean;
   /**
    * Drop adapters only: the file name for a new batch. Called once, before the first attempt;
    * the delivery engine records it and passes it back as `batch.name` on every resend.
@@ -97,8 +114,13 @@ export interface Adapter {
    */
   send(batch: Batch, context: SendContext): Promise<readonly ItemOutcome[]>;
   /**
-   * Drop adapters with `rotate:`: removes the connector's own drop files last written before
-   * `now - rotate` and returns their paths (the delivery engine audits them).
+   * Drop adapters with `rotate:` set: how old the connector's own drop files may grow before
+   * `rotate` removes them. The delivery engine runs rotation only when this is set.
+   */
+  readonly rotateAfterMs?: number;
+  /**
+   * Drop adapters: removes the connector's own drop files last written before `now - rotate`
+   * and returns their paths (the delivery engine audits them).
    */
   rotate?(now: Date, signal: AbortSignal): Promise<readonly string[]>;
   /** Resolves when the partner is reachable; throws AdapterError otherwise. */

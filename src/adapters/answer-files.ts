@@ -17,14 +17,25 @@ export interface AnswerFileStore {
 
 export class AnswerFileError extends Error {
   override readonly name = "AnswerFileError";
+  readonly connector: string;
+  readonly operation: "list" | "read" | "move" | "connect";
+  readonly path: string;
   constructor(
-    readonly connector: string,
-    readonly operation: "list" | "read" | "move" | "connect",
-    readonly path: string,
     message: string,
-    options?: { cause?: unknown },
+    options: {
+      readonly connector: string;
+      readonly operation: "list" | "read" | "move" | "connect";
+      readonly path: string;
+      readonly cause?: unknown;
+    },
   ) {
-    super(`${connector}: answer files: ${operation} ${path}: ${message}`, options);
+    super(
+      `${options.connector}: answer files: ${options.operation} ${options.path}: ${message}`,
+      "cause" in options ? { cause: options.cause } : undefined,
+    );
+    this.connector = options.connector;
+    this.operation = options.operation;
+    this.path = options.path;
   }
 }
 
@@ -61,7 +72,12 @@ export class LocalAnswerFiles implements AnswerFileStore {
         .map((e) => e.name)
         .sort();
     } catch (error) {
-      throw new AnswerFileError(this.connector, "list", this.dir, (error as Error).message, { cause: error });
+      throw new AnswerFileError((error as Error).message, {
+        connector: this.connector,
+        operation: "list",
+        path: this.dir,
+        cause: error,
+      });
     }
   }
 
@@ -107,7 +123,12 @@ export class SftpAnswerFiles implements AnswerFileStore {
         .sort();
     } catch (error) {
       await this.drop();
-      throw new AnswerFileError(this.connector, "list", this.dir, (error as Error).message, { cause: error });
+      throw new AnswerFileError((error as Error).message, {
+        connector: this.connector,
+        operation: "list",
+        path: this.dir,
+        cause: error,
+      });
     }
   }
 
@@ -118,7 +139,12 @@ export class SftpAnswerFiles implements AnswerFileStore {
       return (await client.get(path)) as Buffer;
     } catch (error) {
       await this.drop();
-      throw new AnswerFileError(this.connector, "read", path, (error as Error).message, { cause: error });
+      throw new AnswerFileError((error as Error).message, {
+        connector: this.connector,
+        operation: "read",
+        path,
+        cause: error,
+      });
     }
   }
 
@@ -133,7 +159,12 @@ export class SftpAnswerFiles implements AnswerFileStore {
       return target;
     } catch (error) {
       await this.drop();
-      throw new AnswerFileError(this.connector, "move", path, (error as Error).message, { cause: error });
+      throw new AnswerFileError((error as Error).message, {
+        connector: this.connector,
+        operation: "move",
+        path,
+        cause: error,
+      });
     }
   }
 
@@ -173,7 +204,12 @@ export class SftpAnswerFiles implements AnswerFileStore {
       const why = refused
         ? `the server's host key ${refused} does not match the pinned ${pin}`
         : (error as Error).message;
-      throw new AnswerFileError(this.connector, "connect", `${host}:${port}`, why, { cause: error });
+      throw new AnswerFileError(why, {
+        connector: this.connector,
+        operation: "connect",
+        path: `${host}:${port}`,
+        cause: error,
+      });
     }
     this.client = client;
     return client;

@@ -5,7 +5,9 @@
 // a crash rewrites the same file instead of adding a second one. Then the done file, if any, is
 // written the same way; it contains the data file's name and a line feed, and appears only after
 // the data file is complete. An empty tempSuffix writes in place (no atomicity).
-// append: see drop-append.ts. tempSuffix and doneFile do not apply: the file grows in place.
+// append: see drop-append.ts. tempSuffix and doneFile do not apply: the file grows in place. With
+// `rotate:`, {date:…} of the name is the start of the batch's rotation period, so the first batch of
+// a new period starts a new file (at offset 0) and the last period's file is left as it was.
 import { faultPoint } from "../fault-points.js";
 import type { Logger } from "../ops/logger.js";
 import { AdapterError, type Batch, type ItemAccepted, type SendContext } from "./adapter.js";
@@ -18,6 +20,7 @@ import {
   dropFileNames,
   renderDropName,
 } from "./drop-naming.js";
+import { appendPeriodInput } from "./drop-rotation.js";
 import { type DropTarget, DropTargetError, throwIfAborted } from "./drop-target.js";
 
 /** The subset of a connector's drop options the algorithm reads. */
@@ -28,6 +31,8 @@ export interface DropSettings {
   readonly doneFile?: string | undefined;
   /** Zone of {date:…} (UTC when absent). */
   readonly dateTimezone?: string | undefined;
+  /** `rotate:`; in append mode a new file starts each period. */
+  readonly rotateMs?: number | undefined;
 }
 
 /** How long the best-effort removal of a failed upload's temp file may take. */
@@ -35,7 +40,7 @@ const CLEANUP_TIMEOUT_MS = 5_000;
 
 function nameError(error: unknown): never {
   if (error instanceof DropNameError) {
-    throw new AdapterError(error.message, "attention", "invalid_file_name", undefined, { cause: error });
+    throw new AdapterError(error.message, { failure: "attention", reason: "invalid_file_name", cause: error });
   }
   throw error;
 }
@@ -43,6 +48,10 @@ function nameError(error: unknown): never {
 /** The file name of a new batch (an AdapterError "attention" when the template cannot make a safe name). */
 export function batchFileName(settings: DropSettings, batch: DropNameInput): string {
   try {
+    if (settings.mode === "append" && settings.rotateMs !== undefined) {
+      // {date:…} names the batch's rotation period, already on the zone's wall clock.
+      return renderDropName(settings.file, appendPeriodInput(batch, settings.rotateMs, settings.dateTimezone), "UTC");
+    }
     return renderDropName(settings.file, batch, settings.dateTimezone);
   } catch (error) {
     return nameError(error);
@@ -87,7 +96,12 @@ async function appendOnce(
   const path = target.pathOf(name);
   const saved = readSavedOffset(batch.state);
   if ("invalid" in saved) {
-    throw new DropTargetError(saved.invalid, "attention", "invalid_saved_state", "stat", path);
+    throw new DropTargetError(saved.invalid, {
+      failure: "attention",
+      reason: "invalid_saved_state",
+      operation: "stat",
+      path,
+    });
   }
   const size = await target.size(name, context.signal);
   // The saved offset, once there is one, fixes where the batch goes and so which bytes it writes:
@@ -99,7 +113,12 @@ async function appendOnce(
   const decision = decideAppend(saved.offset, size, bytes.length);
   switch (decision.action) {
     case "mismatch":
-      throw new DropTargetError(describeMismatch(path, decision), "attention", "append_offset_mismatch", "stat", path);
+      throw new DropTargetError(describeMismatch(path, decision), {
+        failure: "attention",
+        reason: "append_offset_mismatch",
+        operation: "stat",
+        path,
+      });
     case "done":
       logger.info({ batch: batch.id, file: path, size }, "batch already appended by an earlier attempt");
       return;
@@ -109,13 +128,11 @@ async function appendOnce(
           await context.saveState({ offset: decision.at });
         } catch (error) {
           if (error instanceof AdapterError) throw error;
-          throw new AdapterError(
-            `could not record the append offset of ${path} before appending`,
-            "retriable",
-            "state_not_saved",
-            undefined,
-            { cause: error },
-          );
+          throw new AdapterError(`could not record the append offset of ${path} before appending`, {
+            failure: "retriable",
+            reason: "state_not_saved",
+            cause: error,
+          });
         }
       }
       faultPoint("offset-recorded-before-append", batch.connector);

@@ -1,6 +1,8 @@
 // Rotation of a drop directory: removes this connector's own files (those its file template can
-// produce, and their done files) older than the period, and never any other file.
-import { renderDoneName } from "./drop-naming.js";
+// produce, and their done files) older than the period, and never any other file. In append mode
+// it also starts a new file each period: see appendPeriodStart.
+import { formatStrftime } from "../mapping/index.js";
+import { type DropNameInput, NAME_TIMEZONE, renderDoneName } from "./drop-naming.js";
 import type { DropTarget } from "./drop-target.js";
 
 /** A file template as a pattern over whole names: `permit_{date:%Y%m%d}_{batch}.txt` → /^permit_\d{8}_\d+\.txt$/. */
@@ -90,4 +92,24 @@ export async function rotateDrop(
     }
   }
   return removed;
+}
+
+/** Periods are counted from a Monday midnight (1970-01-05), so `rotate: 7d` files start on Mondays and `1d` at midnight. */
+const PERIOD_ANCHOR_MS = Date.UTC(1970, 0, 5);
+
+/**
+ * The start of the rotation period a batch falls in, as the zone's wall-clock time written as if it
+ * were UTC (render it with zone "UTC"). Counting on the wall clock keeps `1d` periods at local
+ * midnight across daylight-saving changes. Derived from the batch's createdAt only, so every
+ * resend of a batch, before or after a restart, lands in the same period's file.
+ */
+export function appendPeriodStart(createdAt: Date, rotateMs: number, zone: string = NAME_TIMEZONE): Date {
+  const wall = Date.parse(`${formatStrftime(createdAt, "%Y-%m-%dT%H:%M:%S", zone)}Z`) + (createdAt.getTime() % 1000);
+  const periods = Math.floor((wall - PERIOD_ANCHOR_MS) / rotateMs);
+  return new Date(PERIOD_ANCHOR_MS + periods * rotateMs);
+}
+
+/** What {date:…} of an append file is rendered from: the start of the batch's rotation period. */
+export function appendPeriodInput(batch: DropNameInput, rotateMs: number, zone: string | undefined): DropNameInput {
+  return { ...batch, createdAt: appendPeriodStart(batch.createdAt, rotateMs, zone) };
 }

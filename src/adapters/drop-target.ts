@@ -1,5 +1,5 @@
 // The few file operations a drop needs, implemented once over SFTP and once over a local directory.
-import { AdapterError, type FailureClass } from "./adapter.js";
+import { AdapterError, type AdapterErrorOptions } from "./adapter.js";
 
 /** The operation a drop target was doing when it failed, for messages and logs. */
 export type DropOperation = "connect" | "check-dir" | "stat" | "write" | "append" | "rename" | "unlink" | "list";
@@ -14,19 +14,23 @@ export interface DropEntry {
  * A classified drop failure that also says where it happened. It is an AdapterError, so the
  * delivery engine handles it like any other partner failure.
  */
+export interface DropTargetErrorOptions extends Omit<AdapterErrorOptions, "retryAfterMs"> {
+  readonly operation: DropOperation;
+  /** The remote or local path concerned. */
+  readonly path: string;
+  /** The underlying code: an errno name ("EACCES") or an SFTP status number. */
+  readonly code?: string | number | undefined;
+}
+
 export class DropTargetError extends AdapterError {
-  constructor(
-    message: string,
-    failure: FailureClass,
-    reason: string,
-    readonly operation: DropOperation,
-    /** The remote or local path concerned. */
-    readonly path: string,
-    /** The underlying code: an errno name ("EACCES") or an SFTP status number. */
-    readonly code?: string | number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, failure, reason, undefined, options);
+  readonly operation: DropOperation;
+  readonly path: string;
+  readonly code: string | number | undefined;
+  constructor(message: string, options: DropTargetErrorOptions) {
+    super(message, options);
+    this.operation = options.operation;
+    this.path = options.path;
+    this.code = options.code;
   }
 }
 
@@ -56,7 +60,11 @@ export interface DropTarget {
 
 /** The error for an AbortSignal that fired: retriable, the batch was not reported as sent. */
 export function abortedError(operation: DropOperation, path: string, signal: AbortSignal): DropTargetError {
-  return new DropTargetError(`${operation} ${path} was aborted`, "retriable", "aborted", operation, path, undefined, {
+  return new DropTargetError(`${operation} ${path} was aborted`, {
+    failure: "retriable",
+    reason: "aborted",
+    operation,
+    path,
     cause: signal.reason,
   });
 }

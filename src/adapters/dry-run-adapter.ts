@@ -5,18 +5,20 @@ import { type Adapter, AdapterError, type ItemOutcome } from "./adapter.js";
 export class DryRunAdapter implements Adapter {
   readonly kind: Adapter["kind"];
   readonly batchName?: Adapter["batchName"];
-  readonly takesBatchBody?: boolean;
+  readonly takesBatchBody: boolean;
+  readonly oneBatchAtATime: boolean;
 
   constructor(private readonly inner: Adapter) {
     this.kind = inner.kind;
-    if (inner.takesBatchBody) this.takesBatchBody = true;
+    this.takesBatchBody = inner.takesBatchBody;
+    this.oneBatchAtATime = inner.oneBatchAtATime;
     if (inner.batchName) this.batchName = (batch) => inner.batchName?.(batch) ?? "";
   }
 
   async send(): Promise<readonly ItemOutcome[]> {
     // Never reached through the delivery service (a dry-run connector has no worker); a caller
     // that sends anyway gets its batch back unspent and the connector held.
-    throw new AdapterError("the connector is in dryRun: nothing is sent", "attention", "dry_run");
+    throw new AdapterError("the connector is in dryRun: nothing is sent", { failure: "attention", reason: "dry_run" });
   }
 
   async heartbeat(): Promise<void> {

@@ -11,6 +11,9 @@ export type FileConnectorConfig = Extract<ConnectorConfig, { adapter: "file" }>;
 
 export class FileAdapter implements Adapter {
   readonly kind = "file" as const;
+  readonly takesBatchBody = true;
+  readonly oneBatchAtATime: boolean;
+  readonly rotateAfterMs: number | undefined;
   private readonly options: DropOptions;
   private readonly target: FileDropTarget;
   private readonly logger: Logger;
@@ -18,6 +21,8 @@ export class FileAdapter implements Adapter {
 
   constructor(connector: FileConnectorConfig, deps: { readonly logger: Logger }) {
     this.options = connector.file;
+    this.oneBatchAtATime = connector.file.mode === "append";
+    this.rotateAfterMs = connector.file.rotateMs;
     this.name = connector.name;
     this.target = new FileDropTarget(connector.file.dir);
     this.logger = deps.logger.child({ connector: connector.name, adapter: "file" });

@@ -43,7 +43,12 @@ export function fsDropError(error: unknown, operation: DropOperation, path: stri
   const code = errnoCode(error);
   const { failure, reason } = classifyFsError(code, operation);
   const detail = error instanceof Error ? error.message : String(error);
-  return new DropTargetError(`${operation} ${path} failed: ${detail}`, failure, reason, operation, path, code, {
+  return new DropTargetError(`${operation} ${path} failed: ${detail}`, {
+    failure,
+    reason,
+    operation,
+    path,
+    code,
     cause: error,
   });
 }

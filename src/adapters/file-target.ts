@@ -16,13 +16,12 @@ export class FileDropTarget implements DropTarget {
     await this.run("check-dir", this.dir, signal, async () => {
       const info = await stat(this.dir);
       if (!info.isDirectory()) {
-        throw new DropTargetError(
-          `${this.dir} is not a directory`,
-          "attention",
-          "not_a_directory",
-          "check-dir",
-          this.dir,
-        );
+        throw new DropTargetError(`${this.dir} is not a directory`, {
+          failure: "attention",
+          reason: "not_a_directory",
+          operation: "check-dir",
+          path: this.dir,
+        });
       }
       // Catches a read-only mount or a mode change before a batch fails on it (root passes always).
       await access(this.dir, constants.W_OK);
@@ -35,7 +34,12 @@ export class FileDropTarget implements DropTarget {
       try {
         const info = await stat(path);
         if (!info.isFile()) {
-          throw new DropTargetError(`${path} is not a regular file`, "attention", "not_a_file", "stat", path);
+          throw new DropTargetError(`${path} is not a regular file`, {
+            failure: "attention",
+            reason: "not_a_file",
+            operation: "stat",
+            path,
+          });
         }
         return info.size;
       } catch (error) {

@@ -19,7 +19,10 @@ export async function sendRecordsInOrder(
   let stop: AdapterError | undefined;
   for (const item of items) {
     if (!stop && signal.aborted) {
-      stop = new AdapterError("the delivery was aborted before this record was sent", "retriable", "aborted");
+      stop = new AdapterError("the delivery was aborted before this record was sent", {
+        failure: "retriable",
+        reason: "aborted",
+      });
       outcomes.push({ id: item.id, ok: false, error: stop });
       continue;
     }
@@ -40,11 +43,10 @@ export async function sendRecordsInOrder(
 }
 
 function notAttempted(cause: AdapterError): AdapterError {
-  return new AdapterError(
-    `not sent: an earlier record of this batch failed (${cause.reason})`,
-    "retriable",
-    "not_attempted",
-    cause.retryAfterMs,
-    { cause },
-  );
+  return new AdapterError(`not sent: an earlier record of this batch failed (${cause.reason})`, {
+    failure: "retriable",
+    reason: "not_attempted",
+    retryAfterMs: cause.retryAfterMs,
+    cause,
+  });
 }

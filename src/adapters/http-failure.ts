@@ -56,13 +56,16 @@ export function classifyHttpStatus(status: number, context: HttpStatusContext): 
   const message = `${context.what} answered HTTP ${status}${detail}`;
   const reason = `http_${status}`;
   if (status >= 500 || RETRIABLE_4XX.has(status)) {
-    return new AdapterError(message, "retriable", reason, context.retryAfterMs);
+    return new AdapterError(message, { failure: "retriable", reason, retryAfterMs: context.retryAfterMs });
   }
   if (status >= 300 && status < 400) {
     // Redirects are not followed: fetch would turn a redirected POST into a GET and drop the body.
-    return new AdapterError(`${message} (redirects are not followed; fix the connector's url)`, "permanent", reason);
+    return new AdapterError(`${message} (redirects are not followed; fix the connector's url)`, {
+      failure: "permanent",
+      reason,
+    });
   }
-  return new AdapterError(message, "permanent", reason);
+  return new AdapterError(message, { failure: "permanent", reason });
 }
 
 /** Error codes (Node, undici, axios, OpenSSL) and the reason label each one gets. */
@@ -122,13 +125,21 @@ export function classifyTransportError(error: unknown, what: string): AdapterErr
   const { reason, code } = transportReason(error);
   const text = error instanceof Error ? error.message : String(error);
   const suffix = code && !text.includes(code) ? ` (${code})` : "";
-  return new AdapterError(`${what} failed: ${text}${suffix}`, "retriable", reason, undefined, { cause: error });
+  return new AdapterError(`${what} failed: ${text}${suffix}`, { failure: "retriable", reason, cause: error });
 }
 
 /** The failure for a call cut short by our own signals: a timeout or the engine shutting down. */
 export function abortedCallError(what: string, timedOut: boolean, timeoutMs: number, cause: unknown): AdapterError {
   if (timedOut) {
-    return new AdapterError(`${what} timed out after ${timeoutMs} ms`, "retriable", "timeout", undefined, { cause });
+    return new AdapterError(`${what} timed out after ${timeoutMs} ms`, {
+      failure: "retriable",
+      reason: "timeout",
+      cause,
+    });
   }
-  return new AdapterError(`${what} was aborted before an answer arrived`, "retriable", "aborted", undefined, { cause });
+  return new AdapterError(`${what} was aborted before an answer arrived`, {
+    failure: "retriable",
+    reason: "aborted",
+    cause,
+  });
 }

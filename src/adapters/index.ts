@@ -1,9 +1,10 @@
-// Creates the adapter a connector names (sftp, file, soap, rest), wrapped for dryRun when asked.
+// Creates the adapter a connector names (sftp, ftp, file, soap, rest), wrapped for dryRun when asked.
 import type { ConnectorConfig } from "../config/types.js";
 import type { Logger } from "../ops/logger.js";
 import type { Adapter } from "./adapter.js";
 import { DryRunAdapter } from "./dry-run-adapter.js";
 import { FileAdapter } from "./file-adapter.js";
+import { FtpAdapter } from "./ftp-adapter.js";
 import { RestAdapter } from "./rest-adapter.js";
 import { SftpAdapter } from "./sftp-adapter.js";
 import { SoapAdapter } from "./soap-adapter.js";
@@ -16,6 +17,9 @@ export function createAdapter(connector: ConnectorConfig, deps: { readonly logge
   switch (connector.adapter) {
     case "sftp":
       adapter = new SftpAdapter(connector, { logger });
+      break;
+    case "ftp":
+      adapter = new FtpAdapter(connector, { logger });
       break;
     case "file":
       adapter = new FileAdapter(connector, { logger });

@@ -38,6 +38,7 @@ export interface RestAdapterDeps {
  */
 export class RestAdapter implements Adapter {
   readonly kind = "rest";
+  readonly oneBatchAtATime = false;
   private readonly options: RestConnector["rest"];
   private readonly logger: Logger;
   /** Configured header values are secrets (API keys): they are redacted from any quoted response text. */
@@ -75,9 +76,17 @@ export class RestAdapter implements Adapter {
     if (health) {
       const failure = classifyHttpStatus(reply.status, { what, excerpt: this.excerpt(reply.body) });
       // A health URL answering 4xx is down too; a heartbeat failure never dead-letters anything.
-      if (failure) throw new AdapterError(failure.message, "retriable", failure.reason, failure.retryAfterMs);
+      if (failure)
+        throw new AdapterError(failure.message, {
+          failure: "retriable",
+          reason: failure.reason,
+          retryAfterMs: failure.retryAfterMs,
+        });
     } else if (reply.status >= 500) {
-      throw new AdapterError(`${what} answered HTTP ${reply.status}`, "retriable", `http_${reply.status}`);
+      throw new AdapterError(`${what} answered HTTP ${reply.status}`, {
+        failure: "retriable",
+        reason: `http_${reply.status}`,
+      });
     }
   }
 
@@ -165,7 +174,9 @@ export class RestAdapter implements Adapter {
     this.ca ??= readFile(file, "utf8").catch((error: unknown) => {
       // Forget the failure so the next attempt reads the file again (it may be mounted late).
       this.ca = undefined;
-      throw new AdapterError(`cannot read the CA file ${file}: ${String(error)}`, "retriable", "ca_file", undefined, {
+      throw new AdapterError(`cannot read the CA file ${file}: ${String(error)}`, {
+        failure: "retriable",
+        reason: "ca_file",
         cause: error,
       });
     });

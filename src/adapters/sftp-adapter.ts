@@ -18,6 +18,9 @@ export interface SftpAdapterDeps {
 
 export class SftpAdapter implements Adapter {
   readonly kind = "sftp" as const;
+  readonly takesBatchBody = true;
+  readonly oneBatchAtATime: boolean;
+  readonly rotateAfterMs: number | undefined;
   private readonly options: SftpOptions;
   private readonly connection: SftpConnection;
   private readonly target: SftpDropTarget;
@@ -26,6 +29,8 @@ export class SftpAdapter implements Adapter {
 
   constructor(connector: SftpConnectorConfig, deps: SftpAdapterDeps) {
     this.options = connector.sftp;
+    this.oneBatchAtATime = connector.sftp.mode === "append";
+    this.rotateAfterMs = connector.sftp.rotateMs;
     this.name = connector.name;
     this.logger = deps.logger.child({ connector: connector.name, adapter: "sftp" });
     const timeouts = { ...DEFAULT_SFTP_TIMEOUTS, ...deps.timeouts };

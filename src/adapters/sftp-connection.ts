@@ -67,13 +67,12 @@ export class SftpSession {
     if (signal) throwIfAborted(operation, path, signal);
     if (!this.isAlive) {
       // ssh2 silently queues requests on a closed channel; fail fast instead of timing out.
-      throw new DropTargetError(
-        `sftp ${operation} ${path}: the connection was lost`,
-        "retriable",
-        "connection_lost",
+      throw new DropTargetError(`sftp ${operation} ${path}: the connection was lost`, {
+        failure: "retriable",
+        reason: "connection_lost",
         operation,
         path,
-      );
+      });
     }
     return await new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -88,7 +87,7 @@ export class SftpSession {
         settle(() => {
           this.end(`${operation} timed out`);
           const message = `sftp ${operation} ${path}: no answer within ${this.timeouts.requestMs} ms`;
-          reject(new DropTargetError(message, "retriable", "timeout", operation, path));
+          reject(new DropTargetError(message, { failure: "retriable", reason: "timeout", operation, path }));
         });
       }, this.timeouts.requestMs);
       const onAbort = (): void => {
@@ -107,7 +106,13 @@ export class SftpSession {
         const message = `sftp ${operation} ${path}: ${error instanceof Error ? error.message : String(error)}`;
         settle(() =>
           reject(
-            new DropTargetError(message, "attention", "sftp_unsupported", operation, path, undefined, { cause: error }),
+            new DropTargetError(message, {
+              failure: "attention",
+              reason: "sftp_unsupported",
+              operation,
+              path,
+              cause: error,
+            }),
           ),
         );
       }
@@ -137,13 +142,12 @@ export class SftpConnection {
   private async current(signal: AbortSignal): Promise<SftpSession> {
     throwIfAborted("connect", this.address, signal);
     if (this.closed) {
-      throw new DropTargetError(
-        `sftp connection to ${this.address} is closed`,
-        "retriable",
-        "closed",
-        "connect",
-        this.address,
-      );
+      throw new DropTargetError(`sftp connection to ${this.address} is closed`, {
+        failure: "retriable",
+        reason: "closed",
+        operation: "connect",
+        path: this.address,
+      });
     }
     if (this.session?.alive) return this.session;
     this.connecting ??= this.open().finally(() => {
@@ -231,13 +235,12 @@ export class SftpConnection {
     }
     if (this.closed) {
       client.end().catch((error: unknown) => this.logger.debug({ err: error }, "sftp connection did not end cleanly"));
-      throw new DropTargetError(
-        `sftp connection to ${this.address} is closed`,
-        "retriable",
-        "closed",
-        "connect",
-        this.address,
-      );
+      throw new DropTargetError(`sftp connection to ${this.address} is closed`, {
+        failure: "retriable",
+        reason: "closed",
+        operation: "connect",
+        path: this.address,
+      });
     }
     this.logger.info({ server: this.address }, "sftp connected");
     session = new SftpSession(sftp, client, this.timeouts, this.logger);
@@ -250,7 +253,12 @@ export class SftpConnection {
       return parseHostKeyPin(this.options.hostKey);
     } catch (error) {
       if (!(error instanceof HostKeyPinError)) throw error;
-      throw new DropTargetError(error.message, "attention", "invalid_host_key_pin", "connect", this.address);
+      throw new DropTargetError(error.message, {
+        failure: "attention",
+        reason: "invalid_host_key_pin",
+        operation: "connect",
+        path: this.address,
+      });
     }
   }
 
@@ -267,7 +275,7 @@ export class SftpConnection {
         ? `sftp server ${this.address} presented host key ${refusedHostKey}, but ${pin} is pinned: refusing to ` +
           "connect (update sftp.hostKey only after confirming the new key with the partner)"
         : `sftp connect to ${this.options.username}@${this.address} failed: ${detail}`;
-    return new DropTargetError(message, failure, reason, "connect", this.address, undefined, { cause: error });
+    return new DropTargetError(message, { failure, reason, operation: "connect", path: this.address, cause: error });
   }
 }
 

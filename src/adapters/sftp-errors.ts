@@ -52,7 +52,12 @@ export function sftpDropError(error: unknown, operation: DropOperation, path: st
   const code = typeof raw === "number" ? raw : undefined;
   const { failure, reason } = classifySftpStatus(code, operation);
   const detail = error instanceof Error ? error.message : String(error);
-  return new DropTargetError(`sftp ${operation} ${path} failed: ${detail}`, failure, reason, operation, path, code, {
+  return new DropTargetError(`sftp ${operation} ${path} failed: ${detail}`, {
+    failure,
+    reason,
+    operation,
+    path,
+    code,
     cause: error,
   });
 }

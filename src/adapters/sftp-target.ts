@@ -41,13 +41,12 @@ export class SftpDropTarget implements DropTarget {
       session.call<Stats>("check-dir", this.dir, signal, (sftp, cb) => sftp.stat(this.dir, cb)),
     );
     if (!info.isDirectory()) {
-      throw new DropTargetError(
-        `${this.dir} is not a directory`,
-        "attention",
-        "not_a_directory",
-        "check-dir",
-        this.dir,
-      );
+      throw new DropTargetError(`${this.dir} is not a directory`, {
+        failure: "attention",
+        reason: "not_a_directory",
+        operation: "check-dir",
+        path: this.dir,
+      });
     }
   }
 
@@ -58,7 +57,12 @@ export class SftpDropTarget implements DropTarget {
         session.call<Stats>("stat", path, signal, (sftp, cb) => sftp.stat(path, cb)),
       );
       if (!info.isFile()) {
-        throw new DropTargetError(`${path} is not a regular file`, "attention", "not_a_file", "stat", path);
+        throw new DropTargetError(`${path} is not a regular file`, {
+          failure: "attention",
+          reason: "not_a_file",
+          operation: "stat",
+          path,
+        });
       }
       return info.size;
     } catch (error) {

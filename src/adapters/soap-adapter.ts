@@ -42,6 +42,8 @@ const DOWN_STATUSES = new Set([502, 503, 504]);
  */
 export class SoapAdapter implements Adapter {
   readonly kind = "soap";
+  readonly takesBatchBody = false;
+  readonly oneBatchAtATime = false;
   private readonly options: SoapConnector["soap"];
   private readonly logger: Logger;
   /** Never quoted back in errors: the WS-Security password and any URL that may carry credentials. */
@@ -77,7 +79,7 @@ export class SoapAdapter implements Adapter {
       const what = `WSDL ${safeUrl(this.options.wsdl)}`;
       const reply = await this.probe(this.options.wsdl, what, signal);
       const failure = classifyHttpStatus(reply.status, { what, excerpt: bodyExcerpt(reply.body, this.secrets) });
-      if (failure) throw new AdapterError(failure.message, "retriable", "wsdl_unavailable");
+      if (failure) throw new AdapterError(failure.message, { failure: "retriable", reason: "wsdl_unavailable" });
     }
     const client = await this.loadClient();
     const address = this.options.endpoint ?? operationAddress(client, this.options.operation);
@@ -85,7 +87,10 @@ export class SoapAdapter implements Adapter {
     const what = `SOAP service ${safeUrl(address)}`;
     const reply = await this.probe(address, what, signal);
     if (DOWN_STATUSES.has(reply.status)) {
-      throw new AdapterError(`${what} answered HTTP ${reply.status}`, "retriable", `http_${reply.status}`);
+      throw new AdapterError(`${what} answered HTTP ${reply.status}`, {
+        failure: "retriable",
+        reason: `http_${reply.status}`,
+      });
     }
   }
 
@@ -133,10 +138,7 @@ export class SoapAdapter implements Adapter {
       const message = error instanceof Error ? error.message : String(error);
       throw new AdapterError(
         `cannot load the WSDL ${displayWsdl(this.options.wsdl)}: ${bodyExcerpt(message, this.secrets)}`,
-        "retriable",
-        "wsdl_unavailable",
-        undefined,
-        { cause: error },
+        { failure: "retriable", reason: "wsdl_unavailable", cause: error },
       );
     });
     return this.client;
@@ -189,12 +191,17 @@ function parseArguments(item: DeliveryItem): Record<string, unknown> {
   try {
     parsed = JSON.parse(item.payload.toString("utf8"));
   } catch (error) {
-    throw new AdapterError(`delivery ${item.id}: the payload is not JSON`, "permanent", "bad_payload", undefined, {
+    throw new AdapterError(`delivery ${item.id}: the payload is not JSON`, {
+      failure: "permanent",
+      reason: "bad_payload",
       cause: error,
     });
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new AdapterError(`delivery ${item.id}: the payload is not a JSON object`, "permanent", "bad_payload");
+    throw new AdapterError(`delivery ${item.id}: the payload is not a JSON object`, {
+      failure: "permanent",
+      reason: "bad_payload",
+    });
   }
   return parsed as Record<string, unknown>;
 }
@@ -211,11 +218,10 @@ function operationAddress(client: Client, operation: string): string | undefined
 
 function unknownOperation(operation: string, wsdl: string): AdapterError {
   // Every record would fail the same way: stop the connector until an operator fixes the configuration.
-  return new AdapterError(
-    `the WSDL ${displayWsdl(wsdl)} has no operation "${operation}"`,
-    "attention",
-    "soap_unknown_operation",
-  );
+  return new AdapterError(`the WSDL ${displayWsdl(wsdl)} has no operation "${operation}"`, {
+    failure: "attention",
+    reason: "soap_unknown_operation",
+  });
 }
 
 /** A URL with user info or a query may hold credentials, so it is never quoted whole. */

@@ -52,7 +52,7 @@ export function soapArguments(
 }
 
 function refused(deliveryId: string, reason: string): AdapterError {
-  return new AdapterError(`delivery ${deliveryId}: ${reason}`, "permanent", "bad_payload");
+  return new AdapterError(`delivery ${deliveryId}: ${reason}`, { failure: "permanent", reason: "bad_payload" });
 }
 
 function safeName(key: string): string {

@@ -78,13 +78,12 @@ export function classifySoapError(error: unknown, context: SoapErrorContext): Ad
     const { failure, reason } = classifyFaultCode(fault.code);
     const quoted = bodyExcerpt(`${fault.code}: ${fault.text}`, context.secrets);
     const statusText = status === undefined ? "" : ` (HTTP ${status})`;
-    return new AdapterError(
-      `${context.what} returned a SOAP fault${statusText}: ${quoted}`,
+    return new AdapterError(`${context.what} returned a SOAP fault${statusText}: ${quoted}`, {
       failure,
       reason,
-      failure === "retriable" ? retryAfterMs : undefined,
-      { cause: error },
-    );
+      retryAfterMs: failure === "retriable" ? retryAfterMs : undefined,
+      cause: error,
+    });
   }
   if (status !== undefined) {
     const body = text(child(error, "body")) ?? "";
@@ -95,10 +94,7 @@ export function classifySoapError(error: unknown, context: SoapErrorContext): Ad
     const message = error instanceof Error ? error.message : String(error);
     return new AdapterError(
       `${context.what} answered HTTP ${status} with an unreadable SOAP response (${bodyExcerpt(message, context.secrets)}): ${excerpt}`,
-      "retriable",
-      "soap_bad_response",
-      undefined,
-      { cause: error },
+      { failure: "retriable", reason: "soap_bad_response", cause: error },
     );
   }
   return classifyTransportError(error, context.what);

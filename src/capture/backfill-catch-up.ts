@@ -39,7 +39,13 @@ export async function waitForCapture(
     if (last.confirmed !== null && parseLsn(last.confirmed) >= position) return;
     const waited = Date.now() - started;
     if (waited >= options.timeoutMs) {
-      throw new CaptureBehindError(slot, formatLsn(position), last.confirmed, last.active, waited);
+      throw new CaptureBehindError({
+        slot,
+        snapshotLsn: formatLsn(position),
+        confirmedLsn: last.confirmed,
+        slotActive: last.active,
+        waitedMs: waited,
+      });
     }
     if (!told) {
       told = true;

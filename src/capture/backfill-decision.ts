@@ -1,16 +1,9 @@
 // Decides, for one row and one mapping target, whether the snapshot's state must still be sent or
 // the stream has already delivered it or a later state (pure: the ledger query feeds it).
-import type { Lsn } from "../change/change.js";
+import type { StreamedDelivery } from "../ledger/backfill-lookups.js";
 
-/** A change of the row that the stream delivered to this mapping target. */
-export interface StreamedChange {
-  /** The transaction id as replication reports it (32 bits, no epoch). */
-  readonly xid: number;
-  readonly commitLsn: Lsn;
-  readonly ordinal: number;
-  /** The row after the change, as the feed stores it; null for a delete. */
-  readonly after: Readonly<Record<string, unknown>> | null;
-}
+/** A change of the row that the stream delivered to this mapping target (as the ledger reads it). */
+export type StreamedChange = Pick<StreamedDelivery, "xid" | "commitLsn" | "ordinal" | "after">;
 
 /**
  * The snapshot's state is due unless:

@@ -21,21 +21,37 @@ export class BackfillMappingError extends BackfillError {
  */
 export class CaptureBehindError extends BackfillError {
   override readonly name = "CaptureBehindError";
-  constructor(
-    readonly slot: string,
+  readonly slot: string;
+  readonly snapshotLsn: string;
+  readonly confirmedLsn: string | null;
+  readonly slotActive: boolean;
+  readonly waitedMs: number;
+  constructor({
+    slot,
+    snapshotLsn,
+    confirmedLsn,
+    slotActive,
+    waitedMs,
+  }: {
+    readonly slot: string;
     /** The snapshot's WAL position, 'X/Y'. */
-    readonly snapshotLsn: string,
+    readonly snapshotLsn: string;
     /** The slot's confirmed position when the wait ended, 'X/Y', or null. */
-    readonly confirmedLsn: string | null,
-    readonly slotActive: boolean,
-    readonly waitedMs: number,
-  ) {
+    readonly confirmedLsn: string | null;
+    readonly slotActive: boolean;
+    readonly waitedMs: number;
+  }) {
     super(
       `capture did not reach the backfill snapshot within ${Math.round(waitedMs / 1000)}s ` +
         `(slot ${slot} confirmed ${confirmedLsn ?? "nothing"}, snapshot at ${snapshotLsn})` +
         (slotActive ? "" : ": nothing is reading the slot; is essctl start running?") +
         " Nothing was queued; run the backfill again once capture runs.",
     );
+    this.slot = slot;
+    this.snapshotLsn = snapshotLsn;
+    this.confirmedLsn = confirmedLsn;
+    this.slotActive = slotActive;
+    this.waitedMs = waitedMs;
   }
 }
 

@@ -2,9 +2,8 @@
 // delivered, in a transaction that orders itself against capture's own inserts.
 import type pg from "pg";
 import type { TableRef } from "../change/change.js";
-import { parseLsn } from "../change/lsn.js";
+import { lockDeliveriesAgainstCapture, streamedDeliveries } from "../ledger/backfill-lookups.js";
 import { insertDeliveries, type PlannedDelivery } from "../ledger/delivery-writer.js";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { type StreamedChange, snapshotStateIsDue, type XidSnapshot } from "./backfill-decision.js";
 import type { BackfillCandidate } from "./backfill-planner.js";
 
@@ -24,16 +23,6 @@ export interface BackfillTarget {
   readonly snapshot: XidSnapshot;
 }
 
-interface StreamedRow {
-  n: number;
-  target_index: number;
-  connector: string;
-  xid: string;
-  commit_lsn: string;
-  ordinal: number;
-  after: Record<string, unknown> | null;
-}
-
 /**
  * Called once capture has stored every change committed before the snapshot. The table lock
  * makes each inserted delivery come before any later change of its row: deliveries of a key go
@@ -49,8 +38,7 @@ export async function queueBackfillBatch(
   await client.query("begin");
   try {
     // Held for one batch: capture and the workers wait a moment; readers (essctl, receipts) do not.
-    await client.query("set local lock_timeout = '30s'");
-    await client.query(`lock table ${quoteIdentifier(target.schema)}.delivery_items in share row exclusive mode`);
+    await lockDeliveriesAgainstCapture(client, target.schema);
     const streamed = await streamedChanges(client, target, candidates);
     const fresh: PlannedDelivery[] = [];
     let planned = 0;
@@ -73,33 +61,24 @@ export async function queueBackfillBatch(
   }
 }
 
-/**
- * The stream's deliveries of these rows to this mapping, with the change each was made from.
- * Found through the ordering key (hash index, migration 000003), then narrowed to the row by
- * its identity, which the change's row (or, for a delete, its old row) contains.
- */
+/** The stream's deliveries of these rows to this mapping, by row and mapping target. */
 async function streamedChanges(
   client: pg.ClientBase,
   target: BackfillTarget,
   candidates: readonly BackfillCandidate[],
 ): Promise<Map<string, StreamedChange[]>> {
-  const s = quoteIdentifier(target.schema);
-  const rows = JSON.stringify(candidates.map((c, i) => ({ n: i, ordering_key: c.orderingKey, identity: c.identity })));
-  const result = await client.query<StreamedRow>(
-    `select r.n, d.target_index, d.connector, f.xid::text, f.commit_lsn::text, f.ordinal,
-            nullif(f.after::jsonb, 'null'::jsonb) as after
-       from json_to_recordset($2::json) as r(n integer, ordering_key text, identity jsonb)
-       join ${s}.delivery_items d on d.ordering_key = r.ordering_key and d.mapping = $1 and d.commit_lsn is not null
-       join ${s}.feed f on f.commit_lsn = d.commit_lsn and f.ordinal = d.ordinal
-      where f.table_schema = $3 and f.table_name = $4
-        and coalesce(nullif(f.after::jsonb, 'null'::jsonb), f.before::jsonb) @> r.identity`,
-    [target.mapping, rows, target.table.schema, target.table.name],
+  const found = await streamedDeliveries(
+    client,
+    target.schema,
+    target.mapping,
+    target.table,
+    candidates.map((c, n) => ({ n, orderingKey: c.orderingKey, identity: c.identity })),
   );
   const byLane = new Map<string, StreamedChange[]>();
-  for (const r of result.rows) {
-    const key = lane(r.n, r.target_index, r.connector);
+  for (const d of found) {
+    const key = lane(d.n, d.targetIndex, d.connector);
     const list = byLane.get(key) ?? [];
-    list.push({ xid: Number(r.xid), commitLsn: parseLsn(r.commit_lsn), ordinal: r.ordinal, after: r.after });
+    list.push(d);
     byLane.set(key, list);
   }
   return byLane;

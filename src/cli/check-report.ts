@@ -51,6 +51,8 @@ export interface CheckReport {
   readonly phases: readonly { readonly name: string; readonly ok: boolean }[];
   readonly problems: readonly CheckProblem[];
   readonly info: readonly string[];
+  /** Settings that work but weaken security (plain FTP), each with where it is written; they do not fail the check. */
+  readonly warnings: readonly string[];
   readonly sql: readonly string[];
   /** With --explain: every file that used a recipe alias, with its aliases and its canonical form. */
   readonly canonical?: readonly CanonicalFile[];
@@ -97,6 +99,7 @@ export async function runChecks(
         ...(e.found !== undefined ? { found: e.found } : {}),
       })),
       info: [],
+      warnings: [],
       sql: [],
     };
   }
@@ -122,8 +125,23 @@ export async function runChecks(
     phases,
     problems,
     info,
+    warnings: securityWarnings(config),
     sql,
   };
+}
+
+/** Connectors that send credentials and records unencrypted: allowed, but said at every check. */
+function securityWarnings(config: EssConfig): string[] {
+  const warnings: string[] = [];
+  for (const connector of config.connectors) {
+    if (connector.adapter !== "ftp" || !connector.ftp.insecure) continue;
+    const at = connector.ftp.insecureAt ?? connector.location;
+    warnings.push(
+      `${displayFileName(at.file)}:${at.line}: ftp.insecure: connector ${connector.name} uses plain FTP: ` +
+        `the password and every record reach ${connector.ftp.host} unencrypted (remove insecure to use TLS)`,
+    );
+  }
+  return warnings;
 }
 
 /** The report as an operator reads it: every problem on its own line with its fix, notes, the SQL to run, then a summary. */
@@ -134,6 +152,7 @@ export function formatCheckReport(report: CheckReport): string {
       problem.fix ? [problem.message, `  fix: ${problem.fix.replaceAll("\n", "\n       ")}`] : [problem.message],
     ),
   );
+  lines.push(...report.warnings.map((warning) => `warning: ${warning}`));
   lines.push(...report.info.map((note) => `note: ${note}`));
   if (report.timezone !== undefined)
     lines.push(`time zone of schedules and {{date}} written without one: ${report.timezone}`);

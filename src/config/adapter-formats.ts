@@ -3,6 +3,7 @@ import type { AdapterKind, RecordFormat } from "./types.js";
 
 export const FORMATS_BY_ADAPTER: Readonly<Record<AdapterKind, readonly RecordFormat[]>> = {
   sftp: ["fixed-width", "csv", "json"],
+  ftp: ["fixed-width", "csv", "json"],
   file: ["fixed-width", "csv", "json"],
   soap: ["soap"],
   rest: ["json"],

@@ -1,19 +1,24 @@
-// Reads the adapter section of a connector file: sftp, file, soap or rest (SPEC §3.2).
+// Reads the adapter section of a connector file: sftp, ftp, file, soap or rest (SPEC §3.2).
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} and ${file:} are configuration syntax here, not template literals
 
 import { DEFAULTS } from "./defaults.js";
-import { checkDropTemplate, templatePlaceholdersText } from "./drop-template.js";
+import { appendRotationProblem, checkDropTemplate, templatePlaceholdersText } from "./drop-template.js";
 import { resolveConfigPath } from "./paths.js";
-import type { DropOptions, RestOptions, SftpOptions, SoapOptions } from "./types.js";
+import type { DropOptions, FtpOptions, RestOptions, SftpOptions, SoapOptions } from "./types.js";
 import { withoutCredentials } from "./url-credentials.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
 const DROP_KEYS = ["dir", "file", "mode", "tempSuffix", "doneFile", "rotate"];
 const SFTP_KEYS = [...DROP_KEYS, "host", "port", "username", "privateKey", "passphrase", "password", "hostKey"];
+const FTP_KEYS = [...DROP_KEYS, "host", "port", "username", "password", "caFile", "certFingerprint", "insecure"];
 const SOAP_KEYS = ["wsdl", "endpoint", "operation", "security", "timeout"];
 const REST_KEYS = ["url", "method", "headers", "timeout", "health", "caFile"];
 
 const HTTP_URL_TEXT = "an http:// or https:// URL";
+/** `openssl x509 -noout -fingerprint -sha256` prints "sha256 Fingerprint=AB:CD:…"; "SHA256:" and bare hex are also read. */
+const CERT_FINGERPRINT = /^(?:(?:sha256 fingerprint=|sha256:))?((?:[0-9a-f]{2}:?){31}[0-9a-f]{2})$/i;
+const CERT_FINGERPRINT_TEXT =
+  "the SHA-256 fingerprint of the server certificate as `openssl x509 -noout -fingerprint -sha256` prints it";
 /**
  * The form `ssh-keygen -lf` prints: "SHA256:" and the 43 base64 characters of the digest (a
  * trailing "=" is tolerated). A placeholder such as "SHA256:..." would only fail at connect time.
@@ -62,7 +67,17 @@ export function readDrop(section: MapReader, local: boolean): DropOptions {
     const problem = checkDropTemplate(doneFile, "doneFile");
     if (problem) doneValue.fail(problem, { expected: `a file name using ${templatePlaceholdersText("doneFile")}` });
   }
-  const rotateMs = section.get("rotate")?.duration();
+  const rotateValue = section.get("rotate");
+  const rotateMs = rotateValue?.duration();
+  if (rotateValue && rotateMs !== undefined && mode === "append" && file !== undefined) {
+    const problem = appendRotationProblem(file, rotateMs);
+    if (problem) {
+      rotateValue.fail(problem, {
+        expected: "a file with {date:…} fine enough for the period, e.g. permits_{date:%Y%m%d}.csv with rotate: 7d",
+        found: JSON.stringify(file),
+      });
+    }
+  }
   return {
     ...(rotateMs !== undefined ? { rotateMs } : {}),
     dir: local && dir !== undefined ? resolveConfigPath(dir, section.ctx).path : (dir ?? ""),
@@ -97,6 +112,55 @@ export function readSftp(section: MapReader): SftpOptions {
     ...(password !== undefined ? { password } : {}),
     hostKey: hostKey ?? "",
   };
+}
+
+export function readFtp(section: MapReader): FtpOptions {
+  const host = section.require("host", "a host name")?.matching(HOST, "a host name or address");
+  const username = section.require("username", "a user name")?.string("a user name");
+  const password = section.require("password", "a password (e.g. ${FTP_PASSWORD})")?.string("a password");
+  const insecureValue = section.get("insecure");
+  const insecure = insecureValue?.boolean() ?? false;
+  const port =
+    section.get("port")?.integer({ min: 1, max: 65535, expected: "a port from 1 to 65535" }) ?? DEFAULTS.ftpPort;
+  const caFile = readPemFile(section.get("caFile"));
+  const pinValue = section.get("certFingerprint");
+  const pinText = pinValue?.string(CERT_FINGERPRINT_TEXT);
+  let certFingerprint: string | undefined;
+  if (pinValue && pinText !== undefined) {
+    const hex = CERT_FINGERPRINT.exec(pinText.trim())?.[1];
+    if (hex === undefined)
+      pinValue.fail(`${pinValue.describe()} is not ${CERT_FINGERPRINT_TEXT}`, { expected: CERT_FINGERPRINT_TEXT });
+    else certFingerprint = hex.replaceAll(":", "").toUpperCase();
+  }
+  if (insecure) {
+    // Verifying a certificate that plain FTP never presents would be a false sense of safety.
+    for (const key of ["caFile", "certFingerprint"]) {
+      section.get(key)?.fail(`${key} has no effect with insecure: true (plain FTP has no certificate)`, {
+        expected: "insecure: false (the default) to use TLS",
+      });
+    }
+  }
+  return {
+    ...readDrop(section, false),
+    host: host ?? "",
+    port,
+    username: username ?? "",
+    password: password ?? "",
+    ...(caFile !== undefined ? { caFile } : {}),
+    ...(certFingerprint !== undefined ? { certFingerprint } : {}),
+    insecure,
+    ...(insecure && insecureValue ? { insecureAt: insecureValue.location } : {}),
+  };
+}
+
+function readPemFile(value: ValueReader | undefined): string | undefined {
+  const text = value?.string("a PEM file path");
+  if (value === undefined || text === undefined) return undefined;
+  const resolved = resolveConfigPath(text, value.ctx);
+  if (resolved.exists) return resolved.path;
+  return value.fail(`CA file not found: looked at ${resolved.tried.join(" and ")}`, {
+    expected: "an existing PEM file",
+  });
 }
 
 export function readSoap(section: MapReader): SoapOptions {
@@ -146,17 +210,7 @@ export function readRest(section: MapReader): RestOptions {
   }
   const healthValue = section.get("health");
   const health = withoutCredentials(healthValue, healthValue?.matching(isHttpUrl, HTTP_URL_TEXT), REST_AUTH);
-  const caValue = section.get("caFile");
-  const caText = caValue?.string("a PEM file path");
-  let caFile: string | undefined;
-  if (caValue && caText !== undefined) {
-    const resolved = resolveConfigPath(caText, caValue.ctx);
-    if (resolved.exists) caFile = resolved.path;
-    else
-      caValue.fail(`CA file not found: looked at ${resolved.tried.join(" and ")}`, {
-        expected: "an existing PEM file",
-      });
-  }
+  const caFile = readPemFile(section.get("caFile"));
   return {
     url: url ?? "",
     method,
@@ -167,4 +221,10 @@ export function readRest(section: MapReader): RestOptions {
   };
 }
 
-export const ADAPTER_KEYS = { sftp: SFTP_KEYS, file: DROP_KEYS, soap: SOAP_KEYS, rest: REST_KEYS } as const;
+export const ADAPTER_KEYS = {
+  sftp: SFTP_KEYS,
+  ftp: FTP_KEYS,
+  file: DROP_KEYS,
+  soap: SOAP_KEYS,
+  rest: REST_KEYS,
+} as const;

@@ -2,7 +2,7 @@
 
 import { isMap } from "yaml";
 import { CONNECTOR_FORMATS_BY_ADAPTER } from "./adapter-formats.js";
-import { ADAPTER_KEYS, readDrop, readRest, readSftp, readSoap } from "./connector-adapters.js";
+import { ADAPTER_KEYS, readDrop, readFtp, readRest, readSftp, readSoap } from "./connector-adapters.js";
 import { readAnswerTable, readPull } from "./connector-pull.js";
 import { DEFAULTS } from "./defaults.js";
 import { isKnownEncoding } from "./encodings.js";
@@ -22,7 +22,7 @@ import type {
 } from "./types.js";
 import type { MapReader, ValueReader } from "./yaml-reader.js";
 
-export const ADAPTERS: readonly AdapterKind[] = ["sftp", "file", "soap", "rest"];
+export const ADAPTERS: readonly AdapterKind[] = ["sftp", "ftp", "file", "soap", "rest"];
 export const CONNECTOR_KEYS = [
   "name",
   "adapter",
@@ -104,7 +104,7 @@ export function readConnector(document: ValueReader, defaults: ConnectorDefaults
   return { ...(name !== undefined ? { name } : {}), location, ...(clean && config ? { config } : {}) };
 }
 
-type Common = Omit<ConnectorConfig, "adapter" | "sftp" | "file" | "soap" | "rest">;
+type Common = Omit<ConnectorConfig, "adapter" | "sftp" | "ftp" | "file" | "soap" | "rest">;
 
 function readAdapter(top: MapReader, adapter: AdapterKind, common: Common): ConnectorConfig | undefined {
   for (const other of ADAPTERS) {
@@ -123,6 +123,8 @@ function readAdapter(top: MapReader, adapter: AdapterKind, common: Common): Conn
   switch (adapter) {
     case "sftp":
       return { ...common, adapter, sftp: { ...readSftp(section), ...dateZone } };
+    case "ftp":
+      return { ...common, adapter, ftp: { ...readFtp(section), ...dateZone } };
     case "file":
       return { ...common, adapter, file: { ...readDrop(section, true), ...dateZone } };
     case "soap":

@@ -11,7 +11,7 @@ import { scheduleFromText } from "./schedule-clock.js";
 
 /** Keys of a connector's top level that are never adapter settings (the adapter sections aside). */
 const TOP_LEVEL_ONLY = new Set(CONNECTOR_KEYS.filter((key) => !(ADAPTERS as readonly string[]).includes(key)));
-const DROP_ADAPTERS = new Set(["sftp", "file"]);
+const DROP_ADAPTERS = new Set(["sftp", "ftp", "file"]);
 const MARKER = /\uE000/;
 
 export function canonicalizeConnector(root: Node | null, notes: RecipeNotes, essTimezone: string): void {

@@ -29,6 +29,7 @@ export const DEFAULTS = {
   ordering: "key" satisfies Ordering,
   dryRun: false,
   sftpPort: 22,
+  ftpPort: 21,
   dropMode: "file-per-batch",
   tempSuffix: ".part",
   partnerTimeoutMs: 10 * SECOND,

@@ -142,6 +142,22 @@ export interface SftpOptions extends DropOptions {
   readonly hostKey: string;
 }
 
+/** `adapter: ftp`: FTP with explicit TLS (AUTH TLS, protected data connections) unless `insecure`. */
+export interface FtpOptions extends DropOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  /** Extra CA bundle (PEM file path) trusted besides the system's; a partner's self-signed certificate works as its own CA. */
+  readonly caFile?: string;
+  /** Pinned SHA-256 fingerprint of the server certificate, 64 hex digits upper case (replaces CA verification). */
+  readonly certFingerprint?: string;
+  /** Plain FTP without TLS: credentials and records cross the network in clear text. */
+  readonly insecure: boolean;
+  /** Where `insecure: true` was written, for the warning of `essctl check`. */
+  readonly insecureAt?: SourceLocation;
+}
+
 export interface SoapOptions {
   /** Absolute file path or http(s) URL. */
   readonly wsdl: string;
@@ -258,6 +274,7 @@ interface ConnectorCommon {
 export type ConnectorConfig =
   | (ConnectorCommon & { readonly adapter: "sftp"; readonly sftp: SftpOptions })
   | (ConnectorCommon & { readonly adapter: "file"; readonly file: DropOptions })
+  | (ConnectorCommon & { readonly adapter: "ftp"; readonly ftp: FtpOptions })
   | (ConnectorCommon & { readonly adapter: "soap"; readonly soap: SoapOptions })
   | (ConnectorCommon & { readonly adapter: "rest"; readonly rest: RestOptions });
 

@@ -22,6 +22,8 @@ export interface DeliveryServiceOptions {
   readonly retention?: RetentionPolicy & { readonly everyMs?: number };
   readonly logger: Logger;
   readonly events?: DeliveryEvents & HeartbeatEvents;
+  /** The wall clock schedules are read on; the system clock when absent. */
+  readonly scheduleClock?: () => Date;
 }
 
 export class DeliveryService {
@@ -70,6 +72,7 @@ export class DeliveryService {
             renderBody: options.renderBody,
             logger: options.logger,
             ...(options.events ? { events: options.events } : {}),
+            ...(options.scheduleClock ? { scheduleClock: options.scheduleClock } : {}),
           });
       this.workers.set(connector.name, worker);
       worker.start();
@@ -83,7 +86,7 @@ export class DeliveryService {
       );
       heartbeat.start();
       this.heartbeats.push(heartbeat);
-      const rotateMs = dropRotation(connector);
+      const rotateMs = adapter.rotateAfterMs;
       if (rotateMs !== undefined && !connector.dryRun) {
         const rotation = new DropRotationTask(
           connector.name,
@@ -132,10 +135,4 @@ export class DeliveryService {
     await this.pruning;
     await Promise.all([...this.options.adapters.values()].map((a) => a.close().catch(() => undefined)));
   }
-}
-
-function dropRotation(connector: ConnectorConfig): number | undefined {
-  if (connector.adapter === "file") return connector.file.rotateMs;
-  if (connector.adapter === "sftp") return connector.sftp.rotateMs;
-  return undefined;
 }

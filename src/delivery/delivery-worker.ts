@@ -28,6 +28,8 @@ export type BatchBodyRenderer = (
 export interface DeliveryEvents {
   onItem?(connector: string, verdict: ItemVerdict, commitTime: Date, mapping: string): void;
   onBatch?(connector: string, batch: ClaimedBatch, durationMs: number): void;
+  /** A clock schedule's drop is done (nothing more was due): the connector waits for `nextDrop`. */
+  onDropDone?(connector: string, nextDrop: Date | undefined): void;
 }
 
 export interface DeliveryWorkerOptions {
@@ -42,11 +44,11 @@ export interface DeliveryWorkerOptions {
   readonly renderBody: BatchBodyRenderer;
   readonly logger: Logger;
   readonly events?: DeliveryEvents;
+  /** The wall clock schedules are read on (a test moves it to 08:59 and then to 09:00). */
+  readonly scheduleClock?: () => Date;
 }
 
 export type HoldReason = "paused" | "offline" | "attention" | "outside schedule";
-
-const DROP_ADAPTERS = new Set(["sftp", "file"]);
 
 export class DeliveryWorker {
   private readonly claims: BatchClaims;
@@ -54,6 +56,8 @@ export class DeliveryWorker {
   private readonly schedule: ScheduleGate;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
+  /** A wake that came while the worker was busy (claiming, sending): its next wait for due work is skipped. */
+  private wokenWhileBusy = false;
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
@@ -66,6 +70,17 @@ export class DeliveryWorker {
     this.running ??= this.loop();
   }
 
+  private dropDone(nextDrop: Date | undefined): void {
+    if (nextDrop === undefined) return;
+    const { connector, logger, events } = this.options;
+    logger.info({ connector: connector.name, nextDrop: nextDrop.toISOString() }, "scheduled drop done");
+    events?.onDropDone?.(connector.name, nextDrop);
+  }
+
+  private now(): Date {
+    return this.options.scheduleClock?.() ?? new Date();
+  }
+
   /** Finishes the batch in hand, then stops. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -75,7 +90,8 @@ export class DeliveryWorker {
 
   /** New deliveries were queued: look now instead of at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) this.wakeUp();
+    else this.wokenWhileBusy = true;
   }
 
   private async loop(): Promise<void> {
@@ -87,21 +103,22 @@ export class DeliveryWorker {
           await this.idle(this.options.pollMs * 2);
           continue;
         }
+        this.wokenWhileBusy = false;
         const readiness = await this.readiness();
         if (!readiness.due) {
-          this.schedule.drained(new Date());
+          this.dropDone(this.schedule.drained(this.now()));
           // Wake when the earliest known due time comes (a partial batch's maxWait, a retry), not
           // a poll interval later; new deliveries wake the worker sooner.
-          await this.idle(waitFor(readiness.dueInMs, this.options.pollMs));
+          await this.idleUnlessWoken(waitFor(readiness.dueInMs, this.options.pollMs));
           continue;
         }
         const batch = await this.claim();
         if (!batch) {
-          this.schedule.drained(new Date());
+          this.dropDone(this.schedule.drained(this.now()));
           await this.idle(this.options.pollMs);
           continue;
         }
-        this.schedule.batchClaimed(new Date());
+        this.schedule.batchClaimed(this.now());
         await this.deliver(batch);
       } catch (error) {
         // The ledger is unreachable or a query failed: nothing is lost (leases expire, batches
@@ -118,7 +135,7 @@ export class DeliveryWorker {
     if (state?.paused) return "paused";
     if (state?.attention) return "attention";
     if (state && !state.online) return "offline";
-    if (!this.schedule.isOpen(new Date())) return "outside schedule";
+    if (!this.schedule.isOpen(this.now())) return "outside schedule";
     return null;
   }
 
@@ -143,9 +160,7 @@ export class DeliveryWorker {
         leaseMs: this.options.leaseMs,
         maxAttempts: connector.retry.maxAttempts,
         nameFor: adapter.batchName ? (b) => adapter.batchName?.(b) ?? "" : undefined,
-        serial:
-          (connector.adapter === "sftp" && connector.sftp.mode === "append") ||
-          (connector.adapter === "file" && connector.file.mode === "append"),
+        serial: adapter.oneBatchAtATime,
       }),
     );
   }
@@ -165,7 +180,12 @@ export class DeliveryWorker {
             // and leave the outcome to the new owner.
             leaseLost = true;
             logger.warn({ connector: connector.name, batch: claimed.id }, "batch lease lost; the send is abandoned");
-            abort.abort(new AdapterError("the batch lease was lost to another process", "retriable", "lease_lost"));
+            abort.abort(
+              new AdapterError("the batch lease was lost to another process", {
+                failure: "retriable",
+                reason: "lease_lost",
+              }),
+            );
           })
           .catch((error: unknown) => {
             logger.warn({ err: error, batch: claimed.id }, "could not renew the batch lease");
@@ -210,7 +230,7 @@ export class DeliveryWorker {
     const { connector, adapter } = this.options;
     const records = claimed.items.map((i) => i.payload);
     let rendered: RenderedBody = { body: Buffer.alloc(0) };
-    if (DROP_ADAPTERS.has(adapter.kind) || adapter.takesBatchBody === true) {
+    if (adapter.takesBatchBody) {
       try {
         rendered = this.options.renderBody(
           {
@@ -222,13 +242,11 @@ export class DeliveryWorker {
           records,
         );
       } catch (error) {
-        throw new AdapterError(
-          `the batch body could not be rendered: ${(error as Error)?.message ?? String(error)}`,
-          "permanent",
-          "render_failed",
-          undefined,
-          { cause: error },
-        );
+        throw new AdapterError(`the batch body could not be rendered: ${(error as Error)?.message ?? String(error)}`, {
+          failure: "permanent",
+          reason: "render_failed",
+          cause: error,
+        });
       }
     }
     return {
@@ -352,13 +370,27 @@ export class DeliveryWorker {
 
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
         clearTimeout(timer);
+        this.wakeUp = undefined;
         resolve();
-      }
+      };
+      timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
+  }
+
+  /**
+   * Waits for due work, unless deliveries were stored since readiness was read: what they
+   * changed (a batch now full) is looked at at once rather than at the next poll.
+   */
+  private idleUnlessWoken(ms: number): Promise<void> {
+    if (this.wokenWhileBusy) {
+      this.wokenWhileBusy = false;
+      return Promise.resolve();
+    }
+    return this.idle(ms);
   }
 }
 
@@ -374,11 +406,9 @@ function waitFor(dueInMs: number | null, pollMs: number): number {
 
 function asAdapterFailure(error: unknown): AdapterError {
   if (error instanceof AdapterError) return error;
-  return new AdapterError(
-    `unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`,
-    "retriable",
-    "unexpected",
-    undefined,
-    { cause: error },
-  );
+  return new AdapterError(`unexpected adapter failure: ${(error as Error)?.message ?? String(error)}`, {
+    failure: "retriable",
+    reason: "unexpected",
+    cause: error,
+  });
 }

@@ -3,8 +3,8 @@
 import type pg from "pg";
 import { redactSecrets } from "../config/secrets.js";
 import type { ConnectorConfig } from "../config/types.js";
+import { waitingDeliveries } from "../ledger/delivery-queries.js";
 import type { Logger } from "../ops/logger.js";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
 
 const PREVIEW_BYTES = 2000;
 
@@ -56,19 +56,20 @@ export class DryRunPreview {
 
   private async showNew(): Promise<void> {
     const { connector, pool, schema, logger } = this.options;
-    const rows = await pool.query<{ id: string; token: string; correlation_id: string; payload: Buffer | null }>(
-      `select id, token, correlation_id, payload from ${quoteIdentifier(schema)}.deliveries
-        where connector = $1 and state in ('pending', 'retrying') and id > $2
-        order by id limit $3`,
-      [connector.name, this.shownThrough.toString(), connector.batch.maxRecords],
+    const rows = await waitingDeliveries(
+      pool,
+      schema,
+      connector.name,
+      this.shownThrough.toString(),
+      connector.batch.maxRecords,
     );
-    for (const row of rows.rows) {
+    for (const row of rows) {
       logger.info(
         {
           connector: connector.name,
           deliveryId: row.id,
           token: row.token,
-          correlationId: row.correlation_id,
+          correlationId: row.correlationId,
           dryRun: true,
           payload: redactSecrets((row.payload ?? Buffer.alloc(0)).subarray(0, PREVIEW_BYTES).toString("latin1")),
         },

@@ -43,7 +43,10 @@ export function verdictsForOutcomes(
     if (!outcome) {
       return retryOrDead(
         item,
-        new AdapterError("the adapter returned no outcome for this delivery", "retriable", "no_outcome"),
+        new AdapterError("the adapter returned no outcome for this delivery", {
+          failure: "retriable",
+          reason: "no_outcome",
+        }),
         policy,
         now,
       );

@@ -71,8 +71,14 @@ export class ScheduleGate {
     this.lastBatchAt = now;
   }
 
-  /** An open gate found nothing to claim: a clock schedule waits for its next tick. */
-  drained(now: Date): void {
+  /**
+   * An open gate found nothing to claim: a clock schedule waits for its next tick. Returns that
+   * tick when this ends a drop (the gate was open for a tick it had not drained yet).
+   */
+  drained(now: Date): Date | undefined {
+    const schedule = this.schedule;
+    const ending = schedule?.kind === "clock" && this.isOpen(now);
     this.drainedAt = now;
+    return ending ? nextTick(schedule, now) : undefined;
   }
 }

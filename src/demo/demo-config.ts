@@ -73,6 +73,8 @@ function partnerAddress(connector: ConnectorConfig): string {
   switch (connector.adapter) {
     case "sftp":
       return `${connector.sftp.host}:${connector.sftp.port}`;
+    case "ftp":
+      return `${connector.ftp.host}:${connector.ftp.port}`;
     case "file":
       return connector.file.dir;
     case "soap":
@@ -86,6 +88,9 @@ function expectedAddress(connector: ConnectorConfig, partners: DemoPartners): st
   switch (connector.adapter) {
     case "sftp":
       return `${partners.sftp.host}:${partners.sftp.port}`;
+    case "ftp":
+      // The demo stands in no FTP partner: an ftp connector is refused rather than sent outside.
+      return "(no FTP partner in the demo)";
     case "file":
       return partners.dropDir;
     case "soap":

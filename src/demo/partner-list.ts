@@ -35,5 +35,7 @@ function describePartner(connector: ConnectorConfig, at: PartnerAddresses): stri
       return `HTTP endpoint ${at.rest}, checks X-API-Key; answers 503 (Retry-After: 1) once for ${RETRIED_PERMIT}`;
     case "file":
       return `directory ${connector.file.dir}`;
+    case "ftp":
+      return `none: the demo stands in no FTP server (${connector.ftp.host}:${connector.ftp.port} is not contacted)`;
   }
 }

@@ -61,19 +61,28 @@ export type DatabaseFailure =
   | "timeout"
   | "other";
 
+export interface GatewayDatabaseErrorOptions {
+  readonly operation: "send" | "receipt";
+  readonly failure: DatabaseFailure;
+  /** Worth trying again as it is (a conflict: the caller's whole transaction). */
+  readonly retriable: boolean;
+  /** The SQLSTATE, when the server answered. */
+  readonly code: string | undefined;
+  readonly cause: unknown;
+}
+
 export class GatewayDatabaseError extends GatewayError {
   override readonly name = "GatewayDatabaseError";
-  constructor(
-    readonly operation: "send" | "receipt",
-    readonly failure: DatabaseFailure,
-    /** Worth trying again as it is (a conflict: the caller's whole transaction). */
-    readonly retriable: boolean,
-    /** The SQLSTATE, when the server answered. */
-    readonly code: string | undefined,
-    message: string,
-    options: { cause: unknown },
-  ) {
-    super(message, options);
+  readonly operation: "send" | "receipt";
+  readonly failure: DatabaseFailure;
+  readonly retriable: boolean;
+  readonly code: string | undefined;
+  constructor(message: string, options: GatewayDatabaseErrorOptions) {
+    super(message, { cause: options.cause });
+    this.operation = options.operation;
+    this.failure = options.failure;
+    this.retriable = options.retriable;
+    this.code = options.code;
   }
 }
 
@@ -106,5 +115,5 @@ export function databaseError(operation: "send" | "receipt", error: unknown): Ga
   const { failure, retriable, code } = classifyDatabaseError(error);
   const hint = failure === "ledger-missing" ? " (is the ledger migrated? run essctl migrate)" : "";
   const message = `${operation} failed: ${failure}${code ? ` [SQLSTATE ${code}]` : ""}: ${(error as Error)?.message ?? String(error)}${hint}`;
-  return new GatewayDatabaseError(operation, failure, retriable, code, message, { cause: error });
+  return new GatewayDatabaseError(message, { operation, failure, retriable, code, cause: error });
 }

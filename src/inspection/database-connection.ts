@@ -8,16 +8,25 @@ export type DatabaseRole = "source" | "ledger";
 /** The database could not be reached or refused the login: a runtime failure, not a configuration problem. */
 export class DatabaseUnreachableError extends Error {
   override readonly name = "DatabaseUnreachableError";
-  constructor(
-    readonly database: DatabaseRole,
+  readonly database: DatabaseRole;
+  readonly url: string;
+  readonly code: string | undefined;
+  constructor(options: {
+    readonly database: DatabaseRole;
     /** The URL with its password hidden. */
-    readonly url: string,
+    readonly url: string;
     /** SQLSTATE (28P01 bad password, 3D000 no such database) or the socket error code (ECONNREFUSED). */
-    readonly code: string | undefined,
-    reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`cannot connect to the ${database} database ${url}: ${reason}`, options);
+    readonly code: string | undefined;
+    readonly reason: string;
+    readonly cause?: unknown;
+  }) {
+    super(
+      `cannot connect to the ${options.database} database ${options.url}: ${options.reason}`,
+      "cause" in options ? { cause: options.cause } : undefined,
+    );
+    this.database = options.database;
+    this.url = options.url;
+    this.code = options.code;
   }
 }
 
@@ -40,7 +49,11 @@ export async function withDatabase<T>(
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new DatabaseUnreachableError(database, redactUrl(url), codeOf(error), redactUrl(reasonOf(error)), {
+    throw new DatabaseUnreachableError({
+      database,
+      url: redactUrl(url),
+      code: codeOf(error),
+      reason: redactUrl(reasonOf(error)),
       cause: error,
     });
   }

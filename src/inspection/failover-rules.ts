@@ -45,6 +45,7 @@ export async function failoverRules(primary: pg.ClientBase, config: EssConfig): 
         "hot_standby_feedback",
         "primary_slot_name",
         "primary_conninfo",
+        "wal_level",
       ]);
       const on = (name: string) => s.get(name) === "on";
       const where = `on the standby ${standby.host}`;
@@ -59,6 +60,14 @@ export async function failoverRules(primary: pg.ClientBase, config: EssConfig): 
         problems.push(
           problem("failover", `${where}: hot_standby_feedback is off; slot synchronisation needs it`, {
             sql: ["alter system set hot_standby_feedback = on;", RELOAD],
+          }),
+        );
+      }
+      const walLevel = s.get("wal_level");
+      if (walLevel !== undefined && walLevel !== "logical") {
+        problems.push(
+          problem("failover", `${where}: wal_level is ${walLevel}; the slot sync worker needs logical`, {
+            sql: ["alter system set wal_level = logical;  -- takes effect when the standby restarts"],
           }),
         );
       }

@@ -1,5 +1,6 @@
 // Appends rows to the audit trail: one per hop of a change or delivery, never a secret or a PII value.
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { sql } from "kysely";
+import { ledgerDb, ledgerTable } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
 import { storableJson, storableText } from "./storable-text.js";
 
@@ -37,23 +38,20 @@ export interface AuditRow {
 
 export async function appendAudit(client: Queryable, schema: string, rows: readonly AuditRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await client.query(
-    `insert into ${quoteIdentifier(schema)}.audit (event, delivery_id, token, connector, attempt, detail, error)
-     select r.event, r.delivery_id, r.token, r.connector, r.attempt, r.detail, r.error
-       from json_to_recordset($1::json) as r(event text, delivery_id bigint, token text, connector text,
-            attempt integer, detail jsonb, error text)`,
-    [
-      JSON.stringify(
-        rows.map((r) => ({
-          event: r.event,
-          delivery_id: r.deliveryId ?? null,
-          token: r.token ?? null,
-          connector: r.connector ?? null,
-          attempt: r.attempt ?? null,
-          detail: r.detail ? storableJson(r.detail) : null,
-          error: r.error != null ? storableText(r.error) : null,
-        })),
-      ),
-    ],
+  // One JSON document for all rows: one statement, however many hops a batch records.
+  const json = JSON.stringify(
+    rows.map((r) => ({
+      event: r.event,
+      delivery_id: r.deliveryId ?? null,
+      token: r.token ?? null,
+      connector: r.connector ?? null,
+      attempt: r.attempt ?? null,
+      detail: r.detail ? storableJson(r.detail) : null,
+      error: r.error != null ? storableText(r.error) : null,
+    })),
   );
+  await sql`insert into ${ledgerTable(schema, "audit")} (event, delivery_id, token, connector, attempt, detail, error)
+     select r.event, r.delivery_id, r.token, r.connector, r.attempt, r.detail, r.error
+       from json_to_recordset(${json}::json) as r(event text, delivery_id bigint, token text, connector text,
+            attempt integer, detail jsonb, error text)`.execute(ledgerDb(client, schema));
 }

@@ -1,7 +1,8 @@
 // Per-connector operator and health state in the ledger: pause, online/offline, attention, batch sequence.
+import { sql } from "kysely";
 import type pg from "pg";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
+import { ledgerDb, ledgerTable } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
 
 export interface ConnectorState {
@@ -15,24 +16,25 @@ export interface ConnectorState {
 }
 
 export async function ensureConnectorRows(client: Queryable, schema: string, names: readonly string[]): Promise<void> {
-  await client.query(
-    `insert into ${quoteIdentifier(schema)}.connectors (connector) select unnest($1::text[]) on conflict do nothing`,
-    [names],
-  );
+  await sql`insert into ${ledgerTable(schema, "connectors")} (connector) select unnest(${names}::text[])
+             on conflict do nothing`.execute(ledgerDb(client, schema));
 }
 
 export async function readConnectorStates(client: Queryable, schema: string): Promise<Map<string, ConnectorState>> {
-  const result = await client.query<{
-    connector: string;
-    paused: boolean;
-    online: boolean;
-    heartbeat_failures: number;
-    attention: string | null;
-    last_success_at: Date | null;
-    last_heartbeat_at: Date | null;
-  }>(`select * from ${quoteIdentifier(schema)}.connectors`);
+  const rows = await ledgerDb(client, schema)
+    .selectFrom("connectors")
+    .select([
+      "connector",
+      "paused",
+      "online",
+      "heartbeat_failures",
+      "attention",
+      "last_success_at",
+      "last_heartbeat_at",
+    ])
+    .execute();
   return new Map(
-    result.rows.map((r) => [
+    rows.map((r) => [
       r.connector,
       {
         connector: r.connector,
@@ -54,13 +56,14 @@ export async function setPaused(
   connector: string,
   paused: boolean,
 ): Promise<boolean> {
-  const s = quoteIdentifier(schema);
   await ensureConnectorRows(client, schema, [connector]);
-  const result = await client.query(
-    `update ${s}.connectors set paused = $2, updated_at = now() where connector = $1 and paused <> $2`,
-    [connector, paused],
-  );
-  const changed = (result.rowCount ?? 0) > 0;
+  const result = await ledgerDb(client, schema)
+    .updateTable("connectors")
+    .set({ paused, updated_at: sql<Date>`now()` })
+    .where("connector", "=", connector)
+    .where("paused", "<>", paused)
+    .executeTakeFirst();
+  const changed = result.numUpdatedRows > 0n;
   if (changed) await appendAudit(client, schema, [{ event: paused ? "paused" : "resumed", connector }]);
   return changed;
 }
@@ -78,32 +81,33 @@ export async function recordHeartbeat(
   offlineAfter: number,
   error?: string,
 ): Promise<"offline" | "online" | null> {
-  const s = quoteIdentifier(schema);
+  const t = (table: "connectors" | "audit" | "delivery_items" | "batches") => ledgerTable(schema, table);
+  const failure = ok ? null : (error ?? "heartbeat failed");
   // One statement, so the state change and its audit row cannot part.
-  const result = await client.query<{ was_online: boolean; online: boolean }>(
-    `with old as (select online as was_online from ${s}.connectors where connector = $1 for update),
+  const result = await sql<{ was_online: boolean; online: boolean }>`
+    with old as (select online as was_online from ${t("connectors")} where connector = ${connector} for update),
      changed as (
-       update ${s}.connectors c set
-         heartbeat_failures = case when $2 then 0 else c.heartbeat_failures + 1 end,
-         online = case when $2 then true when c.heartbeat_failures + 1 >= $3 then false else c.online end,
-         last_heartbeat_at = case when $2 then now() else c.last_heartbeat_at end,
+       update ${t("connectors")} c set
+         heartbeat_failures = case when ${ok}::boolean then 0 else c.heartbeat_failures + 1 end,
+         online = case when ${ok}::boolean then true when c.heartbeat_failures + 1 >= ${offlineAfter}::integer then false
+                       else c.online end,
+         last_heartbeat_at = case when ${ok}::boolean then now() else c.last_heartbeat_at end,
          updated_at = now()
-       from old where c.connector = $1
+       from old where c.connector = ${connector}
        returning old.was_online, c.online),
      audited as (
-       insert into ${s}.audit (event, connector, error)
-       select case when online then 'online' else 'offline' end, $1, $4 from changed where was_online <> online),
+       insert into ${t("audit")} (event, connector, error)
+       select case when online then 'online' else 'offline' end, ${connector}, ${failure}::text
+         from changed where was_online <> online),
      due_deliveries as (
-       update ${s}.delivery_items set next_attempt_at = now()
-        where connector = $1 and own_state and state = 'retrying' and batch_id is null and next_attempt_at > now()
-          and exists (select 1 from changed where online and not was_online)),
+       update ${t("delivery_items")} set next_attempt_at = now()
+        where connector = ${connector} and own_state and state = 'retrying' and batch_id is null
+          and next_attempt_at > now() and exists (select 1 from changed where online and not was_online)),
      due_batches as (
-       update ${s}.batches set next_attempt_at = now()
-        where connector = $1 and state = 'retrying' and next_attempt_at > now()
+       update ${t("batches")} set next_attempt_at = now()
+        where connector = ${connector} and state = 'retrying' and next_attempt_at > now()
           and exists (select 1 from changed where online and not was_online))
-     select was_online, online from changed`,
-    [connector, ok, offlineAfter, ok ? null : (error ?? "heartbeat failed")],
-  );
+     select was_online, online from changed`.execute(ledgerDb(client, schema));
   const row = result.rows[0];
   if (!row || row.was_online === row.online) return null;
   return row.online ? "online" : "offline";
@@ -115,10 +119,11 @@ export async function setAttention(
   connector: string,
   reason: string | null,
 ): Promise<void> {
-  await client.query(
-    `update ${quoteIdentifier(schema)}.connectors set attention = $2, updated_at = now() where connector = $1`,
-    [connector, reason],
-  );
+  await ledgerDb(client, schema)
+    .updateTable("connectors")
+    .set({ attention: reason, updated_at: sql<Date>`now()` })
+    .where("connector", "=", connector)
+    .execute();
   if (reason) await appendAudit(client, schema, [{ event: "attention", connector, error: reason }]);
 }
 
@@ -128,20 +133,18 @@ export async function setAttention(
  * remains, the first attempt sets attention again, without spending an attempt.
  */
 export async function clearAttention(client: Queryable, schema: string, names: readonly string[]): Promise<string[]> {
-  const s = quoteIdentifier(schema);
-  const result = await client.query<{ connector: string }>(
-    `with old as (
-       select connector, attention from ${s}.connectors
-        where connector = any($1::text[]) and attention is not null for update),
+  const connectors = ledgerTable(schema, "connectors");
+  const result = await sql<{ connector: string }>`
+    with old as (
+       select connector, attention from ${connectors}
+        where connector = any(${names}::text[]) and attention is not null for update),
      cleared as (
-       update ${s}.connectors c set attention = null, updated_at = now()
+       update ${connectors} c set attention = null, updated_at = now()
          from old where c.connector = old.connector
        returning c.connector, old.attention),
      audited as (
-       insert into ${s}.audit (event, connector, detail)
+       insert into ${ledgerTable(schema, "audit")} (event, connector, detail)
        select 'resumed', connector, jsonb_build_object('clearedAttention', attention) from cleared)
-     select connector from cleared`,
-    [names],
-  );
+     select connector from cleared`.execute(ledgerDb(client, schema));
   return result.rows.map((r) => r.connector);
 }

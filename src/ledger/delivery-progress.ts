@@ -1,6 +1,7 @@
 // How far the ledger is with a set of transactions: captured into the feed, and deliveries not yet sent.
+import { sql } from "kysely";
 import type pg from "pg";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { ledgerDb } from "./ledger-db.js";
 
 export interface OpenDelivery {
   readonly id: string;
@@ -17,27 +18,23 @@ export async function countCapturedTransactions(
   schema: string,
   xids: readonly string[],
 ): Promise<number> {
-  const captured = await ledger.query<{ n: string }>(
-    `select count(distinct xid) as n from ${quoteIdentifier(schema)}.feed where xid = any($1::bigint[])`,
-    [xids],
-  );
-  return Number(captured.rows[0]?.n ?? 0);
+  const captured = await ledgerDb(ledger, schema)
+    .selectFrom("feed")
+    .select(sql<string>`count(distinct xid)`.as("n"))
+    .where(sql<boolean>`xid = any(${xids}::bigint[])`)
+    .executeTakeFirst();
+  return Number(captured?.n ?? 0);
 }
 
 /** Deliveries neither sent nor confirmed, oldest first. */
 export async function openDeliveries(ledger: pg.ClientBase, schema: string): Promise<OpenDelivery[]> {
-  const result = await ledger.query<{
-    id: string;
-    connector: string;
-    ordering_key: string;
-    state: string;
-    attempts: number;
-    last_error: string | null;
-  }>(
-    `select id, connector, ordering_key, state, attempts, last_error from ${quoteIdentifier(schema)}.deliveries
-      where state not in ('sent', 'confirmed') order by id`,
-  );
-  return result.rows.map((r) => ({
+  const rows = await ledgerDb(ledger, schema)
+    .selectFrom("deliveries")
+    .select(["id", "connector", "ordering_key", "state", "attempts", "last_error"])
+    .where("state", "not in", ["sent", "confirmed"])
+    .orderBy("id")
+    .execute();
+  return rows.map((r) => ({
     id: r.id,
     connector: r.connector,
     key: r.ordering_key,

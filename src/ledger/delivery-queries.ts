@@ -1,10 +1,10 @@
 // Read-side queries for operators: deliveries by connector and state, and per-connector counts.
-
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { sql } from "kysely";
+import { ledgerDb, ledgerTable } from "./ledger-db.js";
+import type { DeliveryState } from "./ledger-schema.js";
 import type { Queryable } from "./queryable.js";
 
-export const DELIVERY_STATES = ["pending", "sending", "sent", "confirmed", "retrying", "dead"] as const;
-export type DeliveryState = (typeof DELIVERY_STATES)[number];
+export { DELIVERY_STATES, type DeliveryState } from "./ledger-schema.js";
 
 export interface DeliveryListing {
   readonly id: string;
@@ -30,31 +30,29 @@ export interface ListFilter {
 }
 
 export async function listDeliveries(db: Queryable, schema: string, filter: ListFilter): Promise<DeliveryListing[]> {
-  const result = await db.query<{
-    id: string;
-    connector: string;
-    mapping: string;
-    state: DeliveryState;
-    attempts: number;
-    next_attempt_at: Date | null;
-    token: string;
-    correlation_id: string;
-    ordering_key: string;
-    last_error: string | null;
-    created_at: Date;
-    updated_at: Date;
-  }>(
-    `select id, connector, mapping, state, attempts,
-            case when state in ('pending', 'retrying') then next_attempt_at end as next_attempt_at,
-            token, correlation_id, ordering_key, last_error, created_at, updated_at
-       from ${quoteIdentifier(schema)}.deliveries
-      where ($1::text is null or connector = $1) and ($2::text is null or state = $2)
-        and ($4::timestamptz is null or updated_at >= $4)
-      order by id desc
-      limit $3`,
-    [filter.connector ?? null, filter.state ?? null, filter.limit, filter.since ?? null],
-  );
-  return result.rows.map((r) => ({
+  let query = ledgerDb(db, schema)
+    .selectFrom("deliveries")
+    .select([
+      "id",
+      "connector",
+      "mapping",
+      "state",
+      "attempts",
+      sql<Date | null>`case when state in ('pending', 'retrying') then next_attempt_at end`.as("next_attempt_at"),
+      "token",
+      "correlation_id",
+      "ordering_key",
+      "last_error",
+      "created_at",
+      "updated_at",
+    ])
+    .orderBy("id", "desc")
+    .limit(filter.limit);
+  if (filter.connector !== undefined) query = query.where("connector", "=", filter.connector);
+  if (filter.state !== undefined) query = query.where("state", "=", filter.state);
+  if (filter.since !== undefined) query = query.where("updated_at", ">=", filter.since);
+  const rows = await query.execute();
+  return rows.map((r) => ({
     id: r.id,
     connector: r.connector,
     mapping: r.mapping,
@@ -86,8 +84,7 @@ export interface ConnectorCounts {
 }
 
 export async function connectorCounts(db: Queryable, schema: string): Promise<ConnectorCounts[]> {
-  const s = quoteIdentifier(schema);
-  const result = await db.query<{
+  const result = await sql<{
     connector: string;
     pending: string;
     sending: string;
@@ -100,8 +97,8 @@ export async function connectorCounts(db: Queryable, schema: string): Promise<Co
     online: boolean | null;
     attention: string | null;
     last_heartbeat_at: Date | null;
-  }>(
-    `with counts as (
+  }>`
+    with counts as (
        select connector,
               count(*) filter (where state = 'pending') as pending,
               count(*) filter (where state = 'sending') as sending,
@@ -109,14 +106,13 @@ export async function connectorCounts(db: Queryable, schema: string): Promise<Co
               count(*) filter (where state = 'dead') as dead,
               count(*) filter (where state = 'sent') as sent,
               count(*) filter (where state = 'confirmed') as confirmed
-         from ${s}.deliveries group by connector)
+         from ${ledgerTable(schema, "deliveries")} group by connector)
      select coalesce(c.connector, k.connector) as connector,
             coalesce(k.pending, 0) as pending, coalesce(k.sending, 0) as sending, coalesce(k.retrying, 0) as retrying,
             coalesce(k.dead, 0) as dead, coalesce(k.sent, 0) as sent, coalesce(k.confirmed, 0) as confirmed,
             c.last_success_at, c.paused, c.online, c.attention, c.last_heartbeat_at
-       from ${s}.connectors c full join counts k on k.connector = c.connector
-      order by 1`,
-  );
+       from ${ledgerTable(schema, "connectors")} c full join counts k on k.connector = c.connector
+      order by 1`.execute(ledgerDb(db, schema));
   return result.rows.map((r) => ({
     connector: r.connector,
     pending: Number(r.pending),
@@ -131,4 +127,31 @@ export async function connectorCounts(db: Queryable, schema: string): Promise<Co
     attention: r.attention,
     lastHeartbeatAt: r.last_heartbeat_at,
   }));
+}
+
+export interface WaitingDelivery {
+  readonly id: string;
+  readonly token: string;
+  readonly correlationId: string;
+  readonly payload: Buffer | null;
+}
+
+/** A connector's deliveries waiting to be sent (pending or retrying) after `afterId`, in id order. */
+export async function waitingDeliveries(
+  db: Queryable,
+  schema: string,
+  connector: string,
+  afterId: string,
+  limit: number,
+): Promise<WaitingDelivery[]> {
+  const rows = await ledgerDb(db, schema)
+    .selectFrom("deliveries")
+    .select(["id", "token", "correlation_id", "payload"])
+    .where("connector", "=", connector)
+    .where("state", "in", ["pending", "retrying"])
+    .where("id", ">", afterId)
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, token: r.token, correlationId: r.correlation_id, payload: r.payload }));
 }

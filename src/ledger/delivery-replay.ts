@@ -1,6 +1,7 @@
 // Re-queues deliveries for another attempt, keeping their idempotency tokens, with a 'replayed' audit row each.
+import { type RawBuilder, sql } from "kysely";
 import type pg from "pg";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { ledgerDb, ledgerTable } from "./ledger-db.js";
 import { recountRuns } from "./run-members.js";
 
 export type ReplaySelection =
@@ -25,66 +26,63 @@ export async function replayDeliveries(
   schema: string,
   selection: ReplaySelection,
 ): Promise<ReplayResult> {
-  const s = quoteIdentifier(schema);
-  let where: string;
-  let params: unknown[];
-  switch (selection.kind) {
-    case "id":
-      where = "v.id = $1::bigint and v.state <> 'sending'";
-      params = [selection.id];
-      break;
-    case "connector":
-      where = `v.connector = $1 and v.state <> 'sending'
-               and ($2::timestamptz is null or v.commit_time >= $2) and ($3::timestamptz is null or v.commit_time < $3)`;
-      params = [selection.connector, selection.since ?? null, selection.until ?? null];
-      break;
-    case "dead":
-      where = `v.state = 'dead' and ($1::text is null or v.connector = $1)
-               and ($2::timestamptz is null or v.commit_time >= $2) and ($3::timestamptz is null or v.commit_time < $3)`;
-      params = [selection.connector ?? null, selection.since ?? null, selection.until ?? null];
-      break;
-    case "last":
-      where = `v.state <> 'sending' and v.id in (
-                 select id from ${s}.delivery_items where connector = $1 and payload is not null order by id desc limit $2)`;
-      params = [selection.connector, selection.count];
-      break;
-  }
+  const db = ledgerDb(client, schema);
+  const items = ledgerTable(schema, "delivery_items");
+  const deliveries = ledgerTable(schema, "deliveries");
+  const where = chosenBy(selection, items);
   await client.query("begin");
   try {
     // The batches the chosen deliveries follow are locked first: a worker taking one over
     // meanwhile (FOR UPDATE SKIP LOCKED) passes it by, and reads its members only after the
     // replayed ones have left it.
-    const batches = await client.query<{ id: string }>(
-      `select b.id from ${s}.batches b
-        where b.id in (select v.batch_id from ${s}.deliveries v where ${where} and v.payload is not null)
-        order by b.id for update of b`,
-      params,
-    );
-    const result = await client.query<{ id: string; token: string; connector: string; state: string }>(
-      `with chosen as (
-         select v.id, v.state as previous from ${s}.deliveries v
-           join ${s}.delivery_items i on i.id = v.id
+    const batches = await sql<{ id: string }>`
+      select b.id from ${ledgerTable(schema, "batches")} b
+        where b.id in (select v.batch_id from ${deliveries} v where ${where} and v.payload is not null)
+        order by b.id for update of b`.execute(db);
+    const result = await sql<{ id: string; token: string; connector: string }>`
+      with chosen as (
+         select v.id, v.state as previous from ${deliveries} v
+           join ${items} i on i.id = v.id
           where ${where} and v.payload is not null
             for update of i),
        replayed as (
-         update ${s}.delivery_items d set own_state = true, state = 'pending', attempts = 0, batch_id = null,
+         update ${items} d set own_state = true, state = 'pending', attempts = 0, batch_id = null,
                 next_attempt_at = now(), first_attempt_at = null, last_error = null, updated_at = now(), sent_at = null
            from chosen where d.id = chosen.id
          returning d.id, d.token, d.connector, chosen.previous as state)
-       insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail)
+       insert into ${ledgerTable(schema, "audit")} (event, delivery_id, token, connector, attempt, detail)
        select 'replayed', id, token, connector, 0, jsonb_build_object('previous', state) from replayed
-       returning delivery_id as id, token, connector`,
-      params,
-    );
+       returning delivery_id as id, token, connector`.execute(db);
     await recountRuns(
       client,
       schema,
       batches.rows.map((b) => b.id),
     );
     await client.query("commit");
-    return { replayed: result.rowCount ?? 0, ids: result.rows.map((r) => r.id) };
+    return { replayed: result.rows.length, ids: result.rows.map((r) => r.id) };
   } catch (error) {
     await client.query("rollback").catch(() => undefined);
     throw error;
+  }
+}
+
+/** The condition on the deliveries view `v` that picks what a selection replays. */
+function chosenBy(selection: ReplaySelection, items: RawBuilder<unknown>): RawBuilder<unknown> {
+  const since = selection.kind === "connector" || selection.kind === "dead" ? (selection.since ?? null) : null;
+  const until = selection.kind === "connector" || selection.kind === "dead" ? (selection.until ?? null) : null;
+  const window = sql`(${since}::timestamptz is null or v.commit_time >= ${since}::timestamptz)
+    and (${until}::timestamptz is null or v.commit_time < ${until}::timestamptz)`;
+  switch (selection.kind) {
+    case "id":
+      return sql`v.id = ${selection.id}::bigint and v.state <> 'sending'`;
+    case "connector":
+      return sql`v.connector = ${selection.connector} and v.state <> 'sending' and ${window}`;
+    case "dead":
+      return sql`v.state = 'dead' and (${selection.connector ?? null}::text is null or v.connector = ${selection.connector ?? null}::text)
+        and ${window}`;
+    case "last":
+      return sql`v.state <> 'sending' and v.id in (
+        select id from ${items} where connector = ${selection.connector} and payload is not null
+         order by id desc limit ${selection.count})`;
   }
 }

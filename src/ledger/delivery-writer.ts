@@ -4,12 +4,14 @@
 // one 'queued' row per delivery of an application event (with its receipt, correlation and trace
 // ids) and one 'dead' row per delivery that could not be rendered.
 import { pipeline } from "node:stream/promises";
+import { sql } from "kysely";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField } from "./copy-text.js";
+import { ledgerDb, ledgerTable } from "./ledger-db.js";
 import { storableText } from "./storable-text.js";
 
 export interface PlannedDelivery {
@@ -35,6 +37,7 @@ export interface PlannedDelivery {
   };
 }
 
+/** The columns COPY and the idempotent insert write, in this order. */
 const COLUMNS = `token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
   state, payload, last_error, receipt_id, app_correlation_id, trace_id, max_attempts, own_state`;
 
@@ -62,7 +65,6 @@ export async function insertDeliveries(
   deliveries: readonly PlannedDelivery[],
 ): Promise<number> {
   if (deliveries.length === 0) return 0;
-  const s = quoteIdentifier(schema);
   const json = JSON.stringify(
     deliveries.map((d) => ({
       token: d.token,
@@ -83,20 +85,18 @@ export async function insertDeliveries(
       max_attempts: d.event?.maxAttempts ?? null,
     })),
   );
-  const result = await client.query<{ token: string }>(
-    `insert into ${s}.delivery_items (${COLUMNS})
+  const result = await sql<{ token: string }>`
+    insert into ${ledgerTable(schema, "delivery_items")} (${sql.raw(COLUMNS)})
      select token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
             state, decode(substr(payload, 3), 'hex'), last_error, receipt_id, app_correlation_id, trace_id, max_attempts,
             state = 'dead' or receipt_id is not null
-       from json_to_recordset($1::json) as r(token text, correlation_id text, connector text, mapping text,
+       from json_to_recordset(${json}::json) as r(token text, correlation_id text, connector text, mapping text,
             target_index integer, ordering_key text, commit_lsn pg_lsn, ordinal integer, commit_time timestamptz,
             state text, payload text, last_error text, receipt_id uuid, app_correlation_id text, trace_id text,
             max_attempts integer)
       order by commit_lsn, ordinal, connector, target_index
      on conflict (token) do nothing
-     returning token`,
-    [json],
-  );
+     returning token`.execute(ledgerDb(client, schema));
   const fresh = new Set(result.rows.map((r) => r.token));
   await auditQueued(
     client,
@@ -109,7 +109,9 @@ export async function insertDeliveries(
 /** One 'queued' row per connector and mapping target; one 'dead' row per unrenderable record. */
 async function auditQueued(client: pg.ClientBase, schema: string, stored: readonly PlannedDelivery[]): Promise<void> {
   if (stored.length === 0) return;
-  const s = quoteIdentifier(schema);
+  const db = ledgerDb(client, schema);
+  const audit = ledgerTable(schema, "audit");
+  const items = ledgerTable(schema, "delivery_items");
   const groups = new Map<
     string,
     { connector: string; mapping: string; target: number; count: number; from: string | null; to: string | null }
@@ -143,44 +145,34 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
     }
   }
   if (groups.size > 0) {
-    await client.query(
-      `insert into ${s}.audit (event, connector, attempt, detail)
+    const json = JSON.stringify(
+      [...groups.values()].map((g) => ({
+        connector: g.connector,
+        mapping: g.mapping,
+        target: g.target,
+        count: g.count,
+        from_change: g.from,
+        to_change: g.to,
+      })),
+    );
+    await sql`insert into ${audit} (event, connector, attempt, detail)
        select 'queued', r.connector, 0, jsonb_build_object('mapping', r.mapping, 'target', r.target, 'count', r.count,
               'fromChange', r.from_change, 'toChange', r.to_change)
-         from json_to_recordset($1::json) as r(connector text, mapping text, target integer, count integer,
-              from_change text, to_change text)`,
-      [
-        JSON.stringify(
-          [...groups.values()].map((g) => ({
-            connector: g.connector,
-            mapping: g.mapping,
-            target: g.target,
-            count: g.count,
-            from_change: g.from,
-            to_change: g.to,
-          })),
-        ),
-      ],
-    );
+         from json_to_recordset(${json}::json) as r(connector text, mapping text, target integer, count integer,
+              from_change text, to_change text)`.execute(db);
   }
   if (events.length > 0) {
-    await client.query(
-      `insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail)
+    await sql`insert into ${audit} (event, delivery_id, token, connector, attempt, detail)
        select 'queued', d.id, d.token, d.connector, 0,
               jsonb_strip_nulls(jsonb_build_object('mapping', d.mapping, 'target', d.target_index,
                 'receiptId', d.receipt_id, 'correlationId', d.app_correlation_id, 'traceId', d.trace_id))
-         from ${s}.delivery_items d where d.token = any($1::text[])`,
-      [events],
-    );
+         from ${items} d where d.token = any(${events}::text[])`.execute(db);
   }
   if (dead.length > 0) {
-    await client.query(
-      `insert into ${s}.audit (event, delivery_id, token, connector, attempt, detail, error)
+    await sql`insert into ${audit} (event, delivery_id, token, connector, attempt, detail, error)
        select 'dead', d.id, d.token, d.connector, 0, jsonb_build_object('mapping', d.mapping, 'target', d.target_index),
               d.last_error
-         from ${s}.delivery_items d where d.token = any($1::text[])`,
-      [dead],
-    );
+         from ${items} d where d.token = any(${dead}::text[])`.execute(db);
   }
 }
 

@@ -1,13 +1,14 @@
 // Partner answers: a delivery found by its correlation id or token becomes 'confirmed' (accepted)
 // or 'dead' with the partner's reason (rejected); every answer is stored as an inbound event, an
 // answer naming no delivery too, and announced with NOTIFY ess_inbound when its transaction commits.
+import { sql } from "kysely";
 import type pg from "pg";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
-import type { DeliveryState } from "./delivery-queries.js";
+import { ledgerDb } from "./ledger-db.js";
+import type { AnswerStatus, DeliveryState } from "./ledger-schema.js";
 import { recountRuns } from "./run-members.js";
 
-export type AnswerStatus = "accepted" | "rejected";
+export type { AnswerStatus } from "./ledger-schema.js";
 
 /** The channel applications LISTEN on to hear partners' answers. */
 export const INBOUND_CHANNEL = "ess_inbound";
@@ -53,90 +54,94 @@ export async function applyAnswerInTransaction(
   schema: string,
   answer: PartnerAnswer,
 ): Promise<AnswerResult> {
-  const s = quoteIdentifier(schema);
+  const db = ledgerDb(client, schema);
   const lookup = () =>
-    client.query<{
-      id: string;
-      token: string;
-      correlation_id: string;
-      state: DeliveryState;
-      receipt_id: string | null;
-      batch_id: string | null;
-    }>(
-      `select id, token, correlation_id, state, receipt_id, batch_id from ${s}.deliveries
-        where connector = $1 and (token = $2 or correlation_id = $2)
-        order by id
-        limit 1`,
-      [answer.connector, answer.correlation],
-    );
-  const seen = (await lookup()).rows[0];
+    db
+      .selectFrom("deliveries")
+      .select(["id", "token", "correlation_id", "state", "receipt_id", "batch_id"])
+      .where("connector", "=", answer.connector)
+      .where((eb) => eb.or([eb("token", "=", answer.correlation), eb("correlation_id", "=", answer.correlation)]))
+      .orderBy("id")
+      .limit(1)
+      .executeTakeFirst();
+  const seen = await lookup();
   if (seen) {
     // Its batch first (a worker recording the batch's outcome waits), then the delivery itself;
     // then read again what they say now.
     if (seen.batch_id !== null) {
-      await client.query(`select id from ${s}.batches where id = $1 for update`, [seen.batch_id]);
+      await db.selectFrom("batches").select("id").where("id", "=", seen.batch_id).forUpdate().execute();
     }
-    await client.query(`select id from ${s}.delivery_items where id = $1 for update`, [seen.id]);
+    await db.selectFrom("delivery_items").select("id").where("id", "=", seen.id).forUpdate().execute();
   }
-  const found = seen ? await lookup() : { rows: [] };
-  const delivery = found.rows[0];
-  const event = await client.query<{ id: string }>(
-    `insert into ${s}.inbound_events (connector, delivery_id, correlation, body, status, reference, message, via)
-     values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)
-     returning id`,
-    [
-      answer.connector,
-      delivery?.id ?? null,
-      answer.correlation,
-      JSON.stringify(answer.body),
-      answer.status,
-      answer.reference,
-      answer.message,
-      answer.via,
-    ],
-  );
-  const inboundEventId = event.rows[0]?.id ?? "";
-  await client.query("select pg_notify($1, $2)", [
-    INBOUND_CHANNEL,
-    JSON.stringify({
-      schema,
+  const delivery = seen ? await lookup() : undefined;
+  const event = await db
+    .insertInto("inbound_events")
+    .values({
       connector: answer.connector,
-      correlationId: answer.correlation,
+      delivery_id: delivery?.id ?? null,
+      correlation: answer.correlation,
+      body: JSON.stringify(answer.body),
       status: answer.status,
-      deliveryId: delivery?.id ?? null,
       reference: answer.reference,
-      inboundEventId,
-    }),
-  ]);
+      message: answer.message,
+      via: answer.via,
+    })
+    .returning("id")
+    .executeTakeFirst();
+  const inboundEventId = event?.id ?? "";
+  const notice = JSON.stringify({
+    schema,
+    connector: answer.connector,
+    correlationId: answer.correlation,
+    status: answer.status,
+    deliveryId: delivery?.id ?? null,
+    reference: answer.reference,
+    inboundEventId,
+  });
+  await sql`select pg_notify(${INBOUND_CHANNEL}, ${notice})`.execute(db);
   if (!delivery) return { kind: "unmatched", inboundEventId };
 
   const state = answer.status === "accepted" ? "confirmed" : "dead";
   const duplicate = delivery.state === state;
   if (!duplicate) {
     // The delivery takes a state of its own, keeping what its batch said of it so far.
-    await client.query(
-      `update ${s}.delivery_items i set own_state = true, attempts = v.attempts, batch_id = v.batch_id,
-              last_error = v.last_error, sent_at = v.sent_at, next_attempt_at = v.next_attempt_at,
-              partner_reference = v.partner_reference, first_attempt_at = v.first_attempt_at
-         from ${s}.deliveries v
-        where v.id = i.id and i.id = $1 and not i.own_state`,
-      [delivery.id],
-    );
-    if (state === "confirmed") {
-      await client.query(
-        `update ${s}.delivery_items set state = 'confirmed', confirmed_at = now(), updated_at = now(),
-                partner_reference = coalesce($2, partner_reference)
-          where id = $1`,
-        [delivery.id, answer.reference],
-      );
-    } else {
-      await client.query(
-        `update ${s}.delivery_items set state = 'dead', last_error = $2, updated_at = now(),
-                partner_reference = coalesce($3, partner_reference)
-          where id = $1`,
-        [delivery.id, rejectionReason(answer), answer.reference],
-      );
-    }
+    await db
+      .updateTable("delivery_items as i")
+      .from("deliveries as v")
+      .set((eb) => ({
+        own_state: true,
+        attempts: eb.ref("v.attempts"),
+        batch_id: eb.ref("v.batch_id"),
+        last_error: eb.ref("v.last_error"),
+        sent_at: eb.ref("v.sent_at"),
+        next_attempt_at: eb.ref("v.next_attempt_at"),
+        partner_reference: eb.ref("v.partner_reference"),
+        first_attempt_at: eb.ref("v.first_attempt_at"),
+      }))
+      .whereRef("v.id", "=", "i.id")
+      .where("i.id", "=", delivery.id)
+      .where("i.own_state", "=", false)
+      .execute();
+    const reference = sql<string | null>`coalesce(${answer.reference}::text, partner_reference)`;
+    await db
+      .updateTable("delivery_items")
+      .set(
+        state === "confirmed"
+          ? {
+              state: "confirmed",
+              confirmed_at: sql<Date>`now()`,
+              updated_at: sql<Date>`now()`,
+              partner_reference: reference,
+            }
+          : {
+              state: "dead",
+              last_error: rejectionReason(answer),
+              updated_at: sql<Date>`now()`,
+              partner_reference: reference,
+            },
+      )
+      .where("id", "=", delivery.id)
+      .execute();
     if (delivery.batch_id !== null) await recountRuns(client, schema, [delivery.batch_id]);
     await appendAudit(client, schema, [
       {
@@ -202,10 +207,10 @@ export async function storeUnreadableAnswer(
   reason: string,
   via: string,
 ): Promise<string> {
-  const result = await client.query<{ id: string }>(
-    `insert into ${quoteIdentifier(schema)}.inbound_events (connector, correlation, body, message, via)
-     values ($1, '', $2::jsonb, $3, $4) returning id`,
-    [connector, JSON.stringify(body), reason, via],
-  );
-  return result.rows[0]?.id ?? "";
+  const row = await ledgerDb(client, schema)
+    .insertInto("inbound_events")
+    .values({ connector, correlation: "", body: JSON.stringify(body), message: reason, via })
+    .returning("id")
+    .executeTakeFirst();
+  return row?.id ?? "";
 }

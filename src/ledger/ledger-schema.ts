@@ -17,7 +17,8 @@ export type Json<T = unknown> = ColumnType<T, string, string>;
 
 export type FeedOp = "insert" | "update" | "delete" | "truncate" | "message";
 export type BatchState = "sending" | "sent" | "retrying" | "dead";
-export type DeliveryState = "pending" | "sending" | "sent" | "confirmed" | "retrying" | "dead";
+export const DELIVERY_STATES = ["pending", "sending", "sent", "confirmed", "retrying", "dead"] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
 export type AnswerStatus = "accepted" | "rejected";
 
 export interface MigrationsTable {
@@ -192,6 +193,15 @@ export interface SourceIdentityTable {
   recorded_at: DefaultedTimestamp;
 }
 
+/** A change of a source transaction still in progress, waiting for its commit (pgoutput streaming). */
+export interface StreamedChangesTable {
+  slot: string;
+  xid: Int8;
+  seq: number;
+  change_xid: Int8;
+  change: string;
+}
+
 export interface LedgerSchema {
   migrations: MigrationsTable;
   feed: FeedTable;
@@ -204,6 +214,7 @@ export interface LedgerSchema {
   inbound_events: InboundEventsTable;
   pulled_files: PulledFilesTable;
   source_identity: SourceIdentityTable;
+  streamed_changes: StreamedChangesTable;
 }
 
 export type LedgerTableName = keyof LedgerSchema;

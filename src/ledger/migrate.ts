@@ -1,6 +1,8 @@
 // Applies the ledger migrations under an advisory lock, one transaction per version, and reports what it did.
+import { sql } from "kysely";
 import pg from "pg";
 import { assertPlainIdentifier, quoteIdentifier } from "../sql/sql-identifier.js";
+import { type LedgerDb, ledgerDb } from "./ledger-db.js";
 import { type MigrationFile, readMigrationFiles, renderMigration } from "./migration-files.js";
 
 export interface MigrationResult {
@@ -25,14 +27,23 @@ export interface MigrateOptions {
 
 export class MigrationError extends Error {
   override readonly name = "MigrationError";
+  readonly version: number;
+  readonly migrationName: string;
+  /** The SQLSTATE, when the server answered. */
+  readonly code: string | undefined;
   constructor(
-    readonly version: number,
-    readonly migrationName: string,
-    readonly code: string | undefined,
     message: string,
-    options?: { cause?: unknown },
+    options: {
+      readonly version: number;
+      readonly migrationName: string;
+      readonly code: string | undefined;
+      readonly cause?: unknown;
+    },
   ) {
-    super(message, options);
+    super(message, "cause" in options ? { cause: options.cause } : undefined);
+    this.version = options.version;
+    this.migrationName = options.migrationName;
+    this.code = options.code;
   }
 }
 
@@ -44,17 +55,19 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
   const files = options.files ?? (await readMigrationFiles());
   const client = new pg.Client({ connectionString: options.connectionString });
   await client.connect();
+  const db = ledgerDb(client, schema);
   try {
-    await client.query(`set lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs ?? 60_000))}`);
+    const timeout = sql.lit(Math.max(1, Math.floor(options.lockTimeoutMs ?? 60_000)));
+    await sql`set lock_timeout = ${timeout}`.execute(db);
     // A session lock held across all versions: a second migrator waits here, then finds
     // everything applied. (Per-statement lock_timeout does not bound advisory waits; statement_timeout does.)
-    await client.query(`set statement_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs ?? 60_000))}`);
-    await client.query("select pg_advisory_lock($1, hashtext($2))", [LOCK_NAMESPACE, schema]);
-    await client.query("set statement_timeout = 0");
+    await sql`set statement_timeout = ${timeout}`.execute(db);
+    await sql`select pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(db);
+    await sql`set statement_timeout = 0`.execute(db);
     try {
-      return { schema, results: await applyPending(client, schema, files) };
+      return { schema, results: await applyPending(client, db, schema, files) };
     } finally {
-      await client.query("select pg_advisory_unlock($1, hashtext($2))", [LOCK_NAMESPACE, schema]);
+      await sql`select pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(db);
     }
   } finally {
     await client.end();
@@ -63,23 +76,23 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
 
 async function applyPending(
   client: pg.Client,
+  db: LedgerDb,
   schema: string,
   files: readonly MigrationFile[],
 ): Promise<MigrationResult[]> {
-  const q = quoteIdentifier(schema);
   // CREATE SCHEMA asks for CREATE on the database even when the schema exists: a DBA who made the
   // schema for the ESS role (`create schema ess authorization ess`) grants nothing on the database.
-  const found = await client.query("select 1 from pg_namespace where nspname = $1", [schema]);
-  if (found.rowCount === 0) await client.query(`create schema if not exists ${q}`);
-  await client.query(
-    `create table if not exists ${q}.migrations (
-       version integer primary key,
-       name text not null,
-       applied_at timestamptz not null default now()
-     )`,
-  );
-  const done = await client.query<{ version: number }>(`select version from ${q}.migrations`);
-  const applied = new Set(done.rows.map((r) => r.version));
+  const found = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(db);
+  if (found.rows.length === 0) await db.schema.createSchema(schema).ifNotExists().execute();
+  await db.schema
+    .createTable("migrations")
+    .ifNotExists()
+    .addColumn("version", "integer", (c) => c.primaryKey())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("applied_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+  const done = await db.selectFrom("migrations").select("version").execute();
+  const applied = new Set(done.map((r) => r.version));
   const results: MigrationResult[] = [];
   for (const file of files) {
     if (applied.has(file.version)) {
@@ -88,18 +101,16 @@ async function applyPending(
     }
     try {
       await client.query("begin");
+      // A file of many statements: sent without parameters, so PostgreSQL runs them all.
       await client.query(renderMigration(file, schema));
-      await client.query(`insert into ${q}.migrations (version, name) values ($1, $2)`, [file.version, file.name]);
+      await db.insertInto("migrations").values({ version: file.version, name: file.name }).execute();
       await client.query("commit");
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       const code = (error as { code?: string }).code;
       throw new MigrationError(
-        file.version,
-        file.name,
-        code,
         `migration ${file.version} (${file.name}) failed${code ? ` [SQLSTATE ${code}]` : ""}: ${(error as Error).message}`,
-        { cause: error },
+        { version: file.version, migrationName: file.name, code, cause: error },
       );
     }
     results.push({ version: file.version, name: file.name, status: "applied" });
@@ -115,10 +126,13 @@ export async function pendingMigrationSql(options: MigrateOptions): Promise<stri
   await client.connect();
   let applied = new Set<number>();
   try {
-    const exists = await client.query("select to_regclass($1) as t", [`${quoteIdentifier(schema)}.migrations`]);
+    const db = ledgerDb(client, schema);
+    const exists = await sql<{
+      t: string | null;
+    }>`select to_regclass(${`${quoteIdentifier(schema)}.migrations`}) as t`.execute(db);
     if (exists.rows[0]?.t) {
-      const done = await client.query<{ version: number }>(`select version from ${quoteIdentifier(schema)}.migrations`);
-      applied = new Set(done.rows.map((r) => r.version));
+      const done = await db.selectFrom("migrations").select("version").execute();
+      applied = new Set(done.map((r) => r.version));
     }
   } finally {
     await client.end();

@@ -1,8 +1,9 @@
 // The ledger side of pulled answers: answer files applied (name + checksum, recorded in the
 // transaction that applies their answers) and the deliveries still waiting for an answer.
+import { sql } from "kysely";
 import type pg from "pg";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
+import { ledgerDb } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
 
 export interface PulledFile {
@@ -15,12 +16,18 @@ export interface PulledFile {
 
 /** False when this very file (name and checksum) was applied before: its answers must not be applied again. */
 export async function recordPulledFile(client: pg.ClientBase, schema: string, file: PulledFile): Promise<boolean> {
-  const result = await client.query(
-    `insert into ${quoteIdentifier(schema)}.pulled_files (connector, name, checksum, answers, unmatched)
-     values ($1, $2, $3, $4, $5) on conflict do nothing`,
-    [file.connector, file.name, file.checksum, file.answers, file.unmatched],
-  );
-  return (result.rowCount ?? 0) > 0;
+  const result = await ledgerDb(client, schema)
+    .insertInto("pulled_files")
+    .values({
+      connector: file.connector,
+      name: file.name,
+      checksum: file.checksum,
+      answers: file.answers,
+      unmatched: file.unmatched,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 
 export interface AwaitingAnswer {
@@ -37,15 +44,16 @@ export async function deliveriesAwaitingAnswer(
   connector: string,
   limit: number,
 ): Promise<AwaitingAnswer[]> {
-  const result = await db.query<{ id: string; token: string; correlation_id: string; sent_at: Date }>(
-    `select id, token, correlation_id, coalesce(sent_at, updated_at) as sent_at
-       from ${quoteIdentifier(schema)}.deliveries
-      where connector = $1 and state = 'sent'
-      order by coalesce(sent_at, updated_at), id
-      limit $2`,
-    [connector, limit],
-  );
-  return result.rows.map((r) => ({ id: r.id, token: r.token, correlationId: r.correlation_id, sentAt: r.sent_at }));
+  const rows = await ledgerDb(db, schema)
+    .selectFrom("deliveries")
+    .select(["id", "token", "correlation_id", sql<Date>`coalesce(sent_at, updated_at)`.as("sent_at")])
+    .where("connector", "=", connector)
+    .where("state", "=", "sent")
+    .orderBy(sql`coalesce(sent_at, updated_at)`)
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, token: r.token, correlationId: r.correlation_id, sentAt: r.sent_at }));
 }
 
 /** A delivery that got no answer in time goes dead with the reason (replayable); false if it moved meanwhile. */
@@ -58,12 +66,13 @@ export async function giveUpWaiting(
 ): Promise<boolean> {
   await client.query("begin");
   try {
-    const result = await client.query(
-      `update ${quoteIdentifier(schema)}.deliveries set state = 'dead', last_error = $2, updated_at = now()
-        where id = $1 and state = 'sent'`,
-      [delivery.id, reason],
-    );
-    const changed = (result.rowCount ?? 0) > 0;
+    const result = await ledgerDb(client, schema)
+      .updateTable("deliveries")
+      .set({ state: "dead", last_error: reason, updated_at: sql<Date>`now()` })
+      .where("id", "=", delivery.id)
+      .where("state", "=", "sent")
+      .executeTakeFirst();
+    const changed = result.numUpdatedRows > 0n;
     if (changed) {
       await appendAudit(client, schema, [
         {
@@ -86,9 +95,11 @@ export async function giveUpWaiting(
 
 /** The count of answers that named no delivery, known once the file's answers are applied. */
 export async function setPulledFileUnmatched(client: pg.ClientBase, schema: string, file: PulledFile): Promise<void> {
-  await client.query(
-    `update ${quoteIdentifier(schema)}.pulled_files set unmatched = $4
-      where connector = $1 and name = $2 and checksum = $3`,
-    [file.connector, file.name, file.checksum, file.unmatched],
-  );
+  await ledgerDb(client, schema)
+    .updateTable("pulled_files")
+    .set({ unmatched: file.unmatched })
+    .where("connector", "=", file.connector)
+    .where("name", "=", file.name)
+    .where("checksum", "=", file.checksum)
+    .execute();
 }

@@ -1,7 +1,7 @@
 // Reads from the ledger what became of one event: its captured feed row and the deliveries made from it.
-
-import { quoteIdentifier } from "../sql/sql-identifier.js";
-import type { DeliveryState } from "./delivery-queries.js";
+import { sql } from "kysely";
+import { ledgerDb } from "./ledger-db.js";
+import type { DeliveryState } from "./ledger-schema.js";
 import type { Queryable } from "./queryable.js";
 
 /** One delivery of an event: one per mapping target the event matched. */
@@ -46,26 +46,38 @@ interface DeliveryRow {
  * (commit_lsn, ordinal).
  */
 export async function readEventTrace(db: Queryable, schema: string, eventId: string): Promise<EventTrace> {
-  const s = quoteIdentifier(schema);
-  const feed = await db.query<{ commit_lsn: string; ordinal: number; commit_time: Date }>(
-    `select commit_lsn::text, ordinal, commit_time from ${s}.feed
-      where op = 'message' and (after ->> 'id') = $1
-      limit 1`,
-    [eventId],
-  );
-  const event = feed.rows[0];
+  const ledger = ledgerDb(db, schema);
+  const event = await ledger
+    .selectFrom("feed")
+    .select([sql<string>`commit_lsn::text`.as("commit_lsn"), "ordinal", "commit_time"])
+    .where("op", "=", "message")
+    .where(sql<boolean>`(after ->> 'id') = ${eventId}`)
+    .limit(1)
+    .executeTakeFirst();
   if (!event) return { captured: false, commitTime: null, deliveries: [] };
-  const deliveries = await db.query<DeliveryRow>(
-    `select id, connector, mapping, target_index, state, attempts, token, correlation_id, last_error, sent_at,
-            confirmed_at
-       from ${s}.deliveries where commit_lsn = $1::pg_lsn and ordinal = $2
-      order by id`,
-    [event.commit_lsn, event.ordinal],
-  );
+  const rows: DeliveryRow[] = await ledger
+    .selectFrom("deliveries")
+    .select([
+      "id",
+      "connector",
+      "mapping",
+      "target_index",
+      "state",
+      "attempts",
+      "token",
+      "correlation_id",
+      "last_error",
+      "sent_at",
+      "confirmed_at",
+    ])
+    .where(sql<boolean>`commit_lsn = ${event.commit_lsn}::pg_lsn`)
+    .where("ordinal", "=", event.ordinal)
+    .orderBy("id")
+    .execute();
   return {
     captured: true,
     commitTime: event.commit_time,
-    deliveries: deliveries.rows.map((d) => ({
+    deliveries: rows.map((d) => ({
       id: d.id,
       connector: d.connector,
       mapping: d.mapping,

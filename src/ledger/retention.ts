@@ -3,8 +3,8 @@
 // `auditMs`. Dead letters and anything not yet delivered are never pruned. A sent batch's run is
 // deleted through the claim index, a range at a time; deliveries with a state of their own
 // through the partial index of finished ones.
-
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { type RawBuilder, sql } from "kysely";
+import { affectedRows, type LedgerDb, ledgerDb, ledgerTable } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
 
 export interface RetentionPolicy {
@@ -22,71 +22,74 @@ export interface PruneReport {
 }
 
 export async function pruneLedger(db: Queryable, schema: string, policy: RetentionPolicy): Promise<PruneReport> {
-  const s = quoteIdentifier(schema);
+  const ledger = ledgerDb(db, schema);
+  const items = ledgerTable(schema, "delivery_items");
+  const batches = ledgerTable(schema, "batches");
+  const feed = ledgerTable(schema, "feed");
   const size = policy.batchSize ?? 1000;
   const report: PruneReport = { deliveries: 0, feed: 0, batches: 0, audit: 0 };
-  const delivered = `${Math.max(0, Math.floor(policy.deliveredMs))} * interval '1 millisecond'`;
-  const audit = `${Math.max(0, Math.floor(policy.auditMs))} * interval '1 millisecond'`;
+  const delivered = sql`${sql.lit(Math.max(0, Math.floor(policy.deliveredMs)))} * interval '1 millisecond'`;
+  const audit = sql`${sql.lit(Math.max(0, Math.floor(policy.auditMs)))} * interval '1 millisecond'`;
   report.deliveries = await repeat(
-    db,
-    size,
-    `
-    delete from ${s}.delivery_items where id in (
-      select i.id from ${s}.batches b
-        join ${s}.delivery_items i
+    ledger,
+    sql`
+    delete from ${items} where id in (
+      select i.id from ${batches} b
+        join ${items} i
           on i.connector = b.connector and i.id between b.first_id and b.last_id and not i.own_state
        where b.state = 'sent' and b.first_id is not null and b.updated_at < now() - ${delivered}
-       limit $1 for update of i skip locked)`,
+       limit ${size} for update of i skip locked)`,
+    size,
   );
   report.deliveries += await repeat(
-    db,
-    size,
-    `
-    delete from ${s}.delivery_items where id in (
-      select id from ${s}.delivery_items
+    ledger,
+    sql`
+    delete from ${items} where id in (
+      select id from ${items}
        where own_state and state in ('sent', 'confirmed') and updated_at < now() - ${delivered}
-       limit $1 for update skip locked)`,
+       limit ${size} for update skip locked)`,
+    size,
   );
   // A feed row goes once no delivery of it remains (its deliveries were sent and pruned, or
   // no mapping wanted it); a change that still has a pending, retrying or dead delivery stays.
   report.feed = await repeat(
-    db,
-    size,
-    `
-    delete from ${s}.feed where (commit_lsn, ordinal) in (
-      select f.commit_lsn, f.ordinal from ${s}.feed f
+    ledger,
+    sql`
+    delete from ${feed} where (commit_lsn, ordinal) in (
+      select f.commit_lsn, f.ordinal from ${feed} f
        where f.captured_at < now() - ${delivered}
-         and not exists (select 1 from ${s}.delivery_items d where d.commit_lsn = f.commit_lsn and d.ordinal = f.ordinal)
-       limit $1 for update skip locked)`,
+         and not exists (select 1 from ${items} d where d.commit_lsn = f.commit_lsn and d.ordinal = f.ordinal)
+       limit ${size} for update skip locked)`,
+    size,
   );
   report.batches = await repeat(
-    db,
-    size,
-    `
-    delete from ${s}.batches where id in (
-      select b.id from ${s}.batches b
+    ledger,
+    sql`
+    delete from ${batches} where id in (
+      select b.id from ${batches} b
        where b.state = 'sent' and b.updated_at < now() - ${delivered}
-         and not exists (select 1 from ${s}.delivery_items d where d.own_state and d.batch_id = b.id)
+         and not exists (select 1 from ${items} d where d.own_state and d.batch_id = b.id)
          and (b.first_id is null or not exists (
-               select 1 from ${s}.delivery_items d
+               select 1 from ${items} d
                 where d.connector = b.connector and d.id between b.first_id and b.last_id and not d.own_state))
-       limit $1 for update skip locked)`,
+       limit ${size} for update skip locked)`,
+    size,
   );
   report.audit = await repeat(
-    db,
+    ledger,
+    sql`
+    delete from ${ledgerTable(schema, "audit")} where id in (
+      select id from ${ledgerTable(schema, "audit")} where at < now() - ${audit} order by id limit ${size})`,
     size,
-    `
-    delete from ${s}.audit where id in (
-      select id from ${s}.audit where at < now() - ${audit} order by id limit $1)`,
   );
   return report;
 }
 
-async function repeat(db: Queryable, size: number, sql: string): Promise<number> {
+/** Runs a delete of at most `size` rows until one deletes fewer. */
+async function repeat(ledger: LedgerDb, statement: RawBuilder<unknown>, size: number): Promise<number> {
   let total = 0;
   for (;;) {
-    const result = await db.query(sql, [size]);
-    const n = result.rowCount ?? 0;
+    const n = affectedRows(await statement.execute(ledger));
     total += n;
     if (n < size) return total;
     // Let capture and delivery in between the batches.

@@ -1,7 +1,8 @@
 // Reads and records which source server, timeline and slot start a slot's checkpoint belongs to.
+import { sql } from "kysely";
 import type { Lsn } from "../change/change.js";
 import { formatLsn, parseLsn } from "../change/lsn.js";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { ledgerDb } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
 
 export interface RecordedSourceIdentity {
@@ -16,11 +17,11 @@ export async function readSourceIdentity(
   schema: string,
   slot: string,
 ): Promise<RecordedSourceIdentity | null> {
-  const result = await ledger.query<{ system_identifier: string; timeline: number; slot_start_lsn: string }>(
-    `select system_identifier, timeline, slot_start_lsn::text from ${quoteIdentifier(schema)}.source_identity where slot = $1`,
-    [slot],
-  );
-  const row = result.rows[0];
+  const row = await ledgerDb(ledger, schema)
+    .selectFrom("source_identity")
+    .select(["system_identifier", "timeline", sql<string>`slot_start_lsn::text`.as("slot_start_lsn")])
+    .where("slot", "=", slot)
+    .executeTakeFirst();
   if (!row) return null;
   return {
     systemIdentifier: row.system_identifier,
@@ -35,11 +36,21 @@ export async function recordSourceIdentity(
   slot: string,
   identity: RecordedSourceIdentity,
 ): Promise<void> {
-  await ledger.query(
-    `insert into ${quoteIdentifier(schema)}.source_identity (slot, system_identifier, timeline, slot_start_lsn)
-     values ($1, $2, $3, $4::pg_lsn)
-     on conflict (slot) do update set system_identifier = excluded.system_identifier, timeline = excluded.timeline,
-       slot_start_lsn = excluded.slot_start_lsn, recorded_at = now()`,
-    [slot, identity.systemIdentifier, identity.timeline, formatLsn(identity.slotStartLsn)],
-  );
+  await ledgerDb(ledger, schema)
+    .insertInto("source_identity")
+    .values({
+      slot,
+      system_identifier: identity.systemIdentifier,
+      timeline: identity.timeline,
+      slot_start_lsn: sql<string>`${formatLsn(identity.slotStartLsn)}::pg_lsn`,
+    })
+    .onConflict((oc) =>
+      oc.column("slot").doUpdateSet((eb) => ({
+        system_identifier: eb.ref("excluded.system_identifier"),
+        timeline: eb.ref("excluded.timeline"),
+        slot_start_lsn: eb.ref("excluded.slot_start_lsn"),
+        recorded_at: sql<Date>`now()`,
+      })),
+    )
+    .execute();
 }

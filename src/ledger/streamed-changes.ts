@@ -6,6 +6,7 @@ import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField } from "./copy-text.js";
+import { type LedgerDb, ledgerDb } from "./ledger-db.js";
 
 /** One change of an open transaction, in the lossless text form of change/message-codec.ts. */
 export interface StreamedChange {
@@ -19,10 +20,14 @@ export class StreamedChanges {
   private readonly table: string;
 
   constructor(
-    schema: string,
+    private readonly schema: string,
     private readonly slot: string,
   ) {
     this.table = `${quoteIdentifier(schema)}.streamed_changes`;
+  }
+
+  private db(client: pg.ClientBase): LedgerDb {
+    return ledgerDb(client, this.schema);
   }
 
   /**
@@ -30,7 +35,7 @@ export class StreamedChanges {
    * confirmed again from the slot's restart point, from its first segment on.
    */
   async clear(client: pg.ClientBase): Promise<void> {
-    await client.query(`delete from ${this.table} where slot = $1`, [this.slot]);
+    await this.db(client).deleteFrom("streamed_changes").where("slot", "=", this.slot).execute();
   }
 
   async append(client: pg.ClientBase, xid: number, changes: readonly StreamedChange[]): Promise<void> {
@@ -46,20 +51,29 @@ export class StreamedChanges {
   async *read(client: pg.ClientBase, xid: number, chunkRows: number): AsyncGenerator<string[]> {
     let after = -1;
     for (;;) {
-      const result = await client.query<{ seq: number; change: string }>(
-        `select seq, change from ${this.table} where slot = $1 and xid = $2 and seq > $3 order by seq limit $4`,
-        [this.slot, xid, after, chunkRows],
-      );
-      if (result.rows.length === 0) return;
-      after = result.rows[result.rows.length - 1]?.seq ?? after;
-      yield result.rows.map((r) => r.change);
-      if (result.rows.length < chunkRows) return;
+      const rows = await this.db(client)
+        .selectFrom("streamed_changes")
+        .select(["seq", "change"])
+        .where("slot", "=", this.slot)
+        .where("xid", "=", String(xid))
+        .where("seq", ">", after)
+        .orderBy("seq")
+        .limit(chunkRows)
+        .execute();
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]?.seq ?? after;
+      yield rows.map((r) => r.change);
+      if (rows.length < chunkRows) return;
     }
   }
 
   /** The whole transaction: committed (now in the feed) or rolled back. */
   async discard(client: pg.ClientBase, xid: number): Promise<void> {
-    await client.query(`delete from ${this.table} where slot = $1 and xid = $2`, [this.slot, xid]);
+    await this.db(client)
+      .deleteFrom("streamed_changes")
+      .where("slot", "=", this.slot)
+      .where("xid", "=", String(xid))
+      .execute();
   }
 
   /**
@@ -67,11 +81,20 @@ export class StreamedChanges {
    * are all the transaction's changes from the subtransaction's first on (they nest).
    */
   async discardSubtransaction(client: pg.ClientBase, xid: number, subXid: number): Promise<void> {
-    await client.query(
-      `delete from ${this.table} where slot = $1 and xid = $2
-          and seq >= (select min(seq) from ${this.table} where slot = $1 and xid = $2 and change_xid = $3)`,
-      [this.slot, xid, subXid],
-    );
+    const db = this.db(client);
+    await db
+      .deleteFrom("streamed_changes")
+      .where("slot", "=", this.slot)
+      .where("xid", "=", String(xid))
+      .where("seq", ">=", (eb) =>
+        eb
+          .selectFrom("streamed_changes")
+          .select((e) => e.fn.min("seq").as("first"))
+          .where("slot", "=", this.slot)
+          .where("xid", "=", String(xid))
+          .where("change_xid", "=", String(subXid)),
+      )
+      .execute();
   }
 }
 

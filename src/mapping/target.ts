@@ -28,6 +28,7 @@ export interface TargetScope {
 /** Which record formats each adapter can carry. */
 const FORMATS_BY_ADAPTER: Readonly<Record<ConnectorConfig["adapter"], readonly RecordFormat[]>> = {
   sftp: ["fixed-width", "csv", "json"],
+  ftp: ["fixed-width", "csv", "json"],
   file: ["fixed-width", "csv", "json"],
   soap: ["soap"],
   rest: ["json"],

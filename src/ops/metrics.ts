@@ -233,6 +233,7 @@ export class EssMetrics {
     return {
       onItem: (connector, verdict, commitTime, mapping) => this.recordItem(connector, verdict, commitTime, mapping),
       onBatch: () => undefined,
+      onDropDone: () => undefined,
       onTransition: (connector, state) => this.setConnectorUp(connector, state === "online"),
       onProbe: () => undefined,
     };

@@ -18,15 +18,27 @@ export interface DecodeContext {
 /** A replication payload the decoder does not understand or that contradicts the protocol. */
 export class DecodeError extends Error {
   override readonly name = "DecodeError";
-  constructor(
-    readonly plugin: DecoderPlugin,
+  readonly plugin: DecoderPlugin;
+  readonly tag: string;
+  readonly reason: string;
+  readonly context: DecodeContext;
+  constructor(options: {
+    readonly plugin: DecoderPlugin;
     /** The message type: pgoutput's tag byte as a character, wal2json's "action". */
-    readonly tag: string,
-    readonly reason: string,
-    readonly context: DecodeContext = {},
-    options?: { cause?: unknown },
-  ) {
-    super(`${plugin} ${describeTag(tag)}: ${reason}${describeContext(context)}`, options);
+    readonly tag: string;
+    readonly reason: string;
+    readonly context?: DecodeContext;
+    readonly cause?: unknown;
+  }) {
+    const context = options.context ?? {};
+    super(
+      `${options.plugin} ${describeTag(options.tag)}: ${options.reason}${describeContext(context)}`,
+      "cause" in options ? { cause: options.cause } : undefined,
+    );
+    this.plugin = options.plugin;
+    this.tag = options.tag;
+    this.reason = options.reason;
+    this.context = context;
   }
 }
 

@@ -75,7 +75,7 @@ export class PgoutputDecoder implements ChangeDecoder {
   private inStream = false;
 
   decode(payload: Buffer): SourceMessage | null {
-    if (payload.length === 0) throw new DecodeError("pgoutput", "", "empty payload");
+    if (payload.length === 0) throw new DecodeError({ plugin: "pgoutput", tag: "", reason: "empty payload" });
     const tag = payload[0]!;
     const reader = new BinaryReader(payload);
     reader.offset = 1;
@@ -84,19 +84,24 @@ export class PgoutputDecoder implements ChangeDecoder {
       message = this.decodeTagged(tag, reader);
     } catch (error) {
       if (error instanceof TruncatedPayloadError) {
-        throw new DecodeError(
-          "pgoutput",
-          String.fromCharCode(tag),
-          error.message,
-          { offset: error.offset },
-          { cause: error },
-        );
+        throw new DecodeError({
+          plugin: "pgoutput",
+          tag: String.fromCharCode(tag),
+          reason: error.message,
+          context: { offset: error.offset },
+          cause: error,
+        });
       }
       throw error;
     }
     if (reader.remaining !== 0) {
-      throw new DecodeError("pgoutput", String.fromCharCode(tag), `${reader.remaining} unexpected trailing byte(s)`, {
-        offset: reader.offset,
+      throw new DecodeError({
+        plugin: "pgoutput",
+        tag: String.fromCharCode(tag),
+        reason: `${reader.remaining} unexpected trailing byte(s)`,
+        context: {
+          offset: reader.offset,
+        },
       });
     }
     return message;
@@ -158,12 +163,12 @@ export class PgoutputDecoder implements ChangeDecoder {
         return readMessage(r);
       default:
         // Two-phase (b/P/K/r) and anything newer need options pgoutputStartOptions never asks for.
-        throw new DecodeError(
-          "pgoutput",
-          String.fromCharCode(tag),
-          "unsupported message type (the decoder speaks protocol versions 1 and 2, without two-phase)",
-          { offset: 0 },
-        );
+        throw new DecodeError({
+          plugin: "pgoutput",
+          tag: String.fromCharCode(tag),
+          reason: "unsupported message type (the decoder speaks protocol versions 1 and 2, without two-phase)",
+          context: { offset: 0 },
+        });
     }
   }
 
@@ -202,15 +207,15 @@ export class PgoutputDecoder implements ChangeDecoder {
     const id = r.uint32();
     const rel = this.relations.get(id);
     if (rel === undefined) {
-      throw new DecodeError(
-        "pgoutput",
-        String.fromCharCode(tag),
-        "change for a relation no Relation message described",
-        {
+      throw new DecodeError({
+        plugin: "pgoutput",
+        tag: String.fromCharCode(tag),
+        reason: "change for a relation no Relation message described",
+        context: {
           relationId: id,
           offset: at,
         },
-      );
+      });
     }
     return rel;
   }
@@ -325,8 +330,13 @@ function readStreamAbort(r: BinaryReader): StreamAbortMessage {
 }
 
 function streamOrderError(tag: number, what: string): DecodeError {
-  return new DecodeError("pgoutput", String.fromCharCode(tag), `${what}: the stream's segments are out of order`, {
-    offset: 0,
+  return new DecodeError({
+    plugin: "pgoutput",
+    tag: String.fromCharCode(tag),
+    reason: `${what}: the stream's segments are out of order`,
+    context: {
+      offset: 0,
+    },
   });
 }
 
@@ -347,10 +357,15 @@ function expectTupleKind(r: BinaryReader, tag: number, expected: number, rel: Re
 }
 
 function unexpectedTuple(tag: number, kind: number, offset: number, rel: RelationEntry): DecodeError {
-  return new DecodeError("pgoutput", String.fromCharCode(tag), `unexpected tuple marker 0x${kind.toString(16)}`, {
-    table: rel.label,
-    relationId: rel.id,
-    offset,
+  return new DecodeError({
+    plugin: "pgoutput",
+    tag: String.fromCharCode(tag),
+    reason: `unexpected tuple marker 0x${kind.toString(16)}`,
+    context: {
+      table: rel.label,
+      relationId: rel.id,
+      offset,
+    },
   });
 }
 

@@ -46,12 +46,12 @@ export function readTuple(r: BinaryReader, rel: RelationEntry, tag: number): Val
   const count = r.int16();
   const { converters, names } = rel;
   if (count !== converters.length) {
-    throw new DecodeError(
-      "pgoutput",
-      String.fromCharCode(tag),
-      `tuple has ${count} column(s), the Relation message announced ${converters.length}`,
-      { table: rel.label, relationId: rel.id, offset: r.offset - 2 },
-    );
+    throw new DecodeError({
+      plugin: "pgoutput",
+      tag: String.fromCharCode(tag),
+      reason: `tuple has ${count} column(s), the Relation message announced ${converters.length}`,
+      context: { table: rel.label, relationId: rel.id, offset: r.offset - 2 },
+    });
   }
   const values: Value[] = new Array(count);
   for (let i = 0; i < count; i++) {
@@ -62,7 +62,11 @@ export function readTuple(r: BinaryReader, rel: RelationEntry, tag: number): Val
         values[i] = converters[i]!(text);
       } catch (error) {
         const context = { table: rel.label, column: names[i], offset: r.offset };
-        throw new DecodeError("pgoutput", String.fromCharCode(tag), "column value cannot be read", context, {
+        throw new DecodeError({
+          plugin: "pgoutput",
+          tag: String.fromCharCode(tag),
+          reason: "column value cannot be read",
+          context,
           cause: error,
         });
       }
@@ -71,12 +75,12 @@ export function readTuple(r: BinaryReader, rel: RelationEntry, tag: number): Val
     } else if (kind === 0x75 /* u */) {
       values[i] = UNCHANGED_TOAST;
     } else {
-      throw new DecodeError(
-        "pgoutput",
-        String.fromCharCode(tag),
-        `column kind '${String.fromCharCode(kind)}' is not supported (binary transfer is not negotiated)`,
-        { table: rel.label, column: names[i], offset: r.offset - 1 },
-      );
+      throw new DecodeError({
+        plugin: "pgoutput",
+        tag: String.fromCharCode(tag),
+        reason: `column kind '${String.fromCharCode(kind)}' is not supported (binary transfer is not negotiated)`,
+        context: { table: rel.label, column: names[i], offset: r.offset - 1 },
+      });
     }
   }
   return values;

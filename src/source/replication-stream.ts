@@ -7,6 +7,7 @@ import type { ChangeDecoder, Lsn, SourceMessage } from "../change/change.js";
 import { formatLsn, parseLsn } from "../change/lsn.js";
 import type { Logger } from "../ops/logger.js";
 import { assertPlainIdentifier, quoteLiteral } from "../sql/sql-identifier.js";
+import { replicationBackendPid, sendOnReplicationConnection } from "./replication-connection.js";
 import { startupOptions } from "./session-settings.js";
 import { standbyStatusUpdate } from "./standby-status.js";
 
@@ -90,11 +91,6 @@ class DecoderPlugin {
   }
 }
 
-interface ServiceInternals {
-  _connection: { sendCopyFromChunk(buffer: Buffer): void } | null;
-  _client: { processID?: number } | null;
-}
-
 export class ReplicationStream {
   private readonly service: LogicalReplicationService;
   private readonly plugin: DecoderPlugin;
@@ -176,7 +172,7 @@ export class ReplicationStream {
       if (shouldRespond || this.durable !== this.lastSent) this.sendStatus();
     });
     service.on("start", () => {
-      this.backendPid = (service as unknown as ServiceInternals)._client?.processID;
+      this.backendPid = replicationBackendPid(service);
       options.logger.info({ slot: options.slot, from: formatLsn(options.startLsn) }, "replication started");
       this.lastServerContact = Date.now();
       const everyMs = options.statusIntervalMs ?? 1000;
@@ -234,10 +230,10 @@ export class ReplicationStream {
   }
 
   private sendStatus(replyRequested = false): void {
-    const connection = (this.service as unknown as ServiceInternals)._connection;
-    if (!connection) return;
     try {
-      connection.sendCopyFromChunk(standbyStatusUpdate(this.durable, new Date(), replyRequested));
+      if (!sendOnReplicationConnection(this.service, standbyStatusUpdate(this.durable, new Date(), replyRequested))) {
+        return;
+      }
       this.lastSent = this.durable;
     } catch (error) {
       this.options.logger.warn({ err: error }, "could not send a standby status update");

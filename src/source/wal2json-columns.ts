@@ -52,12 +52,22 @@ export function readColumns(
   for (let i = 0; i < list.length; i++) {
     const entry = list[i];
     if (!isObject(entry))
-      throw new DecodeError("wal2json", action, `${field}[${i}] is not an object`, { table: label });
+      throw new DecodeError({
+        plugin: "wal2json",
+        tag: action,
+        reason: `${field}[${i}] is not an object`,
+        context: { table: label },
+      });
     const name = entry.name;
     const oid = entry.typeoid;
     if (typeof name !== "string" || (typeof oid !== "number" && typeof oid !== "string")) {
-      throw new DecodeError("wal2json", action, `${field}[${i}] lacks name or typeoid (start with include-type-oids)`, {
-        table: label,
+      throw new DecodeError({
+        plugin: "wal2json",
+        tag: action,
+        reason: `${field}[${i}] lacks name or typeoid (start with include-type-oids)`,
+        context: {
+          table: label,
+        },
       });
     }
     const typeText = typeof entry.type === "string" ? entry.type : undefined;
@@ -67,7 +77,13 @@ export function readColumns(
       values[i] = convertJson(entry.value ?? null, shape);
     } catch (error) {
       const context = { table: label, column: name };
-      throw new DecodeError("wal2json", action, "column value cannot be read", context, { cause: error });
+      throw new DecodeError({
+        plugin: "wal2json",
+        tag: action,
+        reason: "column value cannot be read",
+        context,
+        cause: error,
+      });
     }
   }
   return { shapes, values };

@@ -67,13 +67,20 @@ export class Wal2JsonDecoder implements ChangeDecoder {
       doc = parseJsonNumbersAsText(text);
     } catch (error) {
       if (error instanceof JsonSyntaxError) {
-        throw new DecodeError("wal2json", "", error.reason, { offset: error.position }, { cause: error });
+        throw new DecodeError({
+          plugin: "wal2json",
+          tag: "",
+          reason: error.reason,
+          context: { offset: error.position },
+          cause: error,
+        });
       }
       throw error;
     }
-    if (!isObject(doc)) throw new DecodeError("wal2json", "", "payload is not a JSON object");
+    if (!isObject(doc)) throw new DecodeError({ plugin: "wal2json", tag: "", reason: "payload is not a JSON object" });
     const action = doc.action;
-    if (typeof action !== "string") throw new DecodeError("wal2json", "", "payload has no action");
+    if (typeof action !== "string")
+      throw new DecodeError({ plugin: "wal2json", tag: "", reason: "payload has no action" });
     switch (action) {
       case "B":
         return readBegin(doc);
@@ -88,7 +95,11 @@ export class Wal2JsonDecoder implements ChangeDecoder {
       case "M":
         return readMessage(doc);
       default:
-        throw new DecodeError("wal2json", action, "unsupported action (format-version 2 is expected)");
+        throw new DecodeError({
+          plugin: "wal2json",
+          tag: action,
+          reason: "unsupported action (format-version 2 is expected)",
+        });
     }
   }
 

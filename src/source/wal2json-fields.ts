@@ -41,7 +41,13 @@ export function lsnField(doc: JsonObject, field: string, action: string): bigint
   try {
     return parseLsn(value);
   } catch (error) {
-    throw new DecodeError("wal2json", action, `"${field}" is not an LSN`, {}, { cause: error });
+    throw new DecodeError({
+      plugin: "wal2json",
+      tag: action,
+      reason: `"${field}" is not an LSN`,
+      context: {},
+      cause: error,
+    });
   }
 }
 
@@ -51,7 +57,13 @@ export function timeField(doc: JsonObject, action: string): Date {
   try {
     return timestamptzToDate(value);
   } catch (error) {
-    throw new DecodeError("wal2json", action, '"timestamp" is not a timestamp', {}, { cause: error });
+    throw new DecodeError({
+      plugin: "wal2json",
+      tag: action,
+      reason: '"timestamp" is not a timestamp',
+      context: {},
+      cause: error,
+    });
   }
 }
 
@@ -61,5 +73,10 @@ export function missing(
   extra: DecodeContext & { readonly reason?: string } = {},
 ): DecodeError {
   const { reason, ...context } = extra;
-  return new DecodeError("wal2json", action, `missing or malformed "${field}"${reason ? ` (${reason})` : ""}`, context);
+  return new DecodeError({
+    plugin: "wal2json",
+    tag: action,
+    reason: `missing or malformed "${field}"${reason ? ` (${reason})` : ""}`,
+    context,
+  });
 }

@@ -1,9 +1,10 @@
-// Batches, send contexts and connector configs for the drop adapter tests (sftp and file).
+// Batches, send contexts and connector configs for the drop adapter tests (sftp, ftp and file).
 import type { Batch, DeliveryItem, SendContext } from "../../src/adapters/adapter.js";
-import type { ConnectorConfig, DropOptions, SftpOptions } from "../../src/config/types.js";
+import type { ConnectorConfig, DropOptions, FtpOptions, SftpOptions } from "../../src/config/types.js";
 
 type FileConnector = Extract<ConnectorConfig, { adapter: "file" }>;
 type SftpConnector = Extract<ConnectorConfig, { adapter: "sftp" }>;
+type FtpConnector = Extract<ConnectorConfig, { adapter: "ftp" }>;
 
 const COMMON = {
   location: { file: "/test/connectors/drop.yaml", line: 1, column: 1, path: [] },
@@ -35,6 +36,25 @@ export function sftpConnector(sftp: Omit<SftpOptions, keyof DropOptions> & Parti
       mode: "file-per-batch",
       tempSuffix: ".part",
       ...sftp,
+    },
+  };
+}
+
+export function ftpConnector(
+  ftp: Omit<FtpOptions, keyof DropOptions | "insecure"> & Partial<DropOptions> & { readonly insecure?: boolean },
+  name = "state_archive",
+): FtpConnector {
+  return {
+    ...COMMON,
+    name,
+    adapter: "ftp",
+    ftp: {
+      dir: "/IN",
+      file: "permit_{date:%Y%m%d}_{batch}.txt",
+      mode: "file-per-batch",
+      tempSuffix: ".part",
+      insecure: false,
+      ...ftp,
     },
   };
 }

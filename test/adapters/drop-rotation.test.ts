@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { batchFileName } from "../../src/adapters/drop-delivery.js";
 import { templatePattern } from "../../src/adapters/drop-rotation.js";
 import { FileAdapter } from "../../src/adapters/file-adapter.js";
 import { DropRotationTask } from "../../src/delivery/drop-rotation-task.js";
@@ -92,5 +93,41 @@ describe("rotate: 7d in a file drop", () => {
 
     // Nothing left to rotate: a second run removes nothing and audits nothing more.
     expect(await task.rotateNow(NOW)).toEqual([]);
+  });
+});
+
+describe("rotate on an append file: the file of each period", () => {
+  const settings = (rotateMs: number, file: string, dateTimezone?: string) => ({
+    file,
+    mode: "append" as const,
+    tempSuffix: "",
+    rotateMs,
+    ...(dateTimezone ? { dateTimezone } : {}),
+  });
+  const nameAt = (at: string, rotateMs: number, file: string, zone?: string) =>
+    batchFileName(settings(rotateMs, file, zone), { connector: "payroll", sequence: 1, createdAt: new Date(at) });
+
+  it.each([
+    // 1d periods start at the zone's midnight, before and after the spring-forward night.
+    ["2025-03-09T03:59:00Z", DAY, "America/New_York", "permits_20250308.csv"],
+    ["2025-03-09T05:00:00Z", DAY, "America/New_York", "permits_20250309.csv"],
+    ["2025-03-10T03:59:00Z", DAY, "America/New_York", "permits_20250309.csv"],
+    ["2025-03-10T04:00:00Z", DAY, "America/New_York", "permits_20250310.csv"],
+    // 7d periods start on Mondays (2025-06-16, 2025-06-23).
+    ["2025-06-22T23:59:59Z", 7 * DAY, undefined, "permits_20250616.csv"],
+    ["2025-06-23T00:00:00Z", 7 * DAY, undefined, "permits_20250623.csv"],
+  ])("%s with a period of %d ms in %s is in %s", (at, rotateMs, zone, name) => {
+    expect(nameAt(at, rotateMs, "permits_{date:%Y%m%d}.csv", zone)).toBe(name);
+  });
+
+  it("hourly periods name the hour; without rotate the name follows the batch's own time", () => {
+    expect(nameAt("2025-06-20T10:59:59Z", 3_600_000, "p_{date:%Y%m%d%H%M}.csv")).toBe("p_202506201000.csv");
+    expect(nameAt("2025-06-20T11:00:00Z", 3_600_000, "p_{date:%Y%m%d%H%M}.csv")).toBe("p_202506201100.csv");
+    expect(
+      batchFileName(
+        { file: "p_{date:%Y%m%d%H%M}.csv", mode: "append", tempSuffix: "" },
+        { connector: "payroll", sequence: 1, createdAt: new Date("2025-06-20T10:59:59Z") },
+      ),
+    ).toBe("p_202506201059.csv");
   });
 });

@@ -106,7 +106,7 @@ describe("classifyTransportError", () => {
   });
 
   it("passes an AdapterError through unchanged", () => {
-    const original = new AdapterError("already classified", "permanent", "bad_payload");
+    const original = new AdapterError("already classified", { failure: "permanent", reason: "bad_payload" });
     expect(classifyTransportError(original, "x")).toBe(original);
   });
 });
@@ -173,10 +173,10 @@ describe("sendRecordsInOrder", () => {
     };
     return { sent, send };
   };
-  const permanent = new AdapterError("bad record", "permanent", "http_400");
-  const retriable = new AdapterError("busy", "retriable", "http_503", 5000);
-  const attention = new AdapterError("misconfigured", "attention", "soap_unknown_operation");
-  const classify = (error: unknown) => new AdapterError(String(error), "retriable", "network");
+  const permanent = new AdapterError("bad record", { failure: "permanent", reason: "http_400" });
+  const retriable = new AdapterError("busy", { failure: "retriable", reason: "http_503", retryAfterMs: 5000 });
+  const attention = new AdapterError("misconfigured", { failure: "attention", reason: "soap_unknown_operation" });
+  const classify = (error: unknown) => new AdapterError(String(error), { failure: "retriable", reason: "network" });
 
   it.each([
     ["all accepted", {}, ["1", "2", "3"], ["ok", "ok", "ok"]],

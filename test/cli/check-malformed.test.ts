@@ -29,6 +29,9 @@ const BASE: Readonly<Record<string, string>> = {
 
 const PERMITS_HEAD = ["name: permits", "source:", "  table: public.permits", "targets:", "  - connector: drop"];
 
+const FTP_HEAD = ["name: archive", "adapter: ftp", "ftp:", "  host: ftp.state.gov", "  username: ess"];
+const FTP_DROP = ["  dir: /IN", '  file: "permits_{batch}.txt"'];
+
 interface MalformedCase {
   readonly name: string;
   /** Files replacing or joining BASE. */
@@ -225,9 +228,9 @@ const CASES: readonly MalformedCase[] = [
   },
   {
     name: "unknown adapter",
-    files: { "connectors/gis.yaml": BASE["connectors/gis.yaml"]!.replace("adapter: rest", "adapter: ftp") },
+    files: { "connectors/gis.yaml": BASE["connectors/gis.yaml"]!.replace("adapter: rest", "adapter: gopher") },
     file: "connectors/gis.yaml",
-    at: "ftp",
+    at: "gopher",
     path: "adapter",
     says: "unknown adapter",
   },
@@ -368,6 +371,76 @@ const CASES: readonly MalformedCase[] = [
     path: "source.ops[1]",
     says: "insert, update, delete, truncate",
   },
+  {
+    name: "ftp without a password",
+    files: { "connectors/archive.yaml": yaml(...FTP_HEAD, ...FTP_DROP) },
+    file: "connectors/archive.yaml",
+    at: "ftp:",
+    path: "ftp.password",
+    says: 'missing required key "password"',
+  },
+  {
+    name: "ftp certificate pin that is not a SHA-256 fingerprint",
+    files: {
+      "connectors/archive.yaml": yaml(...FTP_HEAD, "  password: pw", "  certFingerprint: SHA1:AB:CD", ...FTP_DROP),
+    },
+    file: "connectors/archive.yaml",
+    at: "SHA1:AB:CD",
+    path: "ftp.certFingerprint",
+    says: "openssl x509 -noout -fingerprint -sha256",
+  },
+  {
+    name: "ftp insecure with a certificate pin",
+    files: {
+      "connectors/archive.yaml": yaml(
+        ...FTP_HEAD,
+        "  password: pw",
+        "  insecure: true",
+        `  certFingerprint: ${"AB:".repeat(31)}AB`,
+        ...FTP_DROP,
+      ),
+    },
+    file: "connectors/archive.yaml",
+    at: "AB:AB",
+    path: "ftp.certFingerprint",
+    says: "no effect with insecure: true",
+  },
+  {
+    name: "rotate on an append file whose name has no date",
+    files: {
+      "connectors/drop.yaml": yaml(
+        "name: drop",
+        "adapter: file",
+        "file:",
+        "  dir: ./out",
+        '  file: "permits.csv"',
+        "  mode: append",
+        "  rotate: 7d",
+      ),
+    },
+    file: "connectors/drop.yaml",
+    at: "7d",
+    path: "file.rotate",
+    says: "could not start a new append file",
+  },
+  {
+    name: "rotate on an append file whose date cannot tell the periods apart",
+    files: {
+      "connectors/drop.yaml": yaml(
+        "name: drop",
+        "adapter: file",
+        "file:",
+        "  dir: ./out",
+        '  file: "permits_{date:%Y%m%d}.csv"',
+        "  mode: append",
+        "  rotate: 6h",
+      ),
+    },
+    file: "connectors/drop.yaml",
+    at: "6h",
+    path: "file.rotate",
+    says: "two consecutive rotation periods alike",
+  },
 ];
 
 /** 1-based line and column of the first occurrence of `text`. */
@@ -392,6 +465,21 @@ describe("essctl check on malformed configurations", () => {
     expect(run.code).toBe(0);
   });
 
+  it("accepts plain FTP only as written, with a warning naming its line", async () => {
+    const plain = yaml(...FTP_HEAD, "  password: pw", "  insecure: true", ...FTP_DROP);
+    const dir = await writeConfigDir({ ...BASE, "connectors/archive.yaml": plain });
+    dirs.push(dir);
+    const run = await runEssctl(["check", "--offline"], { cwd: dir.dir });
+    expect(run.code, run.stderr).toBe(0);
+    const line = positionOf(plain, "insecure: true").line;
+    expect(run.stdout).toContain(
+      `warning: connectors/archive.yaml:${line}: ftp.insecure: connector archive uses plain FTP`,
+    );
+
+    const json = await runEssctl(["check", "--offline", "--json"], { cwd: dir.dir });
+    expect(JSON.parse(json.stdout).warnings).toHaveLength(1);
+  });
+
   it.concurrent.each(CASES)("exits 2 and names file, line and field: $name", async (testCase) => {
     const files = { ...BASE, ...testCase.files };
     const dir = await writeConfigDir(files);
@@ -413,7 +501,7 @@ describe("essctl check on malformed configurations", () => {
       ...BASE,
       "ess.yaml": BASE["ess.yaml"]!.replace("ess_pub", "Pub!"),
       "connectors/drop.yaml": `${BASE["connectors/drop.yaml"]}ordering: fifo\n`,
-      "connectors/gis.yaml": BASE["connectors/gis.yaml"]!.replace("adapter: rest", "adapter: ftp"),
+      "connectors/gis.yaml": BASE["connectors/gis.yaml"]!.replace("adapter: rest", "adapter: gopher"),
       "mappings/permits.yaml": `${BASE["mappings/permits.yaml"]}timezone: Mars/Olympus\n`,
     });
     dirs.push(dir);

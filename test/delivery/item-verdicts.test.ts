@@ -16,7 +16,11 @@ describe("what each delivery of an attempted batch becomes", () => {
     },
     {
       what: "permanent failure → dead at once",
-      outcome: { id: "1", ok: false, error: new AdapterError("HTTP 400", "permanent", "http_400") } as ItemOutcome,
+      outcome: {
+        id: "1",
+        ok: false,
+        error: new AdapterError("HTTP 400", { failure: "permanent", reason: "http_400" }),
+      } as ItemOutcome,
       attempt: 1,
       expected: { verdict: "dead", reason: "http_400" },
     },
@@ -25,20 +29,28 @@ describe("what each delivery of an attempted batch becomes", () => {
       outcome: {
         id: "1",
         ok: false,
-        error: new AdapterError("HTTP 503", "retriable", "http_503", 2000),
+        error: new AdapterError("HTTP 503", { failure: "retriable", reason: "http_503", retryAfterMs: 2000 }),
       } as ItemOutcome,
       attempt: 1,
       expected: { verdict: "retry", reason: "http_503", delayMs: 2000 },
     },
     {
       what: "retriable on the last attempt → dead",
-      outcome: { id: "1", ok: false, error: new AdapterError("timeout", "retriable", "timeout") } as ItemOutcome,
+      outcome: {
+        id: "1",
+        ok: false,
+        error: new AdapterError("timeout", { failure: "retriable", reason: "timeout" }),
+      } as ItemOutcome,
       attempt: 3,
       expected: { verdict: "dead", reason: "timeout" },
     },
     {
       what: "not attempted because an earlier record failed → again at once, attempt given back",
-      outcome: { id: "1", ok: false, error: new AdapterError("not sent", "retriable", NOT_ATTEMPTED) } as ItemOutcome,
+      outcome: {
+        id: "1",
+        ok: false,
+        error: new AdapterError("not sent", { failure: "retriable", reason: NOT_ATTEMPTED }),
+      } as ItemOutcome,
       attempt: 3,
       expected: { verdict: "retry", reason: NOT_ATTEMPTED, delayMs: 0, spent: false },
     },
@@ -55,13 +67,20 @@ describe("what each delivery of an attempted batch becomes", () => {
   });
 
   it("an attention failure is reported so the connector can be held", () => {
-    const error = new AdapterError("operation missing from the WSDL", "attention", "unknown_operation");
+    const error = new AdapterError("operation missing from the WSDL", {
+      failure: "attention",
+      reason: "unknown_operation",
+    });
     const result = verdictsForOutcomes([item("1")], [{ id: "1", ok: false, error }], policy);
     expect(result.attention).toBe(error);
   });
 
   it("a failed drop batch shares one decision across its members", () => {
-    const failure = new AdapterError("connection refused", "retriable", "connection_refused", 1500);
+    const failure = new AdapterError("connection refused", {
+      failure: "retriable",
+      reason: "connection_refused",
+      retryAfterMs: 1500,
+    });
     const retry = verdictsForBatchFailure([item("1"), item("2")], failure, 1, policy);
     expect(retry).toMatchObject({ decision: "retry", delayMs: 1500 });
     expect(retry.verdicts.map((v) => v.verdict)).toEqual(["retry", "retry"]);
@@ -71,7 +90,7 @@ describe("what each delivery of an attempted batch becomes", () => {
   });
 
   it("a delivery retried for retry.maxAge is dead, saying why; one just short of it retries at the deadline", () => {
-    const timeout = new AdapterError("timeout", "retriable", "timeout");
+    const timeout = new AdapterError("timeout", { failure: "retriable", reason: "timeout" });
     const old = new Date(NOW.getTime() - 3_600_000);
     const [dead] = verdictsForOutcomes(
       [item("1", 2, old)],
@@ -96,7 +115,7 @@ describe("what each delivery of an attempted batch becomes", () => {
 });
 
 describe("an application event's own maxAttempts", () => {
-  const failure = new AdapterError("HTTP 503", "retriable", "http_503");
+  const failure = new AdapterError("HTTP 503", { failure: "retriable", reason: "http_503" });
 
   it.each([
     { eventMax: 1, attempt: 1, expected: "dead" },

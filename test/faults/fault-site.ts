@@ -39,6 +39,23 @@ export interface FaultSiteOptions {
   readonly sftp?: { readonly server: SshServer; readonly keyFile: string };
   /** The ledger on another server than the source (`ledger.url`): a URL there for a database. */
   readonly ledgerUrlFor?: (database: string) => string;
+  /** An FTPS partner: adds connector `ftp_append`, appending to `permits.txt` in `dir` over TLS. */
+  readonly ftp?: FtpPartner;
+}
+
+export interface FtpPartner {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  /** The server certificate (PEM file) trusted as its CA. */
+  readonly caFile: string;
+  /** The drop directory as the FTP client names it. */
+  readonly dir: string;
+  /** The append file's name template (default permits.txt). */
+  readonly file?: string;
+  /** `rotate:` of the connector. */
+  readonly rotate?: string;
 }
 
 /** Fixed-width record of every drop: ID(8) SEQ(10) TOKEN(45), CRLF. */
@@ -95,6 +112,26 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
       "heartbeat: { every: 1s, offlineAfter: 1000 }",
     ],
   };
+  if (options.ftp) {
+    connectors.ftp_append = [
+      "name: ftp_append",
+      "adapter: ftp",
+      "ftp:",
+      `  host: ${options.ftp.host}`,
+      `  port: ${options.ftp.port}`,
+      `  username: ${options.ftp.username}`,
+      `  password: ${options.ftp.password}`,
+      `  caFile: ${options.ftp.caFile}`,
+      `  dir: ${options.ftp.dir}`,
+      `  file: "${options.ftp.file ?? "permits.txt"}"`,
+      "  mode: append",
+      ...(options.ftp.rotate ? [`  rotate: ${options.ftp.rotate}`] : []),
+      "encoding: utf-8",
+      `batch: { maxRecords: 40, maxWait: ${maxWait} }`,
+      "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
+      "heartbeat: { every: 1s, offlineAfter: 1000 }",
+    ];
+  }
   if (options.restUrl) {
     connectors.rest_partner = [
       "name: rest_partner",
@@ -146,7 +183,7 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
   }
   const fixedWidth = ["      ID: id | width:8", "      SEQ: seq | width:10", "      TOKEN: _token | width:45"];
   const targets = [
-    ...["drop_batches", "drop_append"].flatMap((c) => [
+    ...["drop_batches", "drop_append", ...(options.ftp ? ["ftp_append"] : [])].flatMap((c) => [
       `  - connector: ${c}`,
       "    format: fixed-width",
       "    fields:",

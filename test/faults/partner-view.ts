@@ -23,7 +23,7 @@ export interface Verdict {
   readonly problems: readonly string[];
 }
 
-function parseRecords(body: string, file: string | undefined): Reception[] {
+export function parseRecords(body: string, file: string | undefined): Reception[] {
   const out: Reception[] = [];
   for (const line of body.split("\r\n")) {
     if (line.length < RECORD.token[1] - 20) continue;

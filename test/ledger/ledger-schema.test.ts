@@ -157,6 +157,13 @@ const COLUMNS: ColumnFacts = {
     slot_start_lsn: "pg_lsn not null",
     recorded_at: "timestamptz not null",
   },
+  streamed_changes: {
+    slot: "text not null",
+    xid: "int8 not null",
+    seq: "int4 not null",
+    change_xid: "int8 not null",
+    change: "text not null",
+  },
 };
 
 describe("the ledger's typed schema", () => {

@@ -1,6 +1,6 @@
 // Runs one EssEngine (capture + delivery) for a site's configuration and stops it, surfacing a failed run.
 import type { EssConfig } from "../../src/config/types.js";
-import { EssEngine } from "../../src/engine.js";
+import { type EngineOptions, EssEngine } from "../../src/engine.js";
 import { silentLogger } from "../../src/ops/logger.js";
 
 export interface RunningEngine {
@@ -9,8 +9,16 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
-export async function runEngine(config: EssConfig): Promise<RunningEngine> {
-  const engine = await EssEngine.create(config, { logger: silentLogger(), pollMs: 25, statusIntervalMs: 200 });
+export async function runEngine(
+  config: EssConfig,
+  options: Pick<EngineOptions, "scheduleClock" | "events"> = {},
+): Promise<RunningEngine> {
+  const engine = await EssEngine.create(config, {
+    logger: silentLogger(),
+    pollMs: 25,
+    statusIntervalMs: 200,
+    ...options,
+  });
   let failure: unknown;
   const running = engine.start().catch((error: unknown) => {
     failure = error;
