@@ -12,7 +12,9 @@ import { SoapAdapter } from "./soap-adapter.js";
 export { type Adapter, AdapterError, type Batch, type DeliveryItem, type ItemOutcome } from "./adapter.js";
 
 export function createAdapter(connector: ConnectorConfig, deps: { readonly logger: Logger }): Adapter {
-  const logger = deps.logger.child({ connector: connector.name });
+  // Each adapter binds `connector` (and `adapter`) to its own logger; binding it here too would
+  // write the key twice in every line.
+  const { logger } = deps;
   let adapter: Adapter;
   switch (connector.adapter) {
     case "sftp":

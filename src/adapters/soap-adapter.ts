@@ -14,6 +14,7 @@ import { sendRecordsInOrder } from "./http-batch.js";
 import { abortedCallError, bodyExcerpt, classifyHttpStatus, classifyTransportError } from "./http-failure.js";
 import { describeAnswer, findReference } from "./http-reference.js";
 import { callHttp, type HttpReply } from "./http-transport.js";
+import { batchIdempotencyKey } from "./rest-adapter.js";
 import { inputElements, soapArguments } from "./soap-arguments.js";
 import { classifySoapError } from "./soap-failure.js";
 import { type EssSoapHeaders, essHeaderXml } from "./soap-headers.js";
@@ -42,7 +43,6 @@ const DOWN_STATUSES = new Set([502, 503, 504]);
  */
 export class SoapAdapter implements Adapter {
   readonly kind = "soap";
-  readonly takesBatchBody = false;
   readonly oneBatchAtATime = false;
   private readonly options: SoapConnector["soap"];
   private readonly logger: Logger;
@@ -55,6 +55,8 @@ export class SoapAdapter implements Adapter {
    * object: the headers are looked up by that object, so concurrent calls never swap tokens.
    */
   private readonly callHeaders = new WeakMap<object, EssSoapHeaders>();
+  /** `format: csv` or `fixed-width` on the connector: one call carries the whole batch body. */
+  readonly takesBatchBody: boolean;
 
   constructor(connector: SoapConnector, deps: SoapAdapterDeps) {
     this.options = connector.soap;
@@ -63,9 +65,11 @@ export class SoapAdapter implements Adapter {
       (url): url is string => url !== undefined && carriesSecret(url),
     );
     this.secrets = [...(connector.soap.security ? [connector.soap.security.password] : []), ...urls];
+    this.takesBatchBody = connector.soap.attachment !== undefined;
   }
 
   async send(batch: Batch, context: SendContext): Promise<readonly ItemOutcome[]> {
+    if (this.takesBatchBody) return await this.sendBatchBody(batch, context.signal);
     return await sendRecordsInOrder(
       batch.items,
       context.signal,
@@ -103,12 +107,50 @@ export class SoapAdapter implements Adapter {
     const log = this.logger.child({ deliveryId: item.id, token: item.token, correlationId: item.correlationId });
     const fields = parseArguments(item);
     const client = await this.loadClient();
+    const args = soapArguments(item.id, fields, inputElements(client.describe(), this.options.operation));
+    log.debug({ key: item.key, operation: this.options.operation }, "sending record");
+    return await this.call(client, args, { token: item.token, correlationId: item.correlationId }, signal, log);
+  }
+
+  /**
+   * The whole batch body (CSV or fixed-width bytes, in the connector's encoding) base64-encoded
+   * in the operation's `attachment` element: one call per batch, with the batch's idempotency key
+   * (derived from its members' tokens, so a resend carries the same key) as the token and the
+   * correlation id. The verdict is the batch's: every record accepted, or the call's failure.
+   */
+  private async sendBatchBody(batch: Batch, signal: AbortSignal): Promise<readonly ItemOutcome[]> {
+    const key = batchIdempotencyKey(batch.items.map((i) => i.token));
+    const log = this.logger.child({ batch: batch.id, key, records: batch.items.length });
+    const client = await this.loadClient();
+    const element = this.options.attachment as string;
+    const allowed = inputElements(client.describe(), this.options.operation);
+    for (const name of [element, this.options.recordCount]) {
+      if (name !== undefined && allowed && !allowed.has(name)) {
+        // Every batch would fail the same way: hold the connector until the configuration is fixed.
+        throw new AdapterError(
+          `the WSDL ${displayWsdl(this.options.wsdl)} has no element "${name}" in the input of ${this.options.operation}`,
+          { failure: "attention", reason: "soap_unknown_element" },
+        );
+      }
+    }
+    const args: Record<string, string | number> = { [element]: batch.body.toString("base64") };
+    if (this.options.recordCount !== undefined) args[this.options.recordCount] = batch.items.length;
+    log.debug({ operation: this.options.operation, bytes: batch.body.length }, "sending batch body");
+    const reference = await this.call(client, args, { token: key, correlationId: key }, signal, log);
+    return batch.items.map((item) => ({ id: item.id, ok: true, reference }));
+  }
+
+  private async call(
+    client: Client,
+    args: object,
+    headers: EssSoapHeaders,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<string | undefined> {
     const operation = client[this.options.operation] as unknown;
     if (typeof operation !== "function") throw unknownOperation(this.options.operation, this.options.wsdl);
-    const args = soapArguments(item.id, fields, inputElements(client.describe(), this.options.operation));
-    this.callHeaders.set(args, { token: item.token, correlationId: item.correlationId });
+    this.callHeaders.set(args, headers);
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    log.debug({ key: item.key, operation: this.options.operation }, "sending record");
     try {
       const result = await new Promise<unknown>((resolve, reject) => {
         (operation as SoapOperation)(args, (error, answer) => (error ? reject(error) : resolve(answer)), {
@@ -118,14 +160,17 @@ export class SoapAdapter implements Adapter {
         });
       });
       const reference = findReference(result) ?? describeAnswer(result);
-      log.debug({ reference }, "partner accepted record");
+      log.debug({ reference }, "partner accepted the call");
       return reference;
     } catch (error) {
       const failure =
         timeout.aborted || signal.aborted
           ? abortedCallError(this.describe(), timeout.aborted, this.options.timeoutMs, error)
           : classifySoapError(error, { what: this.describe(), secrets: this.secrets });
-      log.warn({ failure: failure.failure, reason: failure.reason, error: failure.message }, "partner refused record");
+      log.warn(
+        { failure: failure.failure, reason: failure.reason, error: failure.message },
+        "partner refused the call",
+      );
       throw failure;
     }
   }

@@ -9,8 +9,12 @@ export const FORMATS_BY_ADAPTER: Readonly<Record<AdapterKind, readonly RecordFor
   rest: ["json"],
 };
 
-/** What a connector's own `format:` may say: a REST connector may carry CSV or fixed-width as one body per batch. */
+/**
+ * What a connector's own `format:` may say: a REST connector may carry CSV or fixed-width as one
+ * body per batch, and a SOAP connector as one call per batch (the body in `soap.attachment`).
+ */
 export const CONNECTOR_FORMATS_BY_ADAPTER: Readonly<Record<AdapterKind, readonly RecordFormat[]>> = {
   ...FORMATS_BY_ADAPTER,
+  soap: ["soap", "csv", "fixed-width"],
   rest: ["json", "csv", "fixed-width"],
 };

@@ -11,7 +11,7 @@ import type { MapReader, ValueReader } from "./yaml-reader.js";
 const DROP_KEYS = ["dir", "file", "mode", "tempSuffix", "doneFile", "rotate"];
 const SFTP_KEYS = [...DROP_KEYS, "host", "port", "username", "privateKey", "passphrase", "password", "hostKey"];
 const FTP_KEYS = [...DROP_KEYS, "host", "port", "username", "password", "caFile", "certFingerprint", "insecure"];
-const SOAP_KEYS = ["wsdl", "endpoint", "operation", "security", "timeout"];
+const SOAP_KEYS = ["wsdl", "endpoint", "operation", "security", "timeout", "attachment", "recordCount"];
 const REST_KEYS = ["url", "method", "headers", "timeout", "health", "caFile"];
 
 const HTTP_URL_TEXT = "an http:// or https:// URL";
@@ -28,6 +28,8 @@ const HOST_KEY_TEXT =
   'a pinned fingerprint "SHA256:" followed by 43 base64 characters, as `ssh-keygen -lf <host key>.pub` prints it';
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.:-]+)$/;
 const OPERATION = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const ELEMENT = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const ELEMENT_TEXT = "an element name of the operation's input";
 
 const REST_AUTH = 'rest.headers, e.g. headers: { Authorization: "Bearer ${GIS_TOKEN}" } or { X-API-Key: "${GIS_KEY}" }';
 const SOAP_AUTH = "soap.security: { username: ${USER}, password: ${PASS} } (WS-Security)";
@@ -172,7 +174,14 @@ export function readSoap(section: MapReader): SoapOptions {
   const security = securityValue?.map(["username", "password"]);
   const username = security?.require("username", "a user name")?.string("a user name");
   const password = security?.require("password", "a password")?.string("a password");
+  const attachment = section.get("attachment")?.matching(ELEMENT, ELEMENT_TEXT);
+  const recordCount = section.get("recordCount")?.matching(ELEMENT, ELEMENT_TEXT);
+  if (recordCount !== undefined && attachment === undefined) {
+    section.get("recordCount")?.fail("recordCount is sent with a batch attachment only", { expected: "attachment" });
+  }
   return {
+    ...(attachment !== undefined ? { attachment } : {}),
+    ...(recordCount !== undefined ? { recordCount } : {}),
     wsdl: wsdl ?? "",
     ...(endpoint !== undefined ? { endpoint } : {}),
     operation: operation ?? "",

@@ -97,11 +97,36 @@ export function readConnector(document: ValueReader, defaults: ConnectorDefaults
       found: format,
     });
   }
+  checkSoapAttachment(top, adapter, format);
   const pull = readPull(top.get("pull"), adapter, common.encoding);
   const config =
     adapter === undefined ? undefined : readAdapter(top, adapter, { ...common, ...optional("pull", pull) });
   const clean = top.ctx.errors.length === errorsBefore;
   return { ...(name !== undefined ? { name } : {}), location, ...(clean && config ? { config } : {}) };
+}
+
+/** A SOAP connector carries CSV or fixed-width batches only in an attachment element, and only those. */
+function checkSoapAttachment(top: MapReader, adapter: AdapterKind | undefined, format: RecordFormat | undefined) {
+  if (adapter !== "soap") return;
+  const section = top.get("soap");
+  const attachment = section && isMap(section.node) ? section.map()?.get("attachment") : undefined;
+  const batchFormat = format === "csv" || format === "fixed-width";
+  if (batchFormat && section && !attachment) {
+    top
+      .get("format")
+      ?.fail(
+        `a SOAP connector carrying ${format} sends each batch as one call: name the operation's base64Binary element in soap.attachment`,
+        {
+          expected: "soap: { attachment: <element> }",
+          found: "no soap.attachment",
+        },
+      );
+  } else if (attachment && !batchFormat) {
+    attachment.fail("attachment carries a csv or fixed-width batch: set the connector's format to csv or fixed-width", {
+      expected: "format: csv or format: fixed-width",
+      found: `format: ${format ?? "soap"}`,
+    });
+  }
 }
 
 type Common = Omit<ConnectorConfig, "adapter" | "sftp" | "ftp" | "file" | "soap" | "rest">;

@@ -39,6 +39,14 @@ export interface ConfigDocuments {
   readonly mappings?: readonly ConfigDocument[];
 }
 
+// What an empty file should have held, and the two ways out.
+const EMPTY_ESS =
+  'ess.yaml needs at least "database: { url: postgres://… }" and "replication: { slot: ess_main, publication: ess_pub }"';
+const EMPTY_CONNECTOR =
+  'every .yaml or .yml file in the connectors folder is read as a connector, so write one (at least "name:", "adapter:" and the adapter\'s section, e.g. "name: gis", "adapter: rest", "rest: { url: https://gis.example.gov/api }") or delete the file';
+const EMPTY_MAPPING =
+  'every .yaml, .yml or .json file in the mappings folder is read as a mapping, so write one (at least "name:", "source:" and "targets:", e.g. "name: permits", "source: { table: public.permits }", "targets: [{ connector: gis, format: json, fields: { id: id } }]") or delete the file';
+
 /**
  * Reads `path` (ess.yaml), then every *.yaml / *.yml of its connector and mapping folders (and *.json mappings).
  * Throws ConfigErrors holding every problem of every file.
@@ -70,7 +78,7 @@ export async function loadConfigFromDocuments(
     readFile: options.readFile ?? ((path: string) => readFileSync(path, "utf8")),
     fileExists: options.fileExists ?? existsSync,
   };
-  const essDocument = openDocument(documents.ess, { ...base, holdsSecrets: true }, errors);
+  const essDocument = openDocument(documents.ess, { ...base, holdsSecrets: true, whenEmpty: EMPTY_ESS }, errors);
   const ess = essDocument ? readEssFile(essDocument) : undefined;
   if (!ess) throw new ConfigErrors(errors);
 
@@ -78,9 +86,11 @@ export async function loadConfigFromDocuments(
     documents.connectors ?? (await readFolder(ess.settings.connectorsDir, ess.connectorsDirAt, "connectors", errors));
   const mappingFiles =
     documents.mappings ?? (await readFolder(ess.settings.mappingsDir, ess.mappingsDirAt, "mappings", errors));
+  // Without a folder every mapping would name unknown connectors: one error says it all.
+  if (errors.some((error) => error instanceof UnreadableFolderError)) throw new ConfigErrors(errors);
   const timezone = ess.settings.timezone;
   const connectors = connectorFiles.map((doc) =>
-    readOne(doc, { ...base, holdsSecrets: true }, errors, (reader) => {
+    readOne(doc, { ...base, holdsSecrets: true, whenEmpty: EMPTY_CONNECTOR }, errors, (reader) => {
       const notes = new RecipeNotes(reader.ctx);
       canonicalizeConnector(reader.node, notes, timezone);
       const read = readConnector(reader, { timezone });
@@ -95,7 +105,7 @@ export async function loadConfigFromDocuments(
     traits.set(read.config.name, { ...(format ? { format } : {}), ...(dropFields ? { dropFields } : {}) });
   }
   const mappings = mappingFiles.map((doc) =>
-    readOne(doc, { ...base, holdsSecrets: false }, errors, (reader) => {
+    readOne(doc, { ...base, holdsSecrets: false, whenEmpty: EMPTY_MAPPING }, errors, (reader) => {
       const notes = new RecipeNotes(reader.ctx);
       canonicalizeMapping(reader.node, notes, traits);
       const read = readMapping(reader);
@@ -140,12 +150,7 @@ async function readFolder(
   try {
     names = await readdir(dir);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    errors.push(
-      new ConfigError({ ...namedAt, path: [what] }, `cannot read the ${what} folder ${dir}: ${code}`, {
-        expected: "a readable directory",
-      }),
-    );
+    errors.push(new UnreadableFolderError({ ...namedAt, path: [what] }, what, dir, error));
     return [];
   }
   // JSON is YAML too: a mapping written as JSON reads with the same schema and line numbers.
@@ -163,9 +168,23 @@ async function readFolder(
   return documents;
 }
 
+/** A connectors or mappings folder that cannot be listed; nothing read from the other files is checked then. */
+class UnreadableFolderError extends ConfigError {
+  constructor(location: SourceLocation, what: "connectors" | "mappings", dir: string, error: unknown) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const reason =
+      code === "ENOENT"
+        ? `the ${what} folder ${dir} does not exist (ENOENT): create it, or set "${what}:" in ess.yaml to the folder that holds the ${what === "connectors" ? "connector" : "mapping"} files (relative to ess.yaml)`
+        : `cannot read the ${what} folder ${dir}: ${code}`;
+    super(location, reason, { expected: "a readable directory" });
+  }
+}
+
 function unreadable(file: string, error: unknown): ConfigError {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new ConfigError({ file, line: 1, column: 1, path: [] }, `cannot read the configuration file: ${code}`, {
-    expected: "a readable YAML file",
-  });
+  const reason =
+    code === "ENOENT"
+      ? "cannot read the configuration file: ENOENT (no such file; run essctl in the folder holding ess.yaml, or pass --config path/to/ess.yaml)"
+      : `cannot read the configuration file: ${code}`;
+  return new ConfigError({ file, line: 1, column: 1, path: [] }, reason, { expected: "a readable YAML file" });
 }

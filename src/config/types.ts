@@ -165,6 +165,13 @@ export interface SoapOptions {
   readonly operation: string;
   readonly security?: { readonly username: string; readonly password: string };
   readonly timeoutMs: number;
+  /**
+   * With a connector `format: csv` or `fixed-width`: the operation's base64Binary input element
+   * that carries a whole batch body, one call per batch.
+   */
+  readonly attachment?: string;
+  /** The input element that carries the batch's record count, when the operation has one. */
+  readonly recordCount?: string;
 }
 
 export interface RestOptions {

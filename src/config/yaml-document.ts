@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "y
 import { ConfigError, type PathSegment } from "./config-error.js";
 import { protectReferences, restoreReferences } from "./interpolate.js";
 import { type FileContext, ValueReader } from "./yaml-reader.js";
+import { locateSyntaxError } from "./yaml-syntax.js";
 
 /** One configuration document: a file on disk, or text given in code (its `file` names it in messages). */
 export interface ConfigDocument {
@@ -17,6 +18,8 @@ export interface DocumentOptions {
   readonly readFile: (path: string) => string;
   readonly fileExists: (path: string) => boolean;
   readonly holdsSecrets: boolean;
+  /** What the file should hold and how to fix an empty one, for the "empty" error. */
+  readonly whenEmpty: string;
 }
 
 /** The document's top-level value, or undefined when it has syntax errors (already pushed to `errors`). */
@@ -43,17 +46,26 @@ export function openDocument(
     errors,
   };
   const problems = [...doc.errors, ...doc.warnings];
+  const reported = new Set<number>();
   for (const problem of problems) {
-    const { line, col } = lineCounter.linePos(problem.pos[0]);
-    const reason = `YAML syntax: ${restoreReferences(problem.message, references)}`;
-    const path = pathAt(doc.contents, problem.pos[0], references);
+    const spot = locateSyntaxError(doc, input.text, problem.pos[0]);
+    // One mistake often trips several parser rules at the same place: the first says it.
+    if (reported.has(spot.offset)) continue;
+    reported.add(spot.offset);
+    const { line, col } = lineCounter.linePos(spot.offset);
+    const message = restoreReferences(problem.message, references);
+    const reason = spot.unclosed
+      ? `YAML syntax: ${spot.unclosed} (the parser noticed at line ${lineCounter.linePos(problem.pos[0]).line}: ${message})`
+      : `YAML syntax: ${message}`;
+    const path = pathAt(doc.contents, spot.offset, references);
     errors.push(new ConfigError({ file: input.file, line, column: col, path }, reason, { expected: "valid YAML" }));
   }
   if (problems.length > 0) return undefined;
   if (doc.contents === null) {
     errors.push(
-      new ConfigError({ file: input.file, line: 1, column: 1, path: [] }, "the file is empty", {
+      new ConfigError({ file: input.file, line: 1, column: 1, path: [] }, `the file is empty: ${options.whenEmpty}`, {
         expected: "a mapping",
+        found: "nothing",
       }),
     );
     return undefined;

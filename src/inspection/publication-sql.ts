@@ -37,13 +37,27 @@ export async function publicationScript(
   config: EssConfig,
   options: PublicationScriptOptions = {},
 ): Promise<PublicationScript> {
-  if (options.offline) return newDatabaseScript(config);
+  if (options.offline) return withRunner(newDatabaseScript(config));
   try {
-    return await withDatabase("source", config.database.url, (client) => liveScript(config, client));
+    return withRunner(await withDatabase("source", config.database.url, (client) => liveScript(config, client)));
   } catch (error) {
     if (!(error instanceof DatabaseUnreachableError)) throw error;
-    return { ...newDatabaseScript(config), unreachable: error.message };
+    return { ...withRunner(newDatabaseScript(config)), unreachable: error.message };
   }
+}
+
+/**
+ * Who may run the script, as its first note: piped into psql as the ESS role it fails with
+ * "must be owner of table", so the output itself says so.
+ */
+export const RUN_AS_NOTE =
+  "Run this as the tables' owner or a superuser (a DBA), not as the role ESS connects as: " +
+  "CREATE PUBLICATION needs CREATE on the database and the tables' ownership, REPLICA IDENTITY the table's owner, a GRANT the owner or the grant option, " +
+  "and ALTER ROLE ... WITH REPLICATION a superuser";
+
+function withRunner(script: PublicationScript): PublicationScript {
+  if (script.statements.length === 0) return script;
+  return { ...script, notes: [RUN_AS_NOTE, ...script.notes] };
 }
 
 async function liveScript(config: EssConfig, client: Parameters<typeof snapshotSource>[0]): Promise<PublicationScript> {

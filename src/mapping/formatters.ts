@@ -1,5 +1,6 @@
 // Each formatter of a field expression compiled once into a closure over its parsed argument (upper, width:10, pic:S9(7)V99, format:%Y%m%d…).
 import { createHash, createHmac } from "node:crypto";
+import { suggestion } from "../config/suggestion.js";
 import { wallTimeOfValue } from "./date-value.js";
 import { type FormatterCall, removeEscapes, splitUnescaped } from "./expression.js";
 import {
@@ -173,7 +174,7 @@ export function compileFormatter(call: FormatterCall, scope: FormatterScope): Co
       throw new FormatterConfigError(
         `a formatter: ${FORMATTER_NAMES.join(", ")}`,
         call.name,
-        `unknown formatter ${JSON.stringify(call.name)}`,
+        `unknown formatter ${JSON.stringify(call.name)} (expected one of ${FORMATTER_NAMES.join(", ")})${suggestion(call.name, FORMATTER_NAMES)}`,
       );
   }
 }

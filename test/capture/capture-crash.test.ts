@@ -1,21 +1,32 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { prepareSource, slotFor, waitFor } from "../support/capture-fixture.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
 const CAPTURE_PROCESS = fileURLToPath(new URL("../support/capture-process.ts", import.meta.url));
 
+// The capture processes' warnings and errors go to a log file, shown only when the test fails.
+const LOG_FILE = join(tmpdir(), `ess-capture-crash-${process.pid}-${Date.now()}.log`);
+
 function spawnCapture(url: string): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", CAPTURE_PROCESS, url], {
     stdio: ["ignore", "ignore", "pipe"],
   });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    const text = chunk.toString();
-    if (/capture failed|"level":(40|50)/.test(text)) process.stderr.write(text.slice(0, 2000));
-  });
+  child.stderr?.on("data", (chunk: Buffer) => appendFileSync(LOG_FILE, chunk));
   return child;
+}
+
+function showLogOnFailure(): void {
+  onTestFailed(() => {
+    const log = existsSync(LOG_FILE) ? readFileSync(LOG_FILE, "utf8") : "(nothing logged)";
+    console.error(`capture processes' log (${LOG_FILE}):\n${log.slice(-8000)}`);
+  });
 }
 
 async function kill9(child: ChildProcess): Promise<void> {
@@ -35,9 +46,11 @@ describe("capture survives SIGKILL", () => {
   });
   afterAll(async () => {
     await db.drop();
+    await rm(LOG_FILE, { force: true });
   });
 
   it("killing the capture process while rows are written loses nothing and stores nothing twice", async () => {
+    showLogOnFailure();
     let writing = true;
     let committedInserts = 0;
     let committedUpdates = 0;

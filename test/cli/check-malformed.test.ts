@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} and ${file:} are configuration syntax here, not template literals
+import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ConfigDir, writeConfigDir, yaml } from "../config/config-dir.js";
 import { runEssctl } from "./run-essctl.js";
@@ -123,7 +124,62 @@ const CASES: readonly MalformedCase[] = [
     file: "mappings/permits.yaml",
     at: "ST:",
     path: "targets[0].fields.ST",
-    says: "uper",
+    says: 'unknown formatter "uper" (expected one of format, upper, lower, trim, width, lpad, rpad, number, pic, map, default, const, mask, hash, drop); did you mean "upper"?',
+  },
+  {
+    name: "YAML syntax: a flow mapping never closed (the parser notices at the next key)",
+    files: {
+      "mappings/permits.yaml": yaml("name: permits", "source: { table: public.permits", "targets: []"),
+    },
+    file: "mappings/permits.yaml",
+    at: "{ table",
+    path: "source",
+    says: "the { opened here is never closed with } (the parser noticed at line 3",
+  },
+  {
+    name: "YAML syntax: a flow list never closed, two levels deep",
+    files: {
+      "mappings/permits.yaml": BASE["mappings/permits.yaml"]!.replace(
+        "public.permits",
+        "public.permits\n  ops: [insert, update",
+      ),
+    },
+    file: "mappings/permits.yaml",
+    at: "[insert",
+    path: "source.ops",
+    says: "the [ opened here is never closed with ]",
+  },
+  {
+    name: "YAML syntax: a quoted string never closed",
+    files: {
+      "connectors/gis.yaml": yaml(
+        "name: gis",
+        "adapter: rest",
+        "rest:",
+        '  url: "http://127.0.0.1:9/api',
+        "timeout: 5s",
+      ),
+    },
+    file: "connectors/gis.yaml",
+    at: '"http',
+    path: "rest.url",
+    says: "the quoted string opened here is never closed",
+  },
+  {
+    name: "empty mapping file",
+    files: { "mappings/empty.yaml": "" },
+    file: "mappings/empty.yaml",
+    at: "",
+    path: "",
+    says: 'the file is empty: every .yaml, .yml or .json file in the mappings folder is read as a mapping, so write one (at least "name:", "source:" and "targets:"',
+  },
+  {
+    name: "connector file holding only comments",
+    files: { "connectors/later.yaml": "# the county's second feed, not yet agreed\n" },
+    file: "connectors/later.yaml",
+    at: "#",
+    path: "",
+    says: "or delete the file",
   },
   {
     name: "width missing for a fixed-width field",
@@ -348,7 +404,7 @@ const CASES: readonly MalformedCase[] = [
     file: "ess.yaml",
     at: "./conectors",
     path: "connectors",
-    says: "ENOENT",
+    says: 'does not exist (ENOENT): create it, or set "connectors:" in ess.yaml',
   },
   {
     name: "file-per-batch name without {batch}",
@@ -480,21 +536,42 @@ describe("essctl check on malformed configurations", () => {
     expect(JSON.parse(json.stdout).warnings).toHaveLength(1);
   });
 
-  it.concurrent.each(CASES)("exits 2 and names file, line and field: $name", async (testCase) => {
-    const files = { ...BASE, ...testCase.files };
-    const dir = await writeConfigDir(files);
-    dirs.push(dir);
-    const run = await runEssctl(["check"], { cwd: dir.dir, ...(testCase.env ? { env: testCase.env } : {}) });
-    expect(run.code, run.stderr).toBe(2);
-    const source = files[testCase.file];
-    if (source === undefined) throw new Error(`no file ${testCase.file} in the case`);
-    const { line, column } = positionOf(source, testCase.at);
-    const lines = run.stderr.split("\n").filter((l) => l.startsWith(`${testCase.file}:`));
-    const expectedStart = `${testCase.file}:${line}:${column}: ${testCase.path}: `;
-    const match = lines.find((l) => l.startsWith(expectedStart));
-    expect(match, `no line starting with ${JSON.stringify(expectedStart)} in:\n${run.stderr}`).toBeDefined();
-    expect(match).toContain(testCase.says);
-  });
+  it.concurrent.each(CASES)(
+    "exits 2 and names file, line and field: $name",
+    async (testCase) => {
+      const files = { ...BASE, ...testCase.files };
+      const dir = await writeConfigDir(files);
+      dirs.push(dir);
+      const run = await runEssctl(["check"], { cwd: dir.dir, ...(testCase.env ? { env: testCase.env } : {}) });
+      expect(run.code, run.stderr).toBe(2);
+      const source = files[testCase.file];
+      if (source === undefined) throw new Error(`no file ${testCase.file} in the case`);
+      const { line, column } = positionOf(source, testCase.at);
+      const lines = run.stderr.split("\n").filter((l) => l.startsWith(`${testCase.file}:`));
+      const expectedStart = `${testCase.file}:${line}:${column}: ${testCase.path === "" ? "" : `${testCase.path}: `}`;
+      const match = lines.find((l) => l.startsWith(expectedStart));
+      expect(match, `no line starting with ${JSON.stringify(expectedStart)} in:\n${run.stderr}`).toBeDefined();
+      expect(match).toContain(testCase.says);
+    },
+    120_000,
+  );
+
+  it.concurrent.each(["connectors", "mappings"])(
+    "reports a missing %s folder once, without the follow-on errors of every file that needs it",
+    async (folder) => {
+      const dir = await writeConfigDir(BASE);
+      dirs.push(dir);
+      await rm(dir.path(folder), { recursive: true });
+      const run = await runEssctl(["check", "--offline"], { cwd: dir.dir });
+      expect(run.code).toBe(2);
+      const problems = run.stderr.split("\n").filter((l) => /^\S+:\d+:\d+: /.test(l));
+      expect(problems, run.stderr).toEqual([
+        expect.stringMatching(new RegExp(`^ess\\.yaml:1:1: ${folder}: the ${folder} folder .* does not exist`)),
+      ]);
+      expect(run.stderr).toContain("1 problem found");
+    },
+    120_000,
+  );
 
   it("reports the problems of every file in one run, ess.yaml first", async () => {
     const dir = await writeConfigDir({

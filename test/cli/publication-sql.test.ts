@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { RUN_AS_NOTE } from "../../src/inspection/publication-sql.js";
 import { migrate } from "../../src/ledger/migrate.js";
 import { adminUrl, createTestDatabase, type TestDatabase } from "../support/database.js";
 import { fileDropConnector } from "../support/ess-site.js";
@@ -133,6 +134,15 @@ describe.concurrent("essctl publication sql", () => {
       `GRANT SELECT ON TABLE "public"."Hearings" TO ${quotedRole};`,
       `ALTER ROLE ${quotedRole} WITH REPLICATION;`,
     ]);
+    // The script says who runs it, and it means it: as the role ESS connects as, it is refused.
+    expect(first.stdout.split("\n")[0]).toBe(`-- ${RUN_AS_NOTE}`);
+    const asEss = new pg.Client({ connectionString: url.toString() });
+    await asEss.connect();
+    try {
+      await expect(asEss.query(first.stdout)).rejects.toThrow(/permission denied for database|must be owner of table/);
+    } finally {
+      await asEss.end();
+    }
     // Exactly as printed, comments and all, as a DBA would pipe it into psql.
     await db.query((await publicationSql(configPath)).stdout);
     const second = await publicationSql(configPath);

@@ -13,7 +13,8 @@ export interface EssctlRun {
 const ESSCTL = resolve("src/cli/essctl.ts");
 // Resolved here because the child runs in a temporary directory, where "tsx" would not be found.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const TIMEOUT_MS = 30_000;
+// Only a hung process is killed: on a loaded machine tsx alone can take half a minute to start.
+const TIMEOUT_MS = 90_000;
 
 export async function runEssctl(
   args: readonly string[],

@@ -135,7 +135,11 @@ describe("targets and mappings", () => {
     expect(result.mapping).toBeUndefined();
     expect(result.errors.map((e) => [e.location.line, e.location.path.join("."), e.reason])).toEqual([
       [1, "timezone", expect.stringMatching(/unknown time zone "Mars\/Olympus"/)],
-      [20, "targets.0.fields.A", 'field A: unknown formatter "shout"'],
+      [
+        20,
+        "targets.0.fields.A",
+        'field A: unknown formatter "shout" (expected one of format, upper, lower, trim, width, lpad, rpad, number, pic, map, default, const, mask, hash, drop)',
+      ],
       [21, "targets.0.fields.B", "field B: a fixed-width field needs a width (fix: B: b | width:10)"],
       [15, "targets.1.connector", 'unknown connector "nowhere"'],
       [20, "targets.2.fields.E", expect.stringMatching(/unknown strftime directive %Q/)],
