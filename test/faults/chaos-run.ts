@@ -61,6 +61,13 @@ function randomFaults(): string | undefined {
   return scoped ? `${point}@${nth}` : `${point}:${connector}@${nth}`;
 }
 
+/** How many of the planned indexes lie below `count`. */
+function dueBy(planned: ReadonlySet<number>, count: number): number {
+  let n = 0;
+  for (const index of planned) if (index < count) n++;
+  return n;
+}
+
 function spreadOver(count: number, slots: number): Set<number> {
   const chosen = new Set<number>();
   for (let i = 0; i < count; i++) chosen.add(Math.floor(((i + 0.5) * slots) / count));
@@ -102,6 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       let kills = 0;
       let faultPointKills = 0;
       let done = 0;
+      const outagesBegun: Promise<void>[] = [];
       // One armed process at a time: two dying at their fault points between two kills would
       // take the run past the kills it was asked for.
       const armed = { capture: false, delivery: false };
@@ -134,13 +142,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         processes[role] = restart(role);
         // A process killed before it ever ran tests nothing: the next kill waits for it to be up.
         await Promise.race([processes[role]?.started, new Promise((r) => setTimeout(r, 60_000))]);
-        if (restartAt.has(k)) {
+        // Planned by kill count, not by loop turn: a turn that also counted a fault-point death
+        // moves past a planned index, and every planned restart and outage must still happen.
+        if (done < dueBy(restartAt, kills)) {
           log(`PostgreSQL immediate restart ${++done}`);
           await server.restartImmediately();
         }
-        if (outageAt.has(k)) void rest.outage(1000 + Math.random() * 1500);
+        if (outagesBegun.length < dueBy(outageAt, kills)) outagesBegun.push(rest.outage(1000 + Math.random() * 1500));
         if ((k + 1) % 10 === 0) log(`${k + 1} kills: ${await progress()}`);
       }
+      // The kill budget can run out at a fault-point death before the last planned hurts.
+      while (done < restartAt.size) {
+        log(`PostgreSQL immediate restart ${++done}`);
+        await server.restartImmediately();
+      }
+      while (outagesBegun.length < outageAt.size) outagesBegun.push(rest.outage(1000 + Math.random() * 1500));
       await workload.stop();
       // The end: unarmed processes only, and time for the partners to catch up.
       for (const role of ["capture", "delivery"] as const) {
@@ -149,7 +165,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         await current?.kill9();
         processes[role] = start(role);
       }
-      while (rest.outages < outages) await new Promise((r) => setTimeout(r, 100));
+      // Every outage is over (the partner listens again) before the final count.
+      await Promise.all(outagesBegun);
       const committed = await workload.committedInSource();
       await Promise.all([processes.capture?.started, processes.delivery?.started]);
       let verdict: Verdict = { lost: Number.POSITIVE_INFINITY, duplicated: 0, problems: [] };

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { migrate } from "../../src/ledger/migrate.js";
+import type { SshServer } from "../support/sshd.js";
 import { FAULT_SOURCE_DDL } from "./workload.js";
 
 export interface FaultSite {
@@ -32,6 +33,12 @@ export interface FaultSiteOptions {
   readonly plugin?: "pgoutput" | "wal2json";
   /** batch.maxWait of the drop connectors. */
   readonly maxWait?: string;
+  /** A SOAP partner (the county scheduler's WSDL): connector `soap_partner`. */
+  readonly soap?: { readonly url: string; readonly wsdl: string };
+  /** An SFTP partner taking one file per batch: connector `sftp_batches`, into the server's drop directory. */
+  readonly sftp?: { readonly server: SshServer; readonly keyFile: string };
+  /** The ledger on another server than the source (`ledger.url`): a URL there for a database. */
+  readonly ledgerUrlFor?: (database: string) => string;
   /** An FTPS partner: adds connector `ftp_append`, appending to `permits.txt` in `dir` over TLS. */
   readonly ftp?: FtpPartner;
 }
@@ -56,11 +63,12 @@ export const RECORD = { id: [0, 8], seq: [8, 18], token: [18, 63] } as const;
 
 export async function createFaultSite(options: FaultSiteOptions): Promise<FaultSite> {
   const sourceDb = `ess_f_${options.name}`;
-  const ledgerDb = options.separateLedger ? `${sourceDb}_ledger` : sourceDb;
+  const ledgerDb = options.separateLedger || options.ledgerUrlFor ? `${sourceDb}_ledger` : sourceDb;
+  const ledgerUrlFor = options.ledgerUrlFor ?? options.urlFor;
   await recreateDatabase(options.urlFor("postgres"), sourceDb);
-  if (ledgerDb !== sourceDb) await recreateDatabase(options.urlFor("postgres"), ledgerDb);
+  if (ledgerDb !== sourceDb) await recreateDatabase(ledgerUrlFor("postgres"), ledgerDb);
   const sourceUrl = options.urlFor(sourceDb);
-  const ledgerUrl = options.urlFor(ledgerDb);
+  const ledgerUrl = ledgerUrlFor(ledgerDb);
   const slot = `slot_${sourceDb}`.slice(0, 63);
   const plugin = options.plugin ?? "pgoutput";
   const client = new pg.Client({ connectionString: sourceUrl });
@@ -138,6 +146,41 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
       "heartbeat: { every: 500ms, offlineAfter: 1000 }",
     ];
   }
+  if (options.soap) {
+    connectors.soap_partner = [
+      "name: soap_partner",
+      "adapter: soap",
+      "soap:",
+      `  wsdl: ${options.soap.wsdl}`,
+      `  endpoint: ${options.soap.url}`,
+      "  operation: Reschedule",
+      "  timeout: 2s",
+      "batch: { maxRecords: 20, maxWait: 50ms }",
+      "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
+      "heartbeat: { every: 500ms, offlineAfter: 1000 }",
+    ];
+  }
+  if (options.sftp) {
+    const { server, keyFile } = options.sftp;
+    connectors.sftp_batches = [
+      "name: sftp_batches",
+      "adapter: sftp",
+      "sftp:",
+      `  host: ${server.host}`,
+      `  port: ${server.port}`,
+      `  username: ${server.username}`,
+      `  privateKey: \${file:${keyFile}}`,
+      `  hostKey: "${server.hostKey}"`,
+      `  dir: ${server.dropDir}`,
+      '  file: "batch_{batch}.txt"',
+      "  mode: file-per-batch",
+      "  tempSuffix: .part",
+      "encoding: utf-8",
+      `batch: { maxRecords: 40, maxWait: ${maxWait} }`,
+      "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
+      "heartbeat: { every: 1s, offlineAfter: 1000 }",
+    ];
+  }
   const fixedWidth = ["      ID: id | width:8", "      SEQ: seq | width:10", "      TOKEN: _token | width:45"];
   const targets = [
     ...["drop_batches", "drop_append", ...(options.ftp ? ["ftp_append"] : [])].flatMap((c) => [
@@ -147,6 +190,15 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
       ...fixedWidth,
     ]),
     ...(options.restUrl ? ["  - connector: rest_partner", "    format: json", "    fields: { id: id, seq: seq }"] : []),
+    // The scheduler's WSDL has no field for a sequence number: the optional `reason` carries it.
+    ...(options.soap
+      ? [
+          "  - connector: soap_partner",
+          "    format: soap",
+          '    fields: { family: id, new_date: "const:2024-05-04", reason: seq }',
+        ]
+      : []),
+    ...(options.sftp ? ["  - connector: sftp_batches", "    format: fixed-width", "    fields:", ...fixedWidth] : []),
   ];
   const ledgerLines = ["ledger:", "  schema: ess", ...(ledgerDb !== sourceDb ? [`  url: ${ledgerUrl}`] : [])];
   await writeFile(
@@ -192,7 +244,7 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
     appendDir,
     cleanup: async () => {
       await dropDatabase(options.urlFor("postgres"), sourceDb);
-      if (ledgerDb !== sourceDb) await dropDatabase(options.urlFor("postgres"), ledgerDb);
+      if (ledgerDb !== sourceDb) await dropDatabase(ledgerUrlFor("postgres"), ledgerDb);
       await rm(dir, { recursive: true, force: true });
     },
   };

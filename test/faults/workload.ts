@@ -14,7 +14,7 @@ export interface CommittedTransaction {
   readonly keys: readonly string[];
   /** The WAL insert position before the transaction began: its changes lie after it. */
   readonly lsnBefore: string;
-  /** The WAL write position once the commit returned: the commit record ends at or before it. */
+  /** The WAL insert position once the commit returned: the commit record ends at or before it. */
   readonly lsnAfter: string;
 }
 
@@ -105,7 +105,9 @@ export class Workload {
     );
     await client.query("insert into public.committed (seq, keys) values ($1, $2)", [seq, keys]);
     await client.query("commit");
-    const after = await client.query<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
+    // The insert position, not pg_current_wal_lsn() (the write position): with
+    // synchronous_commit off the write position can still be short of the commit record.
+    const after = await client.query<{ lsn: string }>("select pg_current_wal_insert_lsn()::text as lsn");
     this.committed.push({ seq, keys, lsnBefore: before.rows[0]?.lsn ?? "0/0", lsnAfter: after.rows[0]?.lsn ?? "0/0" });
   }
 }

@@ -14,7 +14,7 @@ import { startSoapServer, type TestSoapServer } from "../support/soap-server.js"
 import { deliveriesOf } from "./ledger-watch.js";
 import { type RunningEngine, runEngine } from "./running-engine.js";
 
-const WSDL = fileURLToPath(new URL("../../connectors/county_scheduler.wsdl", import.meta.url));
+const WSDL = fileURLToPath(new URL("../fixtures/soap/court-docket.wsdl", import.meta.url));
 
 describe("the seeds' recipes deliver as written", () => {
   let site: EssSite;
@@ -26,10 +26,11 @@ describe("the seeds' recipes deliver as written", () => {
     payroll = await startHttpServer(() => ({ status: 200, body: "imported" }));
     court = await startSoapServer({
       wsdlFile: WSDL,
-      service: "SchedulerService",
-      port: "SchedulerPort",
-      operation: "Reschedule",
-      handler: (call, index) => ({ confirmation_id: `CASE-${String(call.args.family)}-${index}`, status: "OK" }),
+      service: "DocketService",
+      port: "DocketPort",
+      operation: "UpdateCase",
+      path: "/docket",
+      handler: (call, index) => ({ Receipt: `CASE-${String(call.args.CaseId)}-${index}` }),
     });
     site = await createSite("partners-recipes", ({ dropDir }) => ({
       connectors: {
@@ -43,9 +44,10 @@ describe("the seeds' recipes deliver as written", () => {
         court_docket: [
           "name: court_docket",
           "type: soap",
-          `wsdl: ${WSDL}`,
+          // The recipe's `wsdl: https://court.gov/docket.wsdl`, fetched from this test's court.
+          `wsdl: ${court.wsdlUrl}`,
           `endpoint: ${court.url}`,
-          "operation: Reschedule",
+          "operation: UpdateCase",
           "",
         ].join("\n"),
         redacted: [
@@ -89,7 +91,7 @@ describe("the seeds' recipes deliver as written", () => {
           "source: { table: public.permits }",
           "target: court_docket",
           "format: soap",
-          "fields: { family: id, new_date: updated_at | format:%Y-%m-%d }",
+          "fields: { CaseId: id, Status: status }",
           "",
         ].join("\n"),
       },
@@ -129,8 +131,11 @@ describe("the seeds' recipes deliver as written", () => {
     expect(records).not.toContain("6789");
     expect(records).not.toContain("applicant_ssn");
 
-    // type: soap with wsdl/operation at the top → Reschedule calls.
-    expect(court.calls.map((c) => String(c.args.family)).sort()).toEqual(["BP-1", "BP-2"]);
+    // type: soap with wsdl/operation at the top → one UpdateCase call per change.
+    expect(court.calls.map((c) => `${String(c.args.CaseId)}:${String(c.args.Status)}`).sort()).toEqual([
+      "BP-1:APPROVED",
+      "BP-2:APPROVED",
+    ]);
 
     // CSV via REST: one text/csv body per batch with a batch idempotency key.
     const posts = payroll.requests.filter((r) => r.method === "POST");

@@ -101,7 +101,8 @@ describe("the VDOT GIS bridge over REST", () => {
     expect(busy).toHaveLength(2);
     const gap = (busy[1]?.at ?? 0) - (busy[0]?.at ?? 0);
     expect(gap).toBeGreaterThanOrEqual(1_900);
-    expect(gap).toBeLessThan(4_000);
+    // Far below the retry policy's own next delay, with room for a loaded machine's claim cycle.
+    expect(gap).toBeLessThan(10_000);
     expect(byKey.get("BP-BUSY")).toMatchObject({ state: "sent", attempts: 2, partnerReference: "gis-BP-BUSY" });
     const failed = (await auditOf(site.db, CONNECTOR, "failed")).filter(
       (h) => h.deliveryId === byKey.get("BP-BUSY")?.id,

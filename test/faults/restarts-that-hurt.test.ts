@@ -1,0 +1,158 @@
+// Restarts that hurt: PostgreSQL stopped in immediate mode while ESS is in the middle of a capture
+// COPY, with transactions larger than the capture batch (5,000 rows); and a ledger on a server of
+// its own (`ledger.url`) restarted alone, also mid-COPY. Every change reaches every partner once.
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PostgresServer, startEmbeddedPostgres } from "../support/embedded-server.js";
+import { EssProcess } from "./ess-process.js";
+import { createFaultSite, type FaultSite } from "./fault-site.js";
+import { InvariantSampler } from "./invariant-sampler.js";
+import { appendReceptions, dropReceptions, judge, type Verdict } from "./partner-view.js";
+import { Workload } from "./workload.js";
+
+const RESTARTS = 2;
+/** Larger than the capture pipeline's batch of 5,000 rows, so one transaction takes several COPYs. */
+const LARGE_ROWS = 6_000;
+
+const urlOn = (server: PostgresServer) => (database: string) => server.url(database);
+
+/** Waits until the server runs a COPY in `database` (a capture flush), up to `ms`; true if seen. */
+async function copyInFlight(url: string, database: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const client = new pg.Client({ connectionString: url });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      while (Date.now() < deadline) {
+        const r = await client.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+            where datname = $1 and state = 'active' and query ilike 'copy %'`,
+          [database],
+        );
+        if ((r.rows[0]?.n ?? 0) > 0) return true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return false;
+}
+
+/** Runs ESS under a load with large transactions while `restart` hits the server `victim` mid-COPY. */
+async function restartsUnderLoad(site: FaultSite, victim: PostgresServer, victimDatabase: string) {
+  const workload = new Workload({
+    url: site.sourceUrl,
+    keys: LARGE_ROWS,
+    maxRows: 4,
+    pauseMs: 50,
+    // One large transaction in 30: enough COPYs to aim at, a backlog a loaded machine drains.
+    largeEvery: 30,
+    largeRows: LARGE_ROWS,
+  });
+  const sampler = new InvariantSampler({ ...site, workload, rest: () => [] });
+  let ess = new EssProcess({ configPath: site.configPath });
+  let midCopy = 0;
+  let exits = 0;
+  workload.start();
+  sampler.start();
+  try {
+    expect(await ess.started, ess.stderr).toBe(true);
+    for (let i = 0; i < RESTARTS; i++) {
+      if (await copyInFlight(victim.url("postgres"), victimDatabase, 30_000)) midCopy++;
+      await victim.restartImmediately();
+      // ESS rides out the restart; should it give up instead, it is started again as a service manager would, and counted.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      if (!ess.running) {
+        exits++;
+        ess = new EssProcess({ configPath: site.configPath });
+      }
+    }
+    await workload.stop();
+    const committed = await workload.committedInSource();
+    let large = 0;
+    for (const keys of committed.values()) if (keys.length >= LARGE_ROWS) large++;
+    let verdict: Verdict | undefined;
+    let lastLost = Number.POSITIVE_INFINITY;
+    let progressAt = Date.now();
+    while (Date.now() - progressAt < 60_000) {
+      if (!ess.running) {
+        exits++;
+        ess = new EssProcess({ configPath: site.configPath });
+      }
+      verdict = judge(
+        committed,
+        new Map([
+          ["drop_batches", await dropReceptions(site.dropDir)],
+          ["drop_append", await appendReceptions(site.appendDir)],
+        ]),
+        new Set(["drop_append"]),
+      );
+      if (verdict.lost === 0) break;
+      if (verdict.lost < lastLost) progressAt = Date.now();
+      lastLost = verdict.lost;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return { verdict, midCopy, exits, large, committed: committed.size, report: await sampler.stop() };
+  } finally {
+    await workload.stop();
+    await ess.stop();
+    await sampler.stop().catch(() => undefined);
+  }
+}
+
+describe("PostgreSQL stopped in immediate mode in the middle of a capture COPY", () => {
+  let server: PostgresServer;
+  let site: FaultSite;
+  beforeAll(async () => {
+    server = await startEmbeddedPostgres();
+    site = await createFaultSite({ name: "immediate", urlFor: urlOn(server), maxWait: "200ms" });
+  }, 120_000);
+  afterAll(async () => {
+    await site?.cleanup();
+    await server?.stop();
+  });
+
+  it(`${RESTARTS} immediate restarts aimed at capture flushes of transactions larger than the capture batch: nothing lost, nothing twice`, async () => {
+    const run = await restartsUnderLoad(site, server, "ess_f_immediate");
+    expect(run.report.violations).toEqual([]);
+    expect(run.verdict?.problems).toEqual([]);
+    expect({ lost: run.verdict?.lost, duplicated: run.verdict?.duplicated }).toEqual({ lost: 0, duplicated: 0 });
+    expect(run.midCopy, "no restart met a capture COPY in flight").toBeGreaterThan(0);
+    expect(run.large, "no transaction larger than the capture batch was committed").toBeGreaterThan(0);
+    expect(run.exits, "ESS exited on a restart of its database instead of reconnecting").toBe(0);
+  }, 600_000);
+});
+
+describe("a ledger on its own server (ledger.url), restarted alone", () => {
+  let source: PostgresServer;
+  let ledger: PostgresServer;
+  let site: FaultSite;
+  beforeAll(async () => {
+    [source, ledger] = await Promise.all([startEmbeddedPostgres(), startEmbeddedPostgres()]);
+    site = await createFaultSite({
+      name: "own_ledger",
+      urlFor: urlOn(source),
+      ledgerUrlFor: urlOn(ledger),
+      maxWait: "200ms",
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await site?.cleanup();
+    await Promise.all([source?.stop(), ledger?.stop()]);
+  });
+
+  it(`${RESTARTS} immediate restarts of the ledger's server alone, aimed at its capture COPYs: nothing lost, nothing twice`, async () => {
+    const run = await restartsUnderLoad(site, ledger, "ess_f_own_ledger_ledger");
+    expect(site.ledgerUrl).not.toBe(site.sourceUrl);
+    expect(run.report.violations).toEqual([]);
+    expect(run.verdict?.problems).toEqual([]);
+    expect({ lost: run.verdict?.lost, duplicated: run.verdict?.duplicated }).toEqual({ lost: 0, duplicated: 0 });
+    expect(run.midCopy, "no restart met a capture COPY in flight").toBeGreaterThan(0);
+    expect(run.large).toBeGreaterThan(0);
+    expect(run.exits, "ESS exited on a restart of its ledger instead of reconnecting").toBe(0);
+  }, 600_000);
+});
