@@ -22,7 +22,9 @@ describe("SIGKILLs at the fault points with the wal2json decoder", () => {
   let site: FaultSite;
   beforeAll(async () => {
     // Fails loudly, naming the Debian packages, when PostgreSQL 15 or its wal2json is missing.
-    server = await startDebianPostgres({ version: 15 });
+    // Commits durable before they return (the test servers' default is off): an immediate restart
+    // must not take back a transaction the writer saw committed, or the sampler would count it.
+    server = await startDebianPostgres({ version: 15, settings: { synchronous_commit: "on" } });
     site = await createFaultSite({ name: "wal2json", plugin: "wal2json", urlFor: (db) => server.url(db) });
   }, 120_000);
   afterAll(async () => {
