@@ -44,6 +44,8 @@ describe("a mapping that fails against the source database", () => {
   it("essctl start names the file and line and exits with a failure", async () => {
     const result = await essctl(["start", "--config", site.configPath]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/EngineSetupError: .*permit_status\.yaml:\d+:\d+: \S*source\.key: key column applicant_ssn is listed in pii/);
+    expect(result.stderr).toMatch(
+      /EngineSetupError: .*permit_status\.yaml:\d+:\d+: \S*source\.key: key column applicant_ssn is listed in pii/,
+    );
   });
 });
