@@ -85,6 +85,13 @@ module.exports = {
       to: { path: "^kysely$|node_modules/kysely/" },
     },
     {
+      name: "only-entry-points-run-the-engine",
+      comment: "src/engine/ holds the wiring src/engine.ts composes; only essctl (cli) and the demo run an engine, so no module below them depends on one.",
+      severity: "error",
+      from: { path: "(^|/)src/", pathNot: ["(^|/)src/engine\\.ts$", folder("engine"), anyOf("cli", "demo")] },
+      to: { path: ["(^|/)src/engine\\.ts$", folder("engine")] },
+    },
+    {
       name: "nothing-imports-the-cli",
       comment: "essctl commands are thin wrappers over the modules; no module may depend on one.",
       severity: "error",
