@@ -49,7 +49,8 @@ export class FeedWriter {
   private readonly copySql: string;
 
   constructor(
-    private readonly schema: string,
+    /** The ledger schema, for what capture records beside the feed (the audit of a refused change). */
+    readonly schema: string,
     private readonly slot: string,
   ) {
     this.feed = ledgerTable(schema, "feed");
