@@ -12,10 +12,12 @@ import type {
 } from "../change/change.js";
 import { decodeChange, encodeChange, type TransactionChange } from "../change/message-codec.js";
 import { faultPoint } from "../fault-points.js";
+import { appendAudit } from "../ledger/audit.js";
 import type { FeedBatch, FeedChunk, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
 import type { StreamedChange, StreamedChanges } from "../ledger/streamed-changes.js";
 import type { Logger } from "../ops/logger.js";
 import type { StreamConsumer } from "../source/replication-stream.js";
+import { classifyPgError, isRefusedValue } from "../sql/pg-error.js";
 import {
   type CapturedChange,
   EVENT_MESSAGE_PREFIX,
@@ -24,6 +26,7 @@ import {
   rowChangeToCaptured,
   truncateToCaptured,
 } from "./feed-rows.js";
+import { placeholderFor, refusalOf } from "./refused-change.js";
 
 export interface CaptureLimits {
   /** Flush once this many rows are waiting, even inside a transaction. */
@@ -272,9 +275,7 @@ export class CapturePipeline implements StreamConsumer {
     await Promise.resolve();
     try {
       let inserted = 0;
-      if (batch.rows.length > 0) {
-        inserted = await this.writer.write(this.ledger, batch, this.hooks.sameTransaction?.(changes));
-      }
+      if (batch.rows.length > 0) inserted = await this.store(batch, changes);
       faultPoint("stored-before-confirm");
       // A batch of only commits (all rows filtered) has nothing to store: confirming is enough.
       if (batch.checkpoint !== undefined) this.confirm(batch.checkpoint);
@@ -292,6 +293,82 @@ export class CapturePipeline implements StreamConsumer {
     // Either the buffer was just handed to a new flush or it is below the batch size: the
     // stream may go on.
     for (const resolve of this.drained.splice(0)) resolve();
+  }
+
+  /**
+   * Stores a batch and its checkpoint in one transaction. When the ledger refuses a value in it,
+   * the batch is stored in parts instead (halves of halves, in order, so a few refused changes cost
+   * a few dozen transactions), each refused change alone as a placeholder with dead letters, and
+   * the checkpoint last: the change is never read again, and nothing around it is lost. Any other
+   * failure (the ledger unreachable, out of space) stops the session as before.
+   */
+  private async store(batch: FeedBatch, changes: readonly CapturedChange[]): Promise<number> {
+    try {
+      return await this.writer.write(this.ledger, batch, this.hooks.sameTransaction?.(changes));
+    } catch (error) {
+      if (!isRefusedValue(error)) throw error;
+    }
+    const inserted = await this.storeHalves(changes);
+    if (batch.checkpoint !== undefined) {
+      await this.writer.write(this.ledger, { rows: [], checkpoint: batch.checkpoint });
+    }
+    return inserted;
+  }
+
+  /** Stores changes (without a checkpoint) and returns how many were new; a refused one is set aside. */
+  private async storePart(changes: readonly CapturedChange[]): Promise<number> {
+    try {
+      return await this.writer.write(
+        this.ledger,
+        { rows: changes.map((c) => c.feed) },
+        this.hooks.sameTransaction?.(changes),
+      );
+    } catch (error) {
+      if (!isRefusedValue(error)) throw error;
+      const only = changes.length === 1 ? changes[0] : undefined;
+      return only ? this.storeRefused(only, error) : this.storeHalves(changes);
+    }
+  }
+
+  private async storeHalves(changes: readonly CapturedChange[]): Promise<number> {
+    const half = Math.ceil(changes.length / 2);
+    const first = await this.storePart(changes.slice(0, half));
+    return first + (changes.length > half ? await this.storePart(changes.slice(half)) : 0);
+  }
+
+  /**
+   * The change the ledger refused: a placeholder takes its place in the feed and its deliveries are
+   * dead letters naming the reason. If even that is refused (a constraint on every row of its
+   * table), the audit trail alone records it. The log names the change, never its values.
+   */
+  private async storeRefused(change: CapturedChange, error: unknown): Promise<number> {
+    const refusal = refusalOf(change.feed, error);
+    this.logger.error(
+      { change: refusal.change, table: refusal.table, topic: refusal.topic, code: refusal.code, cause: refusal.cause },
+      "the ledger refused a captured change: it is kept as a dead letter and capture goes on",
+    );
+    const placeholder = placeholderFor(change, refusal);
+    try {
+      return await this.writer.write(
+        this.ledger,
+        { rows: [placeholder.feed] },
+        this.hooks.sameTransaction?.([placeholder]),
+      );
+    } catch (again) {
+      if (!isRefusedValue(again)) throw again;
+      this.logger.error(
+        { change: refusal.change, table: refusal.table, code: classifyPgError(again).code },
+        "the ledger refused even the placeholder of a change: only the audit trail records it",
+      );
+    }
+    await appendAudit(this.ledger, this.writer.schema, [
+      {
+        event: "dead",
+        detail: { change: refusal.change, table: refusal.table, topic: refusal.topic, stored: false },
+        error: `the ledger refused change ${refusal.change} and its placeholder: ${refusal.cause}`,
+      },
+    ]);
+    return 0;
   }
 
   private waitForDrain(): Promise<void> {

@@ -57,6 +57,7 @@ export class DeliveryPlanner {
       ordinal: feed.ordinal,
       commitTime: feed.commitTime,
       ...(change.event ? { event: change.event } : {}),
+      ...(change.refused !== undefined ? { refused: change.refused } : {}),
     });
   }
 }

@@ -28,6 +28,11 @@ export interface CapturedChange {
   readonly row: Row | null;
   /** For application events: the receipt id and the options the application gave. */
   readonly event?: EventFacts;
+  /**
+   * Why the ledger refused this change as captured: the feed keeps a placeholder in its place and
+   * each of its deliveries is a dead letter with this reason.
+   */
+  readonly refused?: string;
 }
 
 /** What deliveries made from an event keep of it; anything malformed is left out, never fatal. */

@@ -21,6 +21,8 @@ export interface DeliverySource {
   readonly commitTime: Date;
   /** For application events: receipt id and per-event options. */
   readonly event?: EventFacts;
+  /** Why the ledger refused the change: its deliveries are dead letters, never rendered. */
+  readonly refused?: string;
 }
 
 export function renderDelivery(
@@ -47,6 +49,10 @@ export function renderDelivery(
     commitTime: source.commitTime,
     ...(source.event ? { event: source.event } : {}),
   };
+  if (source.refused !== undefined) {
+    const reason = `mapping ${mapping.config.name} target ${target.index} (${target.connector}): ${source.refused}`;
+    return { ...base, state: "dead", payload: null, error: storableText(reason) };
+  }
   const unstorable = target.columns.find((column) => holdsUnstorableText(source.row[column]));
   if (unstorable !== undefined) {
     // No partner format carries these faithfully and the ledger cannot keep them as text: the

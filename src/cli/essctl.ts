@@ -1,38 +1,7 @@
 #!/usr/bin/env node
-// essctl: the operator command line of ESS; each command lives in its own file and is registered here.
-import { backfillCommand } from "./backfill.js";
-import { checkCommand } from "./check.js";
-import type { EssctlCommand } from "./cli-options.js";
-import { copybookCommand } from "./copybook.js";
-import { demoCommand } from "./demo.js";
-import { listCommand } from "./list.js";
-import { migrateCommand } from "./migrate.js";
-import { partnersCommand } from "./partners.js";
-import { pauseCommand, resumeCommand } from "./pause.js";
+// essctl: the operator command line of ESS; each command lives in its own file, registered in commands.ts.
+import { COMMANDS } from "./commands.js";
 import { runEssctl } from "./program.js";
-import { publicationCommand } from "./publication.js";
-import { replayCommand } from "./replay.js";
-import { startCommand } from "./start.js";
-import { statsCommand } from "./stats.js";
-import { upgradePlanCommand } from "./upgrade-plan.js";
-
-/** The commands, in the order `essctl --help` lists them. */
-const COMMANDS: readonly EssctlCommand[] = [
-  migrateCommand,
-  checkCommand,
-  publicationCommand,
-  startCommand,
-  listCommand,
-  replayCommand,
-  statsCommand,
-  pauseCommand,
-  resumeCommand,
-  backfillCommand,
-  upgradePlanCommand,
-  copybookCommand,
-  demoCommand,
-  partnersCommand,
-];
 
 const stop = new AbortController();
 // A closed terminal (SIGHUP) stops a command like Ctrl-C does: long-running commands clean up.

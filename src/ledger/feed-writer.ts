@@ -47,7 +47,8 @@ export class FeedWriter {
   private readonly checkpointSql: string;
 
   constructor(
-    schema: string,
+    /** The ledger schema, for what capture records beside the feed (the audit of a refused change). */
+    readonly schema: string,
     private readonly slot: string,
   ) {
     const s = quoteIdentifier(schema);

@@ -1,5 +1,6 @@
 // The one place every log line passes before it is written: no secret, no row data from a database error.
 import { redactUrl } from "../config/secrets.js";
+import { messageWithoutValues } from "../sql/pg-error.js";
 
 /** Fields of a PostgreSQL error that quote row data (the failing value, the key, the statement's context). */
 const ROW_DATA_FIELDS = new Set(["detail", "where", "hint", "internalQuery", "query", "parameters", "values"]);
@@ -61,7 +62,7 @@ export function redactLogLine(line: string): string {
 function loggableError(error: Error, depth: number): Record<string, unknown> {
   const record = error as unknown as Record<string, unknown>;
   const database = isDatabaseError(record);
-  const message = database ? withoutQuotedValue(error.message) : error.message;
+  const message = database ? messageWithoutValues(error.message) : error.message;
   const out: Record<string, unknown> = { type: error.name, message: loggableValue(message, depth + 1) };
   for (const field of ERROR_FIELDS) {
     const value = record[field];
@@ -80,12 +81,4 @@ function loggableError(error: Error, depth: number): Record<string, unknown> {
 function isDatabaseError(value: object): boolean {
   const record = value as Record<string, unknown>;
   return typeof record.code === "string" && /^[0-9A-Z]{5}$/.test(record.code) && typeof record.severity === "string";
-}
-
-/**
- * PostgreSQL quotes the offending input at the end of class-22 messages
- * (`invalid input syntax for type integer: "123-45-6789"`): that text is row data.
- */
-function withoutQuotedValue(message: string): string {
-  return message.replace(/: ".*"$/s, ': "…"').replace(/\(([^()]*)\)=\(.*?\)/g, "($1)=(…)");
 }

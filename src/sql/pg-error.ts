@@ -79,3 +79,23 @@ export function isConnectionFailure(error: unknown): boolean {
   const { kind } = classifyPgError(error);
   return kind === "connection" || kind === "resources";
 }
+
+/**
+ * The server refused a value, not the request: the same value fails the same way however often
+ * it is sent, while the rows around it are fine. Class 22 (data), class 23 (a constraint), class
+ * 54 (a limit, e.g. an index entry too large for its page) and an exception raised by a trigger
+ * or a check function (P0001).
+ */
+export function isRefusedValue(error: unknown): boolean {
+  const { kind, code } = classifyPgError(error);
+  return kind === "data" || kind === "integrity" || (code !== undefined && /^(54\d{3}|P0001)$/.test(code));
+}
+
+/**
+ * A server message without the input it quotes: class-22 messages end with the refused text
+ * (`invalid input syntax for type integer: "123-45-6789"`) and key messages name the key's
+ * values (`Key (ssn)=(123-45-6789)`). That text is row data.
+ */
+export function messageWithoutValues(message: string): string {
+  return message.replace(/: ".*"$/s, ': "…"').replace(/\(([^()]*)\)=\(.*?\)/g, "($1)=(…)");
+}

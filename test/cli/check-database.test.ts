@@ -17,7 +17,7 @@ import {
   PERMITS_TABLE,
   permitStatusMapping,
 } from "../support/ess-site.js";
-import { essctl } from "../support/essctl.js";
+import { essctl, essctlHere } from "../support/essctl.js";
 import { freePort } from "../support/free-port.js";
 
 const SQL_HEADER = "-- SQL a DBA must run:";
@@ -62,7 +62,7 @@ interface Failed {
 }
 
 async function checkFails(configPath: string): Promise<Failed> {
-  const run = await essctl(["check", "--config", configPath]);
+  const run = await essctlHere(["check", "--config", configPath]);
   expect(run.code, run.stderr).toBe(2);
   expect(run.stdout).toBe("");
   const lines = run.stderr.trimEnd().split("\n");
@@ -71,8 +71,9 @@ async function checkFails(configPath: string): Promise<Failed> {
   return { stderr: run.stderr, sql: start < 0 ? [] : lines.slice(start + 1, -1) };
 }
 
-async function checkPasses(configPath: string): Promise<string> {
-  const run = await essctl(["check", "--config", configPath]);
+/** `bin`: through the essctl bin as a child process rather than in-process. */
+async function checkPasses(configPath: string, bin = false): Promise<string> {
+  const run = await (bin ? essctl : essctlHere)(["check", "--config", configPath]);
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
   expect(run.stdout).toContain("configuration valid");
@@ -94,7 +95,7 @@ async function runAsDba(url: string, statements: readonly string[]): Promise<voi
 describe.concurrent("essctl check against the database", () => {
   it("passes on a site set up as the SPEC describes", async () => {
     const s = await site("ok");
-    await checkPasses(s.configPath);
+    await checkPasses(s.configPath, true);
   });
 
   it("a missing publication is reported with its CREATE PUBLICATION", async () => {
@@ -115,7 +116,7 @@ describe.concurrent("essctl check against the database", () => {
       alter publication ess_pub set (publish = 'insert, update');
     `);
     await writeMapping(s, "hearings", csvMapping("hearings", "public.hearings", { id: "id", on: "held_on" }));
-    const run = await essctl(["check", "--json", "--config", s.configPath]);
+    const run = await essctlHere(["check", "--json", "--config", s.configPath]);
     expect(run.code, run.stderr).toBe(2);
     const report = JSON.parse(run.stdout);
     const addTable = 'ALTER PUBLICATION "ess_pub" ADD TABLE "public"."hearings";';
@@ -272,7 +273,7 @@ describe.concurrent("essctl check against the database", () => {
     );
     expect(failed.stderr).toContain("fix: essctl migrate");
     expect(failed.sql).toEqual([]);
-    const migrated = await essctl(["migrate", "--config", s.configPath]);
+    const migrated = await essctlHere(["migrate", "--config", s.configPath]);
     expect(migrated.code, migrated.stderr).toBe(0);
     await checkPasses(s.configPath);
   });
@@ -333,7 +334,7 @@ describe.concurrent("essctl check against the database", () => {
     expect(run.stderr).toContain(`cannot connect to the source database postgres://ess:***@127.0.0.1:${port}/hms`);
     expect(run.stderr).toContain("ECONNREFUSED");
     expect(run.stderr).not.toContain("Unreachable-Pw-5517");
-    const offline = await essctl(["check", "--offline", "--config", join(dir, "ess.yaml")]);
+    const offline = await essctlHere(["check", "--offline", "--config", join(dir, "ess.yaml")]);
     expect(offline.code, offline.stderr).toBe(0);
     expect(offline.stdout).toContain("(checked: configuration)");
   });

@@ -2,7 +2,7 @@
 import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ConfigDir, writeConfigDir, yaml } from "../config/config-dir.js";
-import { runEssctl } from "./run-essctl.js";
+import { runEssctl, runEssctlInProcess } from "./run-essctl.js";
 
 // A small valid configuration; every case below breaks one thing in it.
 const BASE: Readonly<Record<string, string>> = {
@@ -525,14 +525,14 @@ describe("essctl check on malformed configurations", () => {
     const plain = yaml(...FTP_HEAD, "  password: pw", "  insecure: true", ...FTP_DROP);
     const dir = await writeConfigDir({ ...BASE, "connectors/archive.yaml": plain });
     dirs.push(dir);
-    const run = await runEssctl(["check", "--offline"], { cwd: dir.dir });
+    const run = await runEssctlInProcess(["check", "--offline"], { cwd: dir.dir });
     expect(run.code, run.stderr).toBe(0);
     const line = positionOf(plain, "insecure: true").line;
     expect(run.stdout).toContain(
       `warning: connectors/archive.yaml:${line}: ftp.insecure: connector archive uses plain FTP`,
     );
 
-    const json = await runEssctl(["check", "--offline", "--json"], { cwd: dir.dir });
+    const json = await runEssctlInProcess(["check", "--offline", "--json"], { cwd: dir.dir });
     expect(JSON.parse(json.stdout).warnings).toHaveLength(1);
   });
 
@@ -542,7 +542,7 @@ describe("essctl check on malformed configurations", () => {
       const files = { ...BASE, ...testCase.files };
       const dir = await writeConfigDir(files);
       dirs.push(dir);
-      const run = await runEssctl(["check"], { cwd: dir.dir, ...(testCase.env ? { env: testCase.env } : {}) });
+      const run = await runEssctlInProcess(["check"], { cwd: dir.dir, ...(testCase.env ? { env: testCase.env } : {}) });
       expect(run.code, run.stderr).toBe(2);
       const source = files[testCase.file];
       if (source === undefined) throw new Error(`no file ${testCase.file} in the case`);
@@ -562,7 +562,7 @@ describe("essctl check on malformed configurations", () => {
       const dir = await writeConfigDir(BASE);
       dirs.push(dir);
       await rm(dir.path(folder), { recursive: true });
-      const run = await runEssctl(["check", "--offline"], { cwd: dir.dir });
+      const run = await runEssctlInProcess(["check", "--offline"], { cwd: dir.dir });
       expect(run.code).toBe(2);
       const problems = run.stderr.split("\n").filter((l) => /^\S+:\d+:\d+: /.test(l));
       expect(problems, run.stderr).toEqual([

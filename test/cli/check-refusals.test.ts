@@ -7,7 +7,7 @@ import { runChecks } from "../../src/cli/check-report.js";
 import { wsdlPhase } from "../../src/cli/check-wsdl.js";
 import { type ConfigDir, writeConfigDir, yaml } from "../config/config-dir.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
-import { runEssctl } from "./run-essctl.js";
+import { runEssctl, runEssctlInProcess } from "./run-essctl.js";
 
 const WSDL = resolve("test/fixtures/config/spec/connectors/county_scheduler.wsdl");
 const FINGERPRINT = "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8";
@@ -81,13 +81,13 @@ describe("essctl check refuses what start would fail on", () => {
   });
 
   it("item 13: a fingerprint of the wrong length is refused; a real one passes", async () => {
-    const short = await runEssctl(["check", "--offline", "--config", "short/ess.yaml"], {
+    const short = await runEssctlInProcess(["check", "--offline", "--config", "short/ess.yaml"], {
       cwd: dir.dir,
       env: { ...ENV, CITY_PASS: "x" },
     });
     expect(short.code).toBe(2);
     expect(short.stderr).toContain("sftp.hostKey");
-    const pinned = await runEssctl(["check", "--offline", "--config", "pinned/ess.yaml"], {
+    const pinned = await runEssctlInProcess(["check", "--offline", "--config", "pinned/ess.yaml"], {
       cwd: dir.dir,
       env: { ...ENV, CITY_PASS: "x" },
     });
@@ -96,7 +96,7 @@ describe("essctl check refuses what start would fail on", () => {
   });
 
   it("item 13: a SOAP operation the local WSDL does not define is refused, offline too, naming the ones it does", async () => {
-    const run = await runEssctl(["check", "--offline", "--json", "--config", "typo/ess.yaml"], {
+    const run = await runEssctlInProcess(["check", "--offline", "--json", "--config", "typo/ess.yaml"], {
       cwd: dir.dir,
       env: ENV,
     });
@@ -111,7 +111,10 @@ describe("essctl check refuses what start would fail on", () => {
         fix: expect.stringContaining("Reschedule"),
       }),
     ]);
-    const right = await runEssctl(["check", "--offline", "--config", "right/ess.yaml"], { cwd: dir.dir, env: ENV });
+    const right = await runEssctlInProcess(["check", "--offline", "--config", "right/ess.yaml"], {
+      cwd: dir.dir,
+      env: ENV,
+    });
     expect(right.stderr).toBe("");
     expect(right.code).toBe(0);
     expect(right.stdout).toContain("(checked: configuration, wsdl)");
@@ -129,7 +132,10 @@ describe("essctl check refuses what start would fail on", () => {
     expect(wsdlServer.requests.length).toBeGreaterThan(0);
 
     const seen = wsdlServer.requests.length;
-    const offline = await runEssctl(["check", "--offline", "--config", "remote/ess.yaml"], { cwd: dir.dir, env: ENV });
+    const offline = await runEssctlInProcess(["check", "--offline", "--config", "remote/ess.yaml"], {
+      cwd: dir.dir,
+      env: ENV,
+    });
     expect(offline.code).toBe(0);
     expect(offline.stdout).toContain('note: connector county: soap.operation "Cancel" not verified');
     expect(wsdlServer.requests.length).toBe(seen);
@@ -171,7 +177,7 @@ describe("essctl check refuses credentials written into URLs, and never prints t
     "item 10: a database.url password with / or # (%s) is refused at database.url, never printed",
     async (_how, site, env) => {
       for (const json of [false, true]) {
-        const run = await runEssctl(
+        const run = await runEssctlInProcess(
           ["check", "--offline", ...(json ? ["--json"] : []), "--config", `${site}/ess.yaml`],
           {
             cwd: dir.dir,
@@ -196,7 +202,7 @@ describe("essctl check refuses credentials written into URLs, and never prints t
     "item 10: a rest.url carrying %s is refused, pointing to rest.headers, never printed",
     async (what, site, secret) => {
       for (const json of [false, true]) {
-        const run = await runEssctl(
+        const run = await runEssctlInProcess(
           ["check", "--offline", ...(json ? ["--json"] : []), "--config", `${site}/ess.yaml`],
           {
             cwd: dir.dir,
@@ -251,7 +257,7 @@ describe("essctl check and the hash formatter's key", () => {
     expect(unkeyed.stderr).toContain("unkeyed/mappings/people.yaml:7:");
     expect(unkeyed.stderr).toContain("set hashKey: ${ESS_HASH_KEY} in ess.yaml");
 
-    const keyed = await runEssctl(["check", "--offline", "--json", "--config", "keyed/ess.yaml"], {
+    const keyed = await runEssctlInProcess(["check", "--offline", "--json", "--config", "keyed/ess.yaml"], {
       cwd: dir.dir,
       env: { ...ENV, ESS_HASH_KEY: HASH_KEY },
     });
@@ -259,7 +265,7 @@ describe("essctl check and the hash formatter's key", () => {
     expect(keyed.code).toBe(0);
     expect(keyed.stdout).not.toContain(HASH_KEY);
 
-    const short = await runEssctl(["check", "--offline", "--json", "--config", "short/ess.yaml"], {
+    const short = await runEssctlInProcess(["check", "--offline", "--json", "--config", "short/ess.yaml"], {
       cwd: dir.dir,
       env: { ...ENV, ESS_HASH_KEY: "Short-Key-11" },
     });

@@ -1,8 +1,10 @@
-// Runs the real essctl as a child process (through tsx, so no build is needed) and captures its output.
+// Runs essctl with a clean environment and captures its output: in-process, or as the real child
+// process (through tsx, so no build is needed) where the bin itself is under test.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { essctlInProcess } from "../support/essctl-in-process.js";
 
 export interface EssctlRun {
   readonly code: number | null;
@@ -16,14 +18,26 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).
 // Only a hung process is killed: on a loaded machine tsx alone can take half a minute to start.
 const TIMEOUT_MS = 90_000;
 
-export async function runEssctl(
-  args: readonly string[],
-  options: { cwd: string; env?: Readonly<Record<string, string>> },
-): Promise<EssctlRun> {
+export interface EssctlOptions {
+  readonly cwd: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Only what node needs: a test must not depend on the variables of the machine it runs on. */
+function cleanEnv(options: EssctlOptions): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", NODE_OPTIONS: "", ...options.env };
+}
+
+/** essctl in this process (same commands and program as the bin), as if started in `cwd`. */
+export function runEssctlInProcess(args: readonly string[], options: EssctlOptions): Promise<EssctlRun> {
+  return essctlInProcess(args, { cwd: options.cwd, env: cleanEnv(options) });
+}
+
+/** The bin itself as a child process in `cwd`. */
+export async function runEssctl(args: readonly string[], options: EssctlOptions): Promise<EssctlRun> {
   const child = spawn(process.execPath, ["--import", TSX_LOADER, ESSCTL, ...args], {
     cwd: options.cwd,
-    // Only what node needs: a test must not depend on the variables of the machine it runs on.
-    env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: "", ...options.env },
+    env: cleanEnv(options),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

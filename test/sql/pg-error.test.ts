@@ -1,7 +1,7 @@
 // One classifier of PostgreSQL failures: SQLSTATE first, Node's errno for sockets, and node-postgres's own connection-loss errors.
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { classifyPgError, isConnectionFailure, type PgFailureKind } from "../../src/sql/pg-error.js";
+import { classifyPgError, isConnectionFailure, isRefusedValue, type PgFailureKind } from "../../src/sql/pg-error.js";
 
 function serverError(code: string): pg.DatabaseError {
   const error = new pg.DatabaseError("server said no", 0, "error");
@@ -54,5 +54,24 @@ describe("classifyPgError", () => {
   it("counts running out of connections as a connection failure, a bad value not", () => {
     expect(isConnectionFailure(serverError("53300"))).toBe(true);
     expect(isConnectionFailure(serverError("22P05"))).toBe(false);
+  });
+
+  it("treats a value the server refuses (data, constraint, limit, trigger exception) as the row's fault, never a lost ledger", () => {
+    for (const code of ["22P05", "22001", "23514", "23502", "54000", "P0001"]) {
+      expect(isRefusedValue(serverError(code)), code).toBe(true);
+    }
+    for (const error of [
+      serverError("08006"),
+      serverError("57P01"),
+      serverError("53100"),
+      serverError("42P01"),
+      serverError("42501"),
+      serverError("25006"),
+      serverError("57014"),
+      socketError("ECONNRESET"),
+      new Error("Connection terminated unexpectedly"),
+    ]) {
+      expect(isRefusedValue(error)).toBe(false);
+    }
   });
 });

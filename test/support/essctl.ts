@@ -1,6 +1,8 @@
-// Runs the real essctl command line (from source) as a child process.
+// Runs the real essctl command line (from source) as a child process, or in-process where the bin
+// itself is not what a test is about.
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { essctlInProcess } from "./essctl-in-process.js";
 
 const ESSCTL = fileURLToPath(new URL("../../src/cli/essctl.ts", import.meta.url));
 
@@ -22,6 +24,11 @@ export function essctl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
       },
     );
   });
+}
+
+/** essctl in this process with this process's environment plus `env`, as `essctl()` runs it. */
+export function essctlHere(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<EssctlResult> {
+  return essctlInProcess(args, { env: { ...process.env, ...env } });
 }
 
 export const ESSCTL_ENTRY = ESSCTL;
