@@ -41,12 +41,16 @@ type Trigger = ({ readonly probability: number } | { readonly nth: number }) & {
 
 export class FaultSettingsError extends Error {
   override readonly name = "FaultSettingsError";
-  constructor(
-    readonly variable: string,
-    readonly entry: string,
-    reason: string,
-  ) {
+  readonly variable: string;
+  readonly entry: string;
+  constructor({
+    variable,
+    entry,
+    reason,
+  }: { readonly variable: string; readonly entry: string; readonly reason: string }) {
     super(`${variable}: ${reason} in "${entry}"`);
+    this.variable = variable;
+    this.entry = entry;
   }
 }
 
@@ -94,7 +98,11 @@ export function parseFaultSettings(env: NodeJS.ProcessEnv): ReadonlyMap<FaultPoi
   if (legacy) {
     const probability = Number(legacy);
     if (!(probability >= 0 && probability <= 1)) {
-      throw new FaultSettingsError("ESS_FAULT_KILL_AFTER_SEND", legacy, "expected a probability from 0 to 1");
+      throw new FaultSettingsError({
+        variable: "ESS_FAULT_KILL_AFTER_SEND",
+        entry: legacy,
+        reason: "expected a probability from 0 to 1",
+      });
     }
     if (probability > 0) result.set("accepted-before-ledger", { probability });
   }
@@ -104,17 +112,26 @@ export function parseFaultSettings(env: NodeJS.ProcessEnv): ReadonlyMap<FaultPoi
     const match = /^([a-z-]+)(?::([A-Za-z0-9_.-]+))?(?:=([0-9.]+)|@([0-9]+))?$/.exec(entry);
     const name = match?.[1];
     if (!match || !isFaultPoint(name)) {
-      throw new FaultSettingsError("ESS_FAULT_POINTS", entry, `unknown fault point; known: ${FAULT_POINTS.join(", ")}`);
+      throw new FaultSettingsError({
+        variable: "ESS_FAULT_POINTS",
+        entry,
+        reason: `unknown fault point; known: ${FAULT_POINTS.join(", ")}`,
+      });
     }
     const scope = match[2] === undefined ? {} : { scope: match[2] };
     if (match[4] !== undefined) {
       const nth = Number(match[4]);
-      if (!(nth >= 1)) throw new FaultSettingsError("ESS_FAULT_POINTS", entry, "the hit number starts at 1");
+      if (!(nth >= 1))
+        throw new FaultSettingsError({ variable: "ESS_FAULT_POINTS", entry, reason: "the hit number starts at 1" });
       result.set(name, { nth, ...scope });
     } else {
       const probability = match[3] === undefined ? 1 : Number(match[3]);
       if (!(probability >= 0 && probability <= 1)) {
-        throw new FaultSettingsError("ESS_FAULT_POINTS", entry, "expected a probability from 0 to 1");
+        throw new FaultSettingsError({
+          variable: "ESS_FAULT_POINTS",
+          entry,
+          reason: "expected a probability from 0 to 1",
+        });
       }
       result.set(name, match[3] === undefined ? { nth: 1, ...scope } : { probability, ...scope });
     }

@@ -17,20 +17,28 @@ export interface DropNameInput {
   readonly createdAt: Date;
 }
 
+export interface DropNameErrorOptions {
+  readonly template: string;
+  readonly reason: string;
+  /** The rendered name, when rendering got that far. */
+  readonly fileName?: string | undefined;
+}
+
 /** A template that cannot be rendered, or a rendered name that is not a plain file name. */
 export class DropNameError extends Error {
   override readonly name = "DropNameError";
-  constructor(
-    readonly template: string,
-    readonly reason: string,
-    /** The rendered name, when rendering got that far. */
-    readonly fileName?: string,
-  ) {
+  readonly template: string;
+  readonly reason: string;
+  readonly fileName: string | undefined;
+  constructor({ template, reason, fileName }: DropNameErrorOptions) {
     super(
       fileName === undefined
         ? `file name template ${JSON.stringify(template)}: ${reason}`
         : `file name ${JSON.stringify(fileName)} (from template ${JSON.stringify(template)}): ${reason}`,
     );
+    this.template = template;
+    this.reason = reason;
+    this.fileName = fileName;
   }
 }
 
@@ -61,21 +69,21 @@ function parseField(template: string, body: string): Field {
   const arg = colon < 0 ? undefined : body.slice(colon + 1);
   switch (key) {
     case "date":
-      if (!arg) throw new DropNameError(template, "{date:…} needs a strftime pattern, e.g. {date:%Y%m%d}");
+      if (!arg) throw new DropNameError({ template, reason: "{date:…} needs a strftime pattern, e.g. {date:%Y%m%d}" });
       return { name: "date", pattern: arg };
     case "batch": {
       if (arg === undefined) return { name: "batch", digits: BATCH_DIGITS };
       if (!/^\d{1,2}$/.test(arg) || Number(arg) < 1) {
-        throw new DropNameError(template, `{batch:${arg}} needs a width from 1 to 99`);
+        throw new DropNameError({ template, reason: `{batch:${arg}} needs a width from 1 to 99` });
       }
       return { name: "batch", digits: Number(arg) };
     }
     case "connector":
     case "file":
-      if (arg !== undefined) throw new DropNameError(template, `{${key}} takes no argument`);
+      if (arg !== undefined) throw new DropNameError({ template, reason: `{${key}} takes no argument` });
       return { name: key };
     default:
-      throw new DropNameError(template, `unknown placeholder {${body}}`);
+      throw new DropNameError({ template, reason: `unknown placeholder {${body}}` });
   }
 }
 
@@ -84,17 +92,17 @@ function parseTemplate(template: string, kind: TemplateKind): Part[] {
   let text = "";
   for (let i = 0; i < template.length; i++) {
     const ch = template[i]!;
-    if (ch === "}") throw new DropNameError(template, `unmatched "}" at position ${i}`);
+    if (ch === "}") throw new DropNameError({ template, reason: `unmatched "}" at position ${i}` });
     if (ch !== "{") {
       text += ch;
       continue;
     }
     const end = template.indexOf("}", i + 1);
-    if (end < 0) throw new DropNameError(template, `unmatched "{" at position ${i}`);
+    if (end < 0) throw new DropNameError({ template, reason: `unmatched "{" at position ${i}` });
     const field = parseField(template, template.slice(i + 1, end));
     if (!ALLOWED[kind].includes(field.name)) {
       const allowed = ALLOWED[kind].map((name) => `{${name}}`).join(", ");
-      throw new DropNameError(template, `{${field.name}} cannot be used here (allowed: ${allowed})`);
+      throw new DropNameError({ template, reason: `{${field.name}} cannot be used here (allowed: ${allowed})` });
     }
     if (text) parts.push({ kind: "text", text });
     text = "";
@@ -102,7 +110,7 @@ function parseTemplate(template: string, kind: TemplateKind): Part[] {
     i = end;
   }
   if (text) parts.push({ kind: "text", text });
-  if (parts.length === 0) throw new DropNameError(template, "the template is empty");
+  if (parts.length === 0) throw new DropNameError({ template, reason: "the template is empty" });
   return parts;
 }
 
@@ -118,12 +126,15 @@ function renderField(
       try {
         return formatStrftime(input!.createdAt, field.pattern, zone);
       } catch (error) {
-        if (error instanceof StrftimeError) throw new DropNameError(template, error.message);
+        if (error instanceof StrftimeError) throw new DropNameError({ template, reason: error.message });
         throw error;
       }
     case "batch":
       if (!Number.isSafeInteger(input!.sequence) || input!.sequence < 0) {
-        throw new DropNameError(template, `batch sequence ${input!.sequence} is not a non-negative integer`);
+        throw new DropNameError({
+          template,
+          reason: `batch sequence ${input!.sequence} is not a non-negative integer`,
+        });
       }
       return String(input!.sequence).padStart(field.digits, "0");
     case "connector":
@@ -140,14 +151,15 @@ function renderField(
  * and is allowed.
  */
 export function assertSafeFileName(name: string, template: string = name): string {
-  if (name === "") throw new DropNameError(template, "the name is empty", name);
-  if (name === "." || name === "..") throw new DropNameError(template, "the name would leave the directory", name);
+  if (name === "") throw new DropNameError({ template, reason: "the name is empty", fileName: name });
+  if (name === "." || name === "..")
+    throw new DropNameError({ template, reason: "the name would leave the directory", fileName: name });
   if (name.includes("/") || name.includes("\\")) {
-    throw new DropNameError(template, "the name contains a path separator", name);
+    throw new DropNameError({ template, reason: "the name contains a path separator", fileName: name });
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
   if (/[\u0000-\u001f\u007f]/.test(name)) {
-    throw new DropNameError(template, "the name contains NUL or another control character", name);
+    throw new DropNameError({ template, reason: "the name contains NUL or another control character", fileName: name });
   }
   return name;
 }
@@ -168,7 +180,8 @@ export function renderDoneName(template: string, file: string): string {
     name += part.kind === "text" ? part.text : renderField(template, part.field, undefined, file);
   }
   assertSafeFileName(name, template);
-  if (name === file) throw new DropNameError(template, "the done file would replace the data file", name);
+  if (name === file)
+    throw new DropNameError({ template, reason: "the done file would replace the data file", fileName: name });
   return name;
 }
 
@@ -197,11 +210,11 @@ export function dropFileNames(
   const done = renderDoneName(options.doneFile, file);
   const doneTemp = suffix ? assertSafeFileName(done + suffix, `${options.doneFile}${suffix}`) : undefined;
   if (done === temp || doneTemp === file) {
-    throw new DropNameError(
-      options.doneFile,
-      `the done file and the temporary suffix ${JSON.stringify(suffix)} collide`,
-      done,
-    );
+    throw new DropNameError({
+      template: options.doneFile,
+      reason: `the done file and the temporary suffix ${JSON.stringify(suffix)} collide`,
+      fileName: done,
+    });
   }
   return { file, temp, done, doneTemp };
 }

@@ -58,29 +58,30 @@ export class CaptureBehindError extends BackfillError {
 /** A column value of the snapshot could not be read as capture would read it. */
 export class BackfillReadError extends BackfillError {
   override readonly name = "BackfillReadError";
-  constructor(
-    readonly table: string,
-    readonly column: string,
-    options: { cause: unknown },
-  ) {
-    super(
-      `backfill of ${table}: column ${column}: ${(options.cause as Error)?.message ?? String(options.cause)}`,
-      options,
-    );
+  readonly table: string;
+  readonly column: string;
+  constructor({ table, column, cause }: { readonly table: string; readonly column: string; readonly cause: unknown }) {
+    super(`backfill of ${table}: column ${column}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.table = table;
+    this.column = column;
   }
 }
 
 /** Stopped by a signal between batches: what was queued stays queued, and a new run skips it. */
 export class BackfillInterruptedError extends BackfillError {
   override readonly name = "BackfillInterruptedError";
-  constructor(
-    readonly mapping: string,
-    readonly rows: number,
-    readonly queued: number,
-  ) {
+  readonly mapping: string;
+  /** Rows read before the interruption. */
+  readonly rows: number;
+  /** Deliveries queued from them. */
+  readonly queued: number;
+  constructor({ mapping, rows, queued }: { readonly mapping: string; readonly rows: number; readonly queued: number }) {
     super(
       `backfill of ${mapping} interrupted after ${rows} rows (${queued} deliveries queued); ` +
         "run it again: rows already queued are skipped",
     );
+    this.mapping = mapping;
+    this.rows = rows;
+    this.queued = queued;
   }
 }

@@ -112,7 +112,11 @@ export class TableSnapshot {
       try {
         setColumn(row, column.name, column.convert(text));
       } catch (error) {
-        throw new BackfillReadError(`${this.table.schema}.${this.table.name}`, column.name, { cause: error });
+        throw new BackfillReadError({
+          table: `${this.table.schema}.${this.table.name}`,
+          column: column.name,
+          cause: error,
+        });
       }
     }
     return row;

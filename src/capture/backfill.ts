@@ -93,7 +93,9 @@ export async function runBackfill(
           ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
         });
       } catch (error) {
-        throw options.signal?.aborted ? new BackfillInterruptedError(mappingName, 0, 0) : error;
+        throw options.signal?.aborted
+          ? new BackfillInterruptedError({ mapping: mappingName, rows: 0, queued: 0 })
+          : error;
       }
       const target = {
         schema: config.ledger.schema,
@@ -136,7 +138,8 @@ async function queueSnapshot(
 ): Promise<BackfillProgress> {
   const totals = { rows: 0, matched: 0, queued: 0, dead: 0, skipped: 0 };
   for (;;) {
-    if (options.signal?.aborted) throw new BackfillInterruptedError(target.mapping, totals.rows, totals.queued);
+    if (options.signal?.aborted)
+      throw new BackfillInterruptedError({ mapping: target.mapping, rows: totals.rows, queued: totals.queued });
     const rows = await snapshot.next(options.batchSize ?? DEFAULTS.batchSize);
     if (rows.length === 0) return totals;
     const candidates = rows.map(plan).filter((c): c is BackfillCandidate => c !== null);

@@ -11,20 +11,28 @@ import type { Logger } from "../ops/logger.js";
 import { readServerHistory } from "../source/server-identity.js";
 import { judgeCheckpoint, type SlotAtStart } from "./checkpoint-trust.js";
 
+export interface CheckpointMismatchErrorOptions {
+  readonly slot: string;
+  /** One sentence per thing that changed. */
+  readonly mismatches: readonly string[];
+  /** The operator's way out, one step per line. */
+  readonly recovery: readonly string[];
+}
+
 /** The checkpoint does not belong to this slot: capture stops rather than skip or re-read changes silently. */
 export class CheckpointMismatchError extends Error {
   override readonly name = "CheckpointMismatchError";
-  constructor(
-    readonly slot: string,
-    /** One sentence per thing that changed. */
-    readonly mismatches: readonly string[],
-    /** The operator's way out, one step per line. */
-    readonly recovery: readonly string[],
-  ) {
+  readonly slot: string;
+  readonly mismatches: readonly string[];
+  readonly recovery: readonly string[];
+  constructor({ slot, mismatches, recovery }: CheckpointMismatchErrorOptions) {
     super(
       `refusing to trust the ledger's checkpoint for replication slot ${slot}: ${mismatches.join("; ")}.\n` +
         `Recovery:\n${recovery.map((step, i) => `  ${i + 1}. ${step}`).join("\n")}`,
     );
+    this.slot = slot;
+    this.mismatches = mismatches;
+    this.recovery = recovery;
   }
 }
 
@@ -55,7 +63,11 @@ export async function trustedResumePosition(ledger: pg.ClientBase, options: Guar
     acceptChange: options.acceptChange,
   });
   if (!verdict.trust) {
-    const error = new CheckpointMismatchError(slot, verdict.mismatches, recoverySteps(options.mappings));
+    const error = new CheckpointMismatchError({
+      slot,
+      mismatches: verdict.mismatches,
+      recovery: recoverySteps(options.mappings),
+    });
     await appendAudit(ledger, schema, [
       {
         event: "source_mismatch",

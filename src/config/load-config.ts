@@ -150,7 +150,7 @@ async function readFolder(
   try {
     names = await readdir(dir);
   } catch (error) {
-    errors.push(new UnreadableFolderError({ ...namedAt, path: [what] }, what, dir, error));
+    errors.push(new UnreadableFolderError({ ...namedAt, path: [what] }, { what, dir, error }));
     return [];
   }
   // JSON is YAML too: a mapping written as JSON reads with the same schema and line numbers.
@@ -170,7 +170,10 @@ async function readFolder(
 
 /** A connectors or mappings folder that cannot be listed; nothing read from the other files is checked then. */
 class UnreadableFolderError extends ConfigError {
-  constructor(location: SourceLocation, what: "connectors" | "mappings", dir: string, error: unknown) {
+  constructor(
+    location: SourceLocation,
+    { what, dir, error }: { readonly what: "connectors" | "mappings"; readonly dir: string; readonly error: unknown },
+  ) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     const reason =
       code === "ENOENT"

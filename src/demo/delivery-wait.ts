@@ -6,11 +6,19 @@ import { throwIfInterrupted } from "./demo-errors.js";
 /** Deliveries were still open (or transactions not captured) when the time was up. */
 export class DeliveryTimeoutError extends Error {
   override readonly name = "DeliveryTimeoutError";
-  constructor(
-    readonly waitedMs: number,
-    readonly uncaptured: number,
-    readonly open: readonly OpenDelivery[],
-  ) {
+  readonly waitedMs: number;
+  /** Transactions committed but not yet in the feed. */
+  readonly uncaptured: number;
+  readonly open: readonly OpenDelivery[];
+  constructor({
+    waitedMs,
+    uncaptured,
+    open,
+  }: {
+    readonly waitedMs: number;
+    readonly uncaptured: number;
+    readonly open: readonly OpenDelivery[];
+  }) {
     const listed = open.map(
       (d) => `${d.connector} ${d.key}: ${d.state}, ${d.attempts} attempts${d.lastError ? `, ${d.lastError}` : ""}`,
     );
@@ -19,6 +27,9 @@ export class DeliveryTimeoutError extends Error {
         (uncaptured > 0 ? `; ${uncaptured} transactions not yet captured` : "") +
         (listed.length > 0 ? `; open deliveries: ${listed.join("; ")}` : ""),
     );
+    this.waitedMs = waitedMs;
+    this.uncaptured = uncaptured;
+    this.open = open;
   }
 }
 
@@ -50,7 +61,7 @@ export async function waitForDeliveries(
     if (dead.length > 0) throw new DeadLetterError(dead);
     if (uncaptured === 0 && open.length === 0) return Date.now() - started;
     if (Date.now() - started > options.timeoutMs)
-      throw new DeliveryTimeoutError(Date.now() - started, uncaptured, open);
+      throw new DeliveryTimeoutError({ waitedMs: Date.now() - started, uncaptured, open });
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -19,16 +19,23 @@ export interface DemoPartners {
 /** A shipped connector would reach something other than a demo partner: the demo sends nothing then. */
 export class UnpointedConnectorError extends Error {
   override readonly name = "UnpointedConnectorError";
-  constructor(
-    readonly connector: string,
-    readonly file: string,
-    readonly found: string,
-  ) {
+  readonly connector: string;
+  readonly file: string;
+  /** The address the connector file holds. */
+  readonly found: string;
+  constructor({
+    connector,
+    file,
+    found,
+  }: { readonly connector: string; readonly file: string; readonly found: string }) {
     super(
       `${file}: connector ${connector} points at ${found}, not at a demo partner; ` +
         // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR:-default} is configuration syntax here
         "its address must come from the environment (${VAR:-default}) for the demo to redirect it",
     );
+    this.connector = connector;
+    this.file = file;
+    this.found = found;
   }
 }
 
@@ -65,7 +72,7 @@ export function assertPointedAtPartners(config: EssConfig, partners: DemoPartner
     const found = partnerAddress(connector);
     const expected = expectedAddress(connector, partners);
     const ok = connector.adapter === "file" ? isInside(partners.dropDir, found) : found === expected;
-    if (!ok) throw new UnpointedConnectorError(connector.name, connector.location.file, found);
+    if (!ok) throw new UnpointedConnectorError({ connector: connector.name, file: connector.location.file, found });
   }
 }
 

@@ -17,13 +17,16 @@ export interface DemoPostgres {
 /** The embedded server did not initialise, start or stop; `log` holds its last lines. */
 export class EmbeddedPostgresError extends Error {
   override readonly name = "EmbeddedPostgresError";
+  readonly port: number;
+  /** The server's own log, which says why it would not start. */
+  readonly log: string;
   constructor(
     message: string,
-    readonly port: number,
-    readonly log: string,
-    options?: { cause?: unknown },
+    { port, log, ...options }: { readonly port: number; readonly log: string; readonly cause?: unknown },
   ) {
     super(message, options);
+    this.port = port;
+    this.log = log;
   }
 }
 
@@ -94,7 +97,7 @@ export async function startDemoPostgres(parent: string): Promise<DemoPostgres> {
     const outcome = await Promise.race([server.stop(), shutDown, timedOut]);
     clearTimeout(timer);
     if (outcome === "timeout") {
-      throw new EmbeddedPostgresError(`embedded PostgreSQL on port ${port} did not stop`, port, log.join(""));
+      throw new EmbeddedPostgresError(`embedded PostgreSQL on port ${port} did not stop`, { port, log: log.join("") });
     }
   };
 
@@ -119,7 +122,9 @@ export async function startDemoPostgres(parent: string): Promise<DemoPostgres> {
   } catch (error) {
     await stop().catch(keep);
     process.removeListener("exit", stopOnExit);
-    throw new EmbeddedPostgresError(`embedded PostgreSQL did not start on port ${port}`, port, log.join(""), {
+    throw new EmbeddedPostgresError(`embedded PostgreSQL did not start on port ${port}`, {
+      port,
+      log: log.join(""),
       cause: error,
     });
   }

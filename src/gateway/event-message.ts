@@ -43,13 +43,17 @@ const MAX_DEPTH = 64;
  * receipt id finds the deliveries made from its event.
  */
 export function eventMessage(event: ApplicationEvent, id: string): string {
-  if (event === null || typeof event !== "object") throw new InvalidEventError("event", "expected { topic, payload }");
+  if (event === null || typeof event !== "object")
+    throw new InvalidEventError({ path: "event", reason: "expected { topic, payload }" });
   const { topic, payload } = event as { topic?: unknown; payload?: unknown };
   if (typeof topic !== "string" || !TOPIC.test(topic)) {
-    throw new InvalidEventError("topic", `expected ${TOPIC_TEXT}, got ${describe(topic)}`);
+    throw new InvalidEventError({ path: "topic", reason: `expected ${TOPIC_TEXT}, got ${describe(topic)}` });
   }
   if (!isPlainObject(payload)) {
-    throw new InvalidEventError("payload", `expected a JSON object of fields, got ${describe(payload)}`);
+    throw new InvalidEventError({
+      path: "payload",
+      reason: `expected a JSON object of fields, got ${describe(payload)}`,
+    });
   }
   checkValue(payload, "payload", 0);
   const options = checkOptions((event as { options?: unknown }).options);
@@ -58,31 +62,32 @@ export function eventMessage(event: ApplicationEvent, id: string): string {
 
 function checkOptions(options: unknown): EventOptions | undefined {
   if (options === undefined) return undefined;
-  if (!isPlainObject(options)) throw new InvalidEventError("options", `expected an object, got ${describe(options)}`);
+  if (!isPlainObject(options))
+    throw new InvalidEventError({ path: "options", reason: `expected an object, got ${describe(options)}` });
   const known = ["maxAttempts", "correlationId", "traceId"];
   for (const key of Object.keys(options)) {
     if (!known.includes(key))
-      throw new InvalidEventError(`options.${key}`, `unknown option (expected ${known.join(", ")})`);
+      throw new InvalidEventError({ path: `options.${key}`, reason: `unknown option (expected ${known.join(", ")})` });
   }
   const { maxAttempts, correlationId, traceId } = options as Record<string, unknown>;
   if (
     maxAttempts !== undefined &&
     !(Number.isInteger(maxAttempts) && (maxAttempts as number) >= 1 && (maxAttempts as number) <= 1000)
   ) {
-    throw new InvalidEventError(
-      "options.maxAttempts",
-      `expected a whole number from 1 to 1000, got ${describe(maxAttempts)}`,
-    );
+    throw new InvalidEventError({
+      path: "options.maxAttempts",
+      reason: `expected a whole number from 1 to 1000, got ${describe(maxAttempts)}`,
+    });
   }
   for (const [key, value] of [
     ["correlationId", correlationId],
     ["traceId", traceId],
   ] as const) {
     if (value !== undefined && (typeof value !== "string" || !OPTION_TEXT.test(value))) {
-      throw new InvalidEventError(
-        `options.${key}`,
-        `expected printable text of at most 200 characters, got ${describe(value)}`,
-      );
+      throw new InvalidEventError({
+        path: `options.${key}`,
+        reason: `expected printable text of at most 200 characters, got ${describe(value)}`,
+      });
     }
   }
   const result: { -readonly [K in keyof EventOptions]: EventOptions[K] } = {};
@@ -97,10 +102,11 @@ function checkOptions(options: unknown): EventOptions | undefined {
  * event must carry exactly what the caller wrote, so anything JSON cannot hold as is is refused.
  */
 function checkValue(value: unknown, path: string, depth: number): void {
-  if (depth > MAX_DEPTH) throw new InvalidEventError(path, `nested deeper than ${MAX_DEPTH} levels (a cycle?)`);
+  if (depth > MAX_DEPTH)
+    throw new InvalidEventError({ path, reason: `nested deeper than ${MAX_DEPTH} levels (a cycle?)` });
   if (value === null || typeof value === "string" || typeof value === "boolean") return;
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new InvalidEventError(path, `${value} has no JSON form`);
+    if (!Number.isFinite(value)) throw new InvalidEventError({ path, reason: `${value} has no JSON form` });
     return;
   }
   if (Array.isArray(value)) {
@@ -112,7 +118,7 @@ function checkValue(value: unknown, path: string, depth: number): void {
     return;
   }
   const hint = value instanceof Date ? " (send dates as ISO text, e.g. 2024-05-04)" : "";
-  throw new InvalidEventError(path, `${describe(value)} is not a JSON value${hint}`);
+  throw new InvalidEventError({ path, reason: `${describe(value)} is not a JSON value${hint}` });
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

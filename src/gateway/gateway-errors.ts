@@ -11,12 +11,13 @@ export class GatewayError extends Error {
 /** The event cannot be sent as given: a bad topic, a payload that is not a JSON object. Never retriable. */
 export class InvalidEventError extends GatewayError {
   override readonly name = "InvalidEventError";
-  constructor(
-    /** Where in the event: "topic", "payload", "payload.visits[2].at". */
-    readonly path: string,
-    readonly reason: string,
-  ) {
+  /** Where in the event: "topic", "payload", "payload.visits[2].at". */
+  readonly path: string;
+  readonly reason: string;
+  constructor({ path, reason }: { readonly path: string; readonly reason: string }) {
     super(`invalid event: ${path}: ${reason}`);
+    this.path = path;
+    this.reason = reason;
   }
 }
 

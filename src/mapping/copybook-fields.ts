@@ -36,15 +36,15 @@ export function fieldsFromCopybook(
   const names = new Set<string>();
   for (const field of fields) {
     if (field.hexValue) {
-      throw new CopybookError(
+      throw new CopybookError({
         file,
-        field.line,
-        `${field.name}: a hexadecimal VALUE is only understood as the record terminator at the end of a record`,
-      );
+        line: field.line,
+        reason: `${field.name}: a hexadecimal VALUE is only understood as the record terminator at the end of a record`,
+      });
     }
     const name = field.filler ? `FILLER-${field.offset + 1}` : field.name;
     if (names.has(name)) {
-      throw new CopybookError(file, field.line, `${name} appears twice in record ${record.name}`);
+      throw new CopybookError({ file, line: field.line, reason: `${name} appears twice in record ${record.name}` });
     }
     names.add(name);
     if (field.filler) {
@@ -66,7 +66,8 @@ export function fieldsFromCopybook(
       out.push({ name, spec: constantSpec(field), note: "placeholder" });
     }
   }
-  if (out.length === 0) throw new CopybookError(file, record.line, `record ${record.name} has no fields`);
+  if (out.length === 0)
+    throw new CopybookError({ file, line: record.line, reason: `record ${record.name} has no fields` });
   return out;
 }
 

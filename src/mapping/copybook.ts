@@ -6,12 +6,14 @@ import { type Picture, PictureSyntaxError, parsePicture, pictureByteLength } fro
 /** A copybook this engine cannot turn into a fixed layout, at its file and line. */
 export class CopybookError extends Error {
   override readonly name = "CopybookError";
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly reason: string,
-  ) {
+  readonly file: string;
+  readonly line: number;
+  readonly reason: string;
+  constructor({ file, line, reason }: { readonly file: string; readonly line: number; readonly reason: string }) {
     super(`${file}:${line}: ${reason}`);
+    this.file = file;
+    this.line = line;
+    this.reason = reason;
   }
 }
 
@@ -99,7 +101,8 @@ export function parseCopybook(text: string, file: string): CopybookRecord[] {
     const length = place(root, "", 0, fields, file, undefined);
     records.push({ name: root.name, line: root.line, fields, length });
   }
-  if (records.length === 0) throw new CopybookError(file, 1, "no record: a copybook needs a level 01 (or 05…) item");
+  if (records.length === 0)
+    throw new CopybookError({ file, line: 1, reason: "no record: a copybook needs a level 01 (or 05…) item" });
   return records;
 }
 
@@ -146,7 +149,11 @@ function sentences(all: readonly Token[], file: string): Token[][] {
   }
   if (current.length > 0) {
     const last = current[current.length - 1] as Token;
-    throw new CopybookError(file, last.line, `the entry ending with ${JSON.stringify(last.text)} has no period`);
+    throw new CopybookError({
+      file,
+      line: last.line,
+      reason: `the entry ending with ${JSON.stringify(last.text)} has no period`,
+    });
   }
   return result.filter((s) => s.length > 0);
 }
@@ -154,13 +161,19 @@ function sentences(all: readonly Token[], file: string): Token[][] {
 function entry(sentence: readonly Token[], file: string): Entry | undefined {
   const first = sentence[0] as Token;
   if (!/^\d{1,2}$/.test(first.text)) {
-    throw new CopybookError(file, first.line, `expected a level number, found ${JSON.stringify(first.text)}`);
+    throw new CopybookError({
+      file,
+      line: first.line,
+      reason: `expected a level number, found ${JSON.stringify(first.text)}`,
+    });
   }
   const level = Number(first.text);
   if (level === 88) return undefined; // condition names describe values, not bytes
-  if (level === 66) throw new CopybookError(file, first.line, "level 66 (RENAMES) is not supported");
-  if (level === 77) throw new CopybookError(file, first.line, "level 77 is a standalone item, not part of a record");
-  if (level < 1 || level > 49) throw new CopybookError(file, first.line, `level ${level} is not 01 to 49`);
+  if (level === 66) throw new CopybookError({ file, line: first.line, reason: "level 66 (RENAMES) is not supported" });
+  if (level === 77)
+    throw new CopybookError({ file, line: first.line, reason: "level 77 is a standalone item, not part of a record" });
+  if (level < 1 || level > 49)
+    throw new CopybookError({ file, line: first.line, reason: `level ${level} is not 01 to 49` });
   let i = 1;
   let name = "FILLER";
   const second = sentence[1];
@@ -178,20 +191,20 @@ function entry(sentence: readonly Token[], file: string): Entry | undefined {
     const next = () => {
       i++;
       const t = sentence[i];
-      if (!t) throw new CopybookError(file, token.line, `${word} needs a value`);
+      if (!t) throw new CopybookError({ file, line: token.line, reason: `${word} needs a value` });
       return t;
     };
     if (word === "REDEFINES") {
       const target = sentence[i + 1]?.text ?? "";
-      throw new CopybookError(
+      throw new CopybookError({
         file,
-        token.line,
-        `${name} REDEFINES ${target}: a redefined area has two layouts and ESS writes one; describe the layout ESS should write without REDEFINES`,
-      );
+        line: token.line,
+        reason: `${name} REDEFINES ${target}: a redefined area has two layouts and ESS writes one; describe the layout ESS should write without REDEFINES`,
+      });
     }
-    if (word === "RENAMES") throw new CopybookError(file, token.line, "RENAMES is not supported");
+    if (word === "RENAMES") throw new CopybookError({ file, line: token.line, reason: "RENAMES is not supported" });
     const refused = REFUSED_CLAUSES[word];
-    if (refused) throw new CopybookError(file, token.line, `${name}: ${refused}`);
+    if (refused) throw new CopybookError({ file, line: token.line, reason: `${name}: ${refused}` });
     if (word === "PIC" || word === "PICTURE") {
       let t = next();
       if (t.text.toUpperCase() === "IS") t = next();
@@ -205,16 +218,20 @@ function entry(sentence: readonly Token[], file: string): Entry | undefined {
     } else if (word === "OCCURS") {
       const count = next();
       if (!/^\d+$/.test(count.text) || Number(count.text) < 1) {
-        throw new CopybookError(file, count.line, `${name}: OCCURS needs a fixed count, found ${count.text}`);
+        throw new CopybookError({
+          file,
+          line: count.line,
+          reason: `${name}: OCCURS needs a fixed count, found ${count.text}`,
+        });
       }
       occurs = Number(count.text);
       const after = sentence[i + 1]?.text.toUpperCase();
       if (after === "TO" || sentence.some((t) => t.text.toUpperCase() === "DEPENDING")) {
-        throw new CopybookError(
+        throw new CopybookError({
           file,
-          count.line,
-          `${name}: OCCURS DEPENDING ON makes records of varying length; ESS writes fixed-length records`,
-        );
+          line: count.line,
+          reason: `${name}: OCCURS DEPENDING ON makes records of varying length; ESS writes fixed-length records`,
+        });
       }
       if (after === "TIMES") i++;
     } else if (word === "INDEXED") {
@@ -230,7 +247,7 @@ function entry(sentence: readonly Token[], file: string): Entry | undefined {
       if (t.text.toUpperCase() === "IS" || t.text.toUpperCase() === "ARE") t = next();
       value = t;
     } else {
-      throw new CopybookError(file, token.line, `${name}: unexpected ${JSON.stringify(token.text)}`);
+      throw new CopybookError({ file, line: token.line, reason: `${name}: unexpected ${JSON.stringify(token.text)}` });
     }
     i++;
   }
@@ -258,9 +275,14 @@ function isClauseWord(text: string): boolean {
 function usageWord(token: Token, name: string, file: string): string {
   const word = token.text.toUpperCase();
   if (FLOAT_OR_NATIVE.has(word)) {
-    throw new CopybookError(file, token.line, `${name}: ${word} is not supported (use COMP-3, COMP or DISPLAY)`);
+    throw new CopybookError({
+      file,
+      line: token.line,
+      reason: `${name}: ${word} is not supported (use COMP-3, COMP or DISPLAY)`,
+    });
   }
-  if (!USAGE_WORDS.has(word)) throw new CopybookError(file, token.line, `${name}: unknown usage ${word}`);
+  if (!USAGE_WORDS.has(word))
+    throw new CopybookError({ file, line: token.line, reason: `${name}: unknown usage ${word}` });
   return word;
 }
 
@@ -274,11 +296,11 @@ function tree(entries: readonly Entry[], file: string): Node[] {
     const parent = stack[stack.length - 1];
     if (parent) {
       if (parent.picture !== undefined) {
-        throw new CopybookError(
+        throw new CopybookError({
           file,
-          e.line,
-          `${e.name} is under ${parent.name}, which has a PICTURE (an elementary item has no subordinates)`,
-        );
+          line: e.line,
+          reason: `${e.name} is under ${parent.name}, which has a PICTURE (an elementary item has no subordinates)`,
+        });
       }
       parent.children.push(node);
     } else {
@@ -303,12 +325,17 @@ function place(
   for (let n = 1; n <= node.occurs; n++) {
     const occurrence = node.occurs > 1 ? `${suffix}-${n}` : suffix;
     if (node.children.length > 0) {
-      if (node.picture !== undefined) throw new CopybookError(file, node.line, `${node.name}: a group has no PICTURE`);
+      if (node.picture !== undefined)
+        throw new CopybookError({ file, line: node.line, reason: `${node.name}: a group has no PICTURE` });
       for (const child of node.children) at = place(child, occurrence, at, out, file, usage);
       continue;
     }
     if (node.picture === undefined) {
-      throw new CopybookError(file, node.line, `${node.name} has neither a PICTURE nor subordinate items`);
+      throw new CopybookError({
+        file,
+        line: node.line,
+        reason: `${node.name} has neither a PICTURE nor subordinate items`,
+      });
     }
     const pictureText = usage && usage !== "DISPLAY" ? `${node.picture} ${usage}` : node.picture;
     let parsed: Picture;
@@ -316,7 +343,7 @@ function place(
       parsed = parsePicture(pictureText);
     } catch (error) {
       if (!(error instanceof PictureSyntaxError)) throw error;
-      throw new CopybookError(file, node.line, `${node.name}: ${error.message}`);
+      throw new CopybookError({ file, line: node.line, reason: `${node.name}: ${error.message}` });
     }
     const width = pictureByteLength(parsed);
     const filler = node.name === "FILLER";
@@ -340,7 +367,8 @@ function literal(token: Token | undefined, file: string): { value?: string; hexV
   const text = token.text;
   const hex = /^[Xx](["'])([0-9A-Fa-f]*)\1$/.exec(text);
   if (hex) {
-    if ((hex[2] as string).length % 2 !== 0) throw new CopybookError(file, token.line, `odd hex literal ${text}`);
+    if ((hex[2] as string).length % 2 !== 0)
+      throw new CopybookError({ file, line: token.line, reason: `odd hex literal ${text}` });
     return { hexValue: Buffer.from(hex[2] as string, "hex") };
   }
   const quoted = /^(["'])(.*)\1$/.exec(text);
@@ -349,9 +377,9 @@ function literal(token: Token | undefined, file: string): { value?: string; hexV
   if (["SPACE", "SPACES"].includes(word)) return { value: "" };
   if (["ZERO", "ZEROS", "ZEROES"].includes(word)) return { value: "0" };
   if (/^[+-]?\d+(\.\d+)?$/.test(text)) return { value: text };
-  throw new CopybookError(
+  throw new CopybookError({
     file,
-    token.line,
-    `VALUE ${text} is not supported (a quoted literal, a number, SPACES or ZEROS)`,
-  );
+    line: token.line,
+    reason: `VALUE ${text} is not supported (a quoted literal, a number, SPACES or ZEROS)`,
+  });
 }

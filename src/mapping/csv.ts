@@ -27,7 +27,11 @@ function encodeField(codec: TextCodec, field: CompiledField, text: string): void
     codec.encode(text);
   } catch (error) {
     if (!(error instanceof UnmappableCharacterError)) throw error;
-    throw new MappingError(field.name, error.message, describeValue(text, field.pii));
+    throw new MappingError({
+      field: field.name,
+      reason: error.message,
+      valueDescription: describeValue(text, field.pii),
+    });
   }
 }
 

@@ -10,13 +10,13 @@ export class MappingConfigError extends ConfigError {
   declare readonly expected: string;
   declare readonly found: string;
 
+  /** `details` is required here: a mapping error always says what was expected and what was found. */
   constructor(
     readonly location: SourceLocation,
-    expected: string,
-    found: string,
-    message: string,
+    reason: string,
+    details: { readonly expected: string; readonly found: string },
   ) {
-    super(location, message, { expected, found });
+    super(location, reason, details);
   }
 }
 
@@ -27,11 +27,21 @@ export class MappingConfigError extends ConfigError {
  */
 export class MappingError extends Error {
   override readonly name = "MappingError";
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-    readonly valueDescription: string,
-  ) {
+  readonly field: string;
+  readonly reason: string;
+  readonly valueDescription: string;
+  constructor({
+    field,
+    reason,
+    valueDescription,
+  }: {
+    readonly field: string;
+    readonly reason: string;
+    readonly valueDescription: string;
+  }) {
     super(`field ${field}: ${reason} (value: ${valueDescription})`);
+    this.field = field;
+    this.reason = reason;
+    this.valueDescription = valueDescription;
   }
 }

@@ -21,12 +21,12 @@ export interface ParsedExpression {
 /** An expression that cannot be read; `expected` and `found` feed the configuration error. */
 export class ExpressionSyntaxError extends Error {
   override readonly name = "ExpressionSyntaxError";
-  constructor(
-    readonly expected: string,
-    readonly found: string,
-    message: string,
-  ) {
+  readonly expected: string;
+  readonly found: string;
+  constructor(message: string, { expected, found }: { readonly expected: string; readonly found: string }) {
     super(message);
+    this.expected = expected;
+    this.found = found;
   }
 }
 
@@ -70,9 +70,11 @@ function parseCall(segment: string, position: number): FormatterCall {
   const name = (colon < 0 ? segment : segment.slice(0, colon)).trim();
   if (!FORMATTER_NAME.test(name)) {
     throw new ExpressionSyntaxError(
-      "a formatter name such as upper, width:10 or pic:X(10)",
-      segment === "" ? "an empty formatter between two |" : JSON.stringify(segment),
       `formatter ${position} ${segment === "" ? "is empty" : `${JSON.stringify(segment)} is not a formatter call`}`,
+      {
+        expected: "a formatter name such as upper, width:10 or pic:X(10)",
+        found: segment === "" ? "an empty formatter between two |" : JSON.stringify(segment),
+      },
     );
   }
   if (colon < 0) return { name: name.toLowerCase(), position };
@@ -85,11 +87,13 @@ function parseSource(segment: string): FieldSource {
   const quoted = QUOTED_COLUMN.exec(segment);
   if (quoted) return { kind: "column", name: quoted[1]!.replace(/""/g, '"') };
   throw new ExpressionSyntaxError(
-    'a column name (letters, digits, _; or "quoted") or const:<text>',
-    segment === "" ? "nothing" : JSON.stringify(segment),
     segment === ""
       ? "the expression has no source column"
       : `${JSON.stringify(segment)} is not a column name or const:`,
+    {
+      expected: 'a column name (letters, digits, _; or "quoted") or const:<text>',
+      found: segment === "" ? "nothing" : JSON.stringify(segment),
+    },
   );
 }
 

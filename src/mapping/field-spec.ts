@@ -28,7 +28,7 @@ export function parseField(
   errors: MappingConfigError[],
 ): ParsedField | undefined {
   const at = (expected: string, found: string, message: string) =>
-    errors.push(new MappingConfigError(field.location, expected, found, `field ${field.name}: ${message}`));
+    errors.push(new MappingConfigError(field.location, `field ${field.name}: ${message}`, { expected, found }));
   const spec = field.spec;
   try {
     if (typeof spec === "string") {
@@ -91,9 +91,8 @@ export function readerOf(
       errors.push(
         new MappingConfigError(
           field.location,
-          "const:, _record_count, _sequence, _created_at or _sum_<FIELD>",
-          source.name,
           `field ${field.name}: a ${scope.role} record cannot read the column ${JSON.stringify(source.name)}`,
+          { expected: "const:, _record_count, _sequence, _created_at or _sum_<FIELD>", found: source.name },
         ),
       );
     }
@@ -105,9 +104,11 @@ export function readerOf(
     errors.push(
       new MappingConfigError(
         field.location,
-        "a column or a record pseudo-column (_op, _token, _correlation_id, _commit_time)",
-        source.name,
         `field ${field.name}: ${source.name} is only available in header and trailer records`,
+        {
+          expected: "a column or a record pseudo-column (_op, _token, _correlation_id, _commit_time)",
+          found: source.name,
+        },
       ),
     );
   }

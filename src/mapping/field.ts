@@ -72,7 +72,10 @@ export function compileField(field: FieldConfig, scope: FieldScope): FieldCompil
     } catch (error) {
       if (!(error instanceof FormatterConfigError)) throw error;
       errors.push(
-        new MappingConfigError(field.location, error.expected, error.found, `field ${field.name}: ${error.message}`),
+        new MappingConfigError(field.location, `field ${field.name}: ${error.message}`, {
+          expected: error.expected,
+          found: error.found,
+        }),
       );
     }
   }
@@ -90,20 +93,18 @@ export function compileField(field: FieldConfig, scope: FieldScope): FieldCompil
     errors.push(
       new MappingConfigError(
         field.location,
-        "hash keyed with ess.yaml's hashKey, mask or drop",
-        expressionText(field),
         `field ${field.name}: column ${column} is listed in pii and an unkeyed hash (or one keyed in the mapping) ` +
           // biome-ignore lint/suspicious/noTemplateCurlyInString: ${ESS_HASH_KEY} is configuration syntax
           "is undone by hashing every possible value; set hashKey: ${ESS_HASH_KEY} in ess.yaml and write hash without an argument",
+        { expected: "hash keyed with ess.yaml's hashKey, mask or drop", found: expressionText(field) },
       ),
     );
   } else if (pii && !compiled.some((f) => f.protects)) {
     errors.push(
       new MappingConfigError(
         field.location,
-        "mask, hash or drop",
-        expressionText(field),
         `field ${field.name}: column ${column} is listed in pii and must be masked, hashed or dropped before it leaves`,
+        { expected: "mask, hash or drop", found: expressionText(field) },
       ),
     );
   }
@@ -121,9 +122,8 @@ export function compileField(field: FieldConfig, scope: FieldScope): FieldCompil
     errors.push(
       new MappingConfigError(
         field.location,
-        "pic:… COMP-3 or COMP as the last formatter",
-        expressionText(field),
         `field ${field.name}: a binary picture produces bytes and must be the last formatter`,
+        { expected: "pic:… COMP-3 or COMP as the last formatter", found: expressionText(field) },
       ),
     );
   }
@@ -131,9 +131,8 @@ export function compileField(field: FieldConfig, scope: FieldScope): FieldCompil
     errors.push(
       new MappingConfigError(
         field.location,
-        "a DISPLAY picture (binary pictures belong in fixed-width records)",
-        expressionText(field),
         `field ${field.name}: COMP-3 and COMP pictures are only possible in fixed-width records`,
+        { expected: "a DISPLAY picture (binary pictures belong in fixed-width records)", found: expressionText(field) },
       ),
     );
   }
@@ -144,9 +143,11 @@ export function compileField(field: FieldConfig, scope: FieldScope): FieldCompil
       errors.push(
         new MappingConfigError(
           field.location,
-          "a width: width:N, pic:…, lpad:N, rpad:N or the long form's width",
-          expressionText(field),
           `field ${field.name}: a fixed-width field needs a width (fix: ${widthFix(field)})`,
+          {
+            expected: "a width: width:N, pic:…, lpad:N, rpad:N or the long form's width",
+            found: expressionText(field),
+          },
         ),
       );
     } else {

@@ -33,7 +33,10 @@ export function fixedWidthParts(
   } catch (error) {
     if (!(error instanceof UnmappableCharacterError)) throw error;
     errors.push(
-      new MappingConfigError(at(target.location, "terminator"), "lf or none", target.terminator, error.message),
+      new MappingConfigError(at(target.location, "terminator"), error.message, {
+        expected: "lf or none",
+        found: target.terminator,
+      }),
     );
     return undefined;
   }
@@ -49,9 +52,11 @@ export function fixedWidthParts(
         errors.push(
           new MappingConfigError(
             field.location,
-            `_sum_ and the name of a data field (${layout.fields.map((f) => f.field.name).join(", ")})`,
-            field.column,
             `field ${field.name}: ${field.column} names no field of this target's records`,
+            {
+              expected: `_sum_ and the name of a data field (${layout.fields.map((f) => f.field.name).join(", ")})`,
+              found: field.column,
+            },
           ),
         );
       }
@@ -63,9 +68,11 @@ export function fixedWidthParts(
       errors.push(
         new MappingConfigError(
           at(target.location, role),
-          `${layout.length} bytes, the length of the data records (terminator: none)`,
-          `${batch.length} bytes`,
           `the ${role} record is ${batch.length} bytes but the data records are ${layout.length} bytes`,
+          {
+            expected: `${layout.length} bytes, the length of the data records (terminator: none)`,
+            found: `${batch.length} bytes`,
+          },
         ),
       );
     }

@@ -54,14 +54,18 @@ export function renderFixedWidth(
       written = codec.encodeInto(text, out, placed.offset);
     } catch (error) {
       if (!(error instanceof UnmappableCharacterError)) throw error;
-      throw new MappingError(placed.field.name, error.message, describeValue(text, placed.field.pii));
+      throw new MappingError({
+        field: placed.field.name,
+        reason: error.message,
+        valueDescription: describeValue(text, placed.field.pii),
+      });
     }
     if (written !== placed.width) {
-      throw new MappingError(
-        placed.field.name,
-        `encodes to ${written} bytes in ${codec.encoding}, the field is ${placed.width} bytes wide`,
-        describeValue(text, placed.field.pii),
-      );
+      throw new MappingError({
+        field: placed.field.name,
+        reason: `encodes to ${written} bytes in ${codec.encoding}, the field is ${placed.width} bytes wide`,
+        valueDescription: describeValue(text, placed.field.pii),
+      });
     }
   }
   terminator.copy(out, layout.length);
@@ -96,20 +100,20 @@ export function fieldTotals(
     const values: Decimal[] = [];
     records.forEach((record, i) => {
       if (record.length !== recordLength) {
-        throw new MappingError(
-          `_sum_${name}`,
-          `record ${i + 1} is ${record.length} bytes, this layout's records are ${recordLength}`,
-          `${record.length} bytes`,
-        );
+        throw new MappingError({
+          field: `_sum_${name}`,
+          reason: `record ${i + 1} is ${record.length} bytes, this layout's records are ${recordLength}`,
+          valueDescription: `${record.length} bytes`,
+        });
       }
       const bytes = record.subarray(placed.offset, placed.offset + placed.width);
       const value = readField(placed, bytes, codec);
       if (!value) {
-        throw new MappingError(
-          `_sum_${name}`,
-          `record ${i + 1}: field ${name} does not hold a number`,
-          `${bytes.length} bytes`,
-        );
+        throw new MappingError({
+          field: `_sum_${name}`,
+          reason: `record ${i + 1}: field ${name} does not hold a number`,
+          valueDescription: `${bytes.length} bytes`,
+        });
       }
       values.push(value);
     });

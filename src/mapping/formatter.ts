@@ -47,18 +47,18 @@ export interface CompiledFormatter {
 /** A formatter that is unknown or has a bad argument; `expected`/`found` feed the configuration error. */
 export class FormatterConfigError extends Error {
   override readonly name = "FormatterConfigError";
-  constructor(
-    readonly expected: string,
-    readonly found: string,
-    message: string,
-  ) {
+  readonly expected: string;
+  readonly found: string;
+  constructor(message: string, { expected, found }: { readonly expected: string; readonly found: string }) {
     super(message);
+    this.expected = expected;
+    this.found = found;
   }
 }
 
 /** Throws the record's MappingError; the value is described, or withheld for a PII column. */
 export function fail(scope: FormatterScope, reason: string, cell: Cell): never {
-  throw new MappingError(scope.field, reason, describeValue(cell, scope.pii));
+  throw new MappingError({ field: scope.field, reason, valueDescription: describeValue(cell, scope.pii) });
 }
 
 /**
@@ -77,28 +77,29 @@ export function callText(call: FormatterCall): string {
 
 export function noArgument(call: FormatterCall): void {
   if (call.arg !== undefined) {
-    throw new FormatterConfigError(
-      `${call.name} without an argument`,
-      callText(call),
-      `formatter ${call.name} takes no argument`,
-    );
+    throw new FormatterConfigError(`formatter ${call.name} takes no argument`, {
+      expected: `${call.name} without an argument`,
+      found: callText(call),
+    });
   }
 }
 
 export function requireArgument(call: FormatterCall, expected: string): string {
   if (call.arg === undefined || call.arg === "") {
-    throw new FormatterConfigError(expected, callText(call), `formatter ${call.name} needs an argument: ${expected}`);
+    throw new FormatterConfigError(`formatter ${call.name} needs an argument: ${expected}`, {
+      expected,
+      found: callText(call),
+    });
   }
   return call.arg;
 }
 
 export function integerArgument(call: FormatterCall, text: string, min: number, max: number, expected: string): number {
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new FormatterConfigError(
+    throw new FormatterConfigError(`${call.name}: ${JSON.stringify(text)} is not ${expected}`, {
       expected,
-      callText(call),
-      `${call.name}: ${JSON.stringify(text)} is not ${expected}`,
-    );
+      found: callText(call),
+    });
   }
   return Number(text);
 }
@@ -106,10 +107,11 @@ export function integerArgument(call: FormatterCall, text: string, min: number, 
 /** A column value that pgoutput did not send (unchanged TOAST) cannot be rendered. */
 export function assertSent(cell: Cell, scope: Pick<FormatterScope, "field">): void {
   if (cell instanceof UnchangedToast) {
-    throw new MappingError(
-      scope.field,
-      "the column's TOASTed value was unchanged and not sent by the server (set REPLICA IDENTITY FULL on the table)",
-      describeValue(cell, false),
-    );
+    throw new MappingError({
+      field: scope.field,
+      reason:
+        "the column's TOASTed value was unchanged and not sent by the server (set REPLICA IDENTITY FULL on the table)",
+      valueDescription: describeValue(cell, false),
+    });
   }
 }

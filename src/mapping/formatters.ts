@@ -50,11 +50,10 @@ function compileFormat(call: FormatterCall, scope: FormatterScope): CompiledForm
     formatter = compileStrftime(pattern);
   } catch (error) {
     if (!(error instanceof StrftimeError)) throw error;
-    throw new FormatterConfigError(
-      `strftime directives (${STRFTIME_DIRECTIVES.join(" ")})`,
-      error.directive,
-      error.message,
-    );
+    throw new FormatterConfigError(error.message, {
+      expected: `strftime directives (${STRFTIME_DIRECTIVES.join(" ")})`,
+      found: error.directive,
+    });
   }
   const format: Step = (cell) => {
     if (cell === null) return null;
@@ -81,7 +80,10 @@ function compileMap(call: FormatterCall, scope: FormatterScope): Step {
   for (const entry of splitUnescaped(requireArgument(call, expected), ",")) {
     const pair = splitUnescaped(entry, "=", 2);
     if (pair.length !== 2) {
-      throw new FormatterConfigError(expected, entry, `map: entry ${JSON.stringify(entry.trim())} has no '='`);
+      throw new FormatterConfigError(`map: entry ${JSON.stringify(entry.trim())} has no '='`, {
+        expected,
+        found: entry,
+      });
     }
     const rawKey = pair[0]!.trim();
     const key = removeEscapes(rawKey);
@@ -90,7 +92,10 @@ function compileMap(call: FormatterCall, scope: FormatterScope): Step {
       fallback = value;
     } else {
       if (entries.has(key)) {
-        throw new FormatterConfigError("each key once", key, `map: key ${JSON.stringify(key)} appears twice`);
+        throw new FormatterConfigError(`map: key ${JSON.stringify(key)} appears twice`, {
+          expected: "each key once",
+          found: key,
+        });
       }
       entries.set(key, value);
     }
@@ -152,14 +157,20 @@ export function compileFormatter(call: FormatterCall, scope: FormatterScope): Co
       return { ...base, step: compileMap(call, scope) };
     case "default": {
       if (call.arg === undefined) {
-        throw new FormatterConfigError("default:X", callText(call), "formatter default needs a value: default:X");
+        throw new FormatterConfigError("formatter default needs a value: default:X", {
+          expected: "default:X",
+          found: callText(call),
+        });
       }
       const replacement = removeEscapes(call.arg);
       return { ...base, step: (cell) => (cell === null ? replacement : cell) };
     }
     case "const": {
       if (call.arg === undefined) {
-        throw new FormatterConfigError("const:X", callText(call), "formatter const needs a value: const:X");
+        throw new FormatterConfigError("formatter const needs a value: const:X", {
+          expected: "const:X",
+          found: callText(call),
+        });
       }
       const constant = removeEscapes(call.arg);
       return { ...base, step: () => constant };
@@ -178,9 +189,8 @@ export function compileFormatter(call: FormatterCall, scope: FormatterScope): Co
       return { ...base, protects: true, drops: true };
     default:
       throw new FormatterConfigError(
-        `a formatter: ${FORMATTER_NAMES.join(", ")}`,
-        call.name,
         `unknown formatter ${JSON.stringify(call.name)} (expected one of ${FORMATTER_NAMES.join(", ")})${suggestion(call.name, FORMATTER_NAMES)}`,
+        { expected: `a formatter: ${FORMATTER_NAMES.join(", ")}`, found: call.name },
       );
   }
 }

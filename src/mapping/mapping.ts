@@ -122,12 +122,10 @@ export function compileMapping(
   } catch (error) {
     if (!(error instanceof TimezoneError)) throw error;
     errors.push(
-      new MappingConfigError(
-        at(mapping.location, "timezone"),
-        "an IANA time zone such as America/New_York",
-        mapping.timezone,
-        error.message,
-      ),
+      new MappingConfigError(at(mapping.location, "timezone"), error.message, {
+        expected: "an IANA time zone such as America/New_York",
+        found: mapping.timezone,
+      }),
     );
     zone = timeZone("UTC");
   }
@@ -136,12 +134,10 @@ export function compileMapping(
   for (const column of keyColumns) {
     if (pii.has(column)) {
       errors.push(
-        new MappingConfigError(
-          at(mapping.location, "source", "key"),
-          "key columns that are not PII (the ordering key appears in the ledger and logs)",
-          column,
-          `key column ${column} is listed in pii`,
-        ),
+        new MappingConfigError(at(mapping.location, "source", "key"), `key column ${column} is listed in pii`, {
+          expected: "key columns that are not PII (the ordering key appears in the ledger and logs)",
+          found: column,
+        }),
       );
     }
   }

@@ -49,7 +49,7 @@ export function compilePicture(call: FormatterCall, scope: FormatterScope): Comp
     picture = parsePicture(text);
   } catch (error) {
     if (!(error instanceof PictureSyntaxError)) throw error;
-    throw new FormatterConfigError(SUPPORTED_PICTURES, text, error.message);
+    throw new FormatterConfigError(error.message, { expected: SUPPORTED_PICTURES, found: text });
   }
   const base = { name: call.name, protects: false, drops: false };
   if (picture.kind === "alphanumeric") {

@@ -4,14 +4,22 @@ import { epochDay, formatOffset, timeZone, type WallTime, wallTimeOf } from "./t
 /** A pattern that uses a directive this formatter does not know, or ends in a lone '%'. */
 export class StrftimeError extends Error {
   override readonly name = "StrftimeError";
+  readonly pattern: string;
+  /** Offset of the offending '%' in the pattern. */
+  readonly position: number;
+  readonly directive: string;
   constructor(
-    readonly pattern: string,
-    /** Offset of the offending '%' in the pattern. */
-    readonly position: number,
-    readonly directive: string,
     message: string,
+    {
+      pattern,
+      position,
+      directive,
+    }: { readonly pattern: string; readonly position: number; readonly directive: string },
   ) {
     super(message);
+    this.pattern = pattern;
+    this.position = position;
+    this.directive = directive;
   }
 }
 
@@ -198,12 +206,11 @@ export function compileStrftime(pattern: string): StrftimeFormatter {
       const position = origin ?? i;
       const directive = text[i + 1];
       if (directive === undefined) {
-        throw new StrftimeError(
+        throw new StrftimeError(`strftime pattern ${JSON.stringify(pattern)} ends with a lone %`, {
           pattern,
           position,
-          "%",
-          `strftime pattern ${JSON.stringify(pattern)} ends with a lone %`,
-        );
+          directive: "%",
+        });
       }
       i++;
       const composite = COMPOSITES[directive];
@@ -214,10 +221,8 @@ export function compileStrftime(pattern: string): StrftimeFormatter {
       const part = DIRECTIVES[directive];
       if (part === undefined) {
         throw new StrftimeError(
-          pattern,
-          position,
-          `%${directive}`,
           `unknown strftime directive %${directive} at position ${position} of ${JSON.stringify(pattern)}`,
+          { pattern, position, directive: `%${directive}` },
         );
       }
       if (directive === "%" || directive === "n" || directive === "t") {

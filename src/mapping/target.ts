@@ -53,9 +53,8 @@ export function compileTarget(
     errors.push(
       new MappingConfigError(
         at(target.location, "connector"),
-        `a connector name (${known})`,
-        target.connector,
         `unknown connector ${JSON.stringify(target.connector)}`,
+        { expected: `a connector name (${known})`, found: target.connector },
       ),
     );
     return { errors };
@@ -65,9 +64,8 @@ export function compileTarget(
     errors.push(
       new MappingConfigError(
         at(target.location, "format"),
-        `a format the ${connector.adapter} adapter carries: ${allowed.join(", ")}`,
-        target.format,
         `connector ${connector.name} (${connector.adapter}) cannot carry ${target.format} records`,
+        { expected: `a format the ${connector.adapter} adapter carries: ${allowed.join(", ")}`, found: target.format },
       ),
     );
   }
@@ -77,12 +75,10 @@ export function compileTarget(
   } catch (error) {
     if (!(error instanceof UnknownEncodingError)) throw error;
     errors.push(
-      new MappingConfigError(
-        at(connector.location, "encoding"),
-        "an iconv-lite encoding or cp037, cp500, cp1047, cp1140",
-        connector.encoding,
-        error.message,
-      ),
+      new MappingConfigError(at(connector.location, "encoding"), error.message, {
+        expected: "an iconv-lite encoding or cp037, cp500, cp1047, cp1140",
+        found: connector.encoding,
+      }),
     );
     return { errors };
   }
@@ -106,21 +102,18 @@ export function compileTarget(
   const kept = fields.filter((f) => !f.dropped);
   if (target.fields.length > 0 && fields.length === target.fields.length && kept.length === 0) {
     errors.push(
-      new MappingConfigError(
-        at(target.location, "fields"),
-        "at least one field that is not dropped",
-        "none",
-        "every field is dropped",
-      ),
+      new MappingConfigError(at(target.location, "fields"), "every field is dropped", {
+        expected: "at least one field that is not dropped",
+        found: "none",
+      }),
     );
   }
   if (target.format !== "fixed-width" && (target.header || target.trailer)) {
     errors.push(
       new MappingConfigError(
         at(target.location, target.header ? "header" : "trailer"),
-        "header and trailer records only with format: fixed-width",
-        target.format,
         `a ${target.format} target cannot have header or trailer records`,
+        { expected: "header and trailer records only with format: fixed-width", found: target.format },
       ),
     );
   }
@@ -140,12 +133,10 @@ export function compileTarget(
     const delimiter = target.csv.delimiter;
     if ([...delimiter].length !== 1 || /["\r\n]/.test(delimiter) || !encodes(codec, delimiter)) {
       errors.push(
-        new MappingConfigError(
-          at(target.location, "csv"),
-          `one delimiter character other than a quote or line break, representable in ${codec.encoding}`,
-          JSON.stringify(delimiter),
-          "bad CSV delimiter",
-        ),
+        new MappingConfigError(at(target.location, "csv"), "bad CSV delimiter", {
+          expected: `one delimiter character other than a quote or line break, representable in ${codec.encoding}`,
+          found: JSON.stringify(delimiter),
+        }),
       );
     }
     if (errors.length > 0) return { errors };
@@ -166,7 +157,12 @@ export function compileTarget(
     members = jsonShape(kept, target.format === "soap");
   } catch (error) {
     if (!(error instanceof JsonShapeError)) throw error;
-    errors.push(new MappingConfigError(error.field.location, "distinct member paths", error.path, error.message));
+    errors.push(
+      new MappingConfigError(error.field.location, error.message, {
+        expected: "distinct member paths",
+        found: error.path,
+      }),
+    );
   }
   if (errors.length > 0) return { errors };
   const newline = Buffer.from("\n");

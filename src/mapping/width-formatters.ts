@@ -25,9 +25,11 @@ function padCharacter(call: FormatterCall, text: string, scope: FormatterScope):
   const pad = removeEscapes(text);
   if (scope.measure.length(pad) !== 1 || [...pad].length !== 1) {
     throw new FormatterConfigError(
-      `one pad character that takes one ${scope.measure.unit === "bytes" ? "byte" : "character"}`,
-      JSON.stringify(pad),
       `${call.name}: pad ${JSON.stringify(pad)} is not a single-${scope.measure.unit === "bytes" ? "byte" : "character"} character`,
+      {
+        expected: `one pad character that takes one ${scope.measure.unit === "bytes" ? "byte" : "character"}`,
+        found: JSON.stringify(pad),
+      },
     );
   }
   return pad;

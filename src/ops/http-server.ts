@@ -40,20 +40,32 @@ const ROLE_ENDPOINTS: Record<ListenerRole, string> = {
   partners: "/inbound, /events and /receipts",
 };
 
+export interface HttpListenErrorOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly code: string | undefined;
+  readonly cause: unknown;
+  /** Which listener failed: its endpoints and setting are named in the message. */
+  readonly role?: ListenerRole;
+}
+
 export class HttpListenError extends Error {
   override readonly name = "HttpListenError";
-  constructor(
-    readonly host: string,
-    readonly port: number,
-    readonly code: string | undefined,
-    options: { cause: unknown; role?: ListenerRole },
-  ) {
+  readonly host: string;
+  readonly port: number;
+  /** The errno name, e.g. EADDRINUSE. */
+  readonly code: string | undefined;
+  constructor(options: HttpListenErrorOptions) {
+    const { host, port, code, cause } = options;
     const role = options.role ?? "all";
     super(
-      `cannot listen on ${host}:${port} for ${ROLE_ENDPOINTS[role]}: ${code ?? (options.cause as Error)?.message}` +
+      `cannot listen on ${host}:${port} for ${ROLE_ENDPOINTS[role]}: ${code ?? (cause as Error)?.message}` +
         (code === "EADDRINUSE" ? ` (another process uses the port: change ${ROLE_SETTING[role]} in ess.yaml)` : ""),
-      { cause: options.cause },
+      { cause },
     );
+    this.host = host;
+    this.port = port;
+    this.code = code;
   }
 }
 
@@ -115,7 +127,7 @@ export class OpsHttpServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) =>
-        reject(new HttpListenError(host, port, error.code, { cause: error, role: this.role })),
+        reject(new HttpListenError({ host, port, code: error.code, cause: error, role: this.role })),
       );
       server.listen(port, host, () => resolve());
     });

@@ -59,10 +59,15 @@ export function redactLogLine(line: string): string {
   return redactUrl(line);
 }
 
+/** An error's message as a log line's text: without the value a database error quotes. */
+export function loggableMessage(error: Error): string {
+  const message = isDatabaseError(error) ? messageWithoutValues(error.message) : error.message;
+  return message.length > MAX_TEXT ? `${message.slice(0, MAX_TEXT)}…` : message;
+}
+
 function loggableError(error: Error, depth: number): Record<string, unknown> {
   const record = error as unknown as Record<string, unknown>;
-  const database = isDatabaseError(record);
-  const message = database ? messageWithoutValues(error.message) : error.message;
+  const message = isDatabaseError(record) ? messageWithoutValues(error.message) : error.message;
   const out: Record<string, unknown> = { type: error.name, message: loggableValue(message, depth + 1) };
   for (const field of ERROR_FIELDS) {
     const value = record[field];

@@ -1,6 +1,6 @@
 // pino JSON logs; pretty output when stdout is a terminal; secrets and row data redacted (log-redaction.ts).
 import { pino } from "pino";
-import { loggableObject, redactLogLine } from "./log-redaction.js";
+import { loggableMessage, loggableObject, redactLogLine } from "./log-redaction.js";
 
 export type Logger = pino.Logger;
 
@@ -33,7 +33,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     redact: { paths: REDACTED_PATHS, censor: "***" },
     formatters: { log: loggableObject },
     serializers: { err: (error: unknown) => error },
-    hooks: { streamWrite: redactLogLine },
+    hooks: {
+      // pino makes an error's own message the line's `msg` when the error is all there is to log,
+      // before any formatter sees it: a database error's message quotes the refused value.
+      logMethod(args, method) {
+        const [first, ...rest] = args as unknown[];
+        if (first instanceof Error && typeof rest[0] !== "string") {
+          return method.call(this, { err: first }, loggableMessage(first));
+        }
+        return method.apply(this, args);
+      },
+      streamWrite: redactLogLine,
+    },
   };
   if (options.destination) return pino(settings, options.destination);
   if (process.stdout.isTTY) {

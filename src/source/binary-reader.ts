@@ -4,12 +4,18 @@
 /** The payload ended before a field the message format says is there. */
 export class TruncatedPayloadError extends Error {
   override readonly name = "TruncatedPayloadError";
-  constructor(
-    readonly offset: number,
-    readonly needed: number,
-    readonly length: number,
-  ) {
+  readonly offset: number;
+  readonly needed: number;
+  readonly length: number;
+  constructor({
+    offset,
+    needed,
+    length,
+  }: { readonly offset: number; readonly needed: number; readonly length: number }) {
     super(`payload truncated: ${needed} byte(s) needed at offset ${offset}, payload has ${length}`);
+    this.offset = offset;
+    this.needed = needed;
+    this.length = length;
   }
 }
 
@@ -24,7 +30,7 @@ export class BinaryReader {
 
   private need(n: number): number {
     const at = this.offset;
-    if (at + n > this.buf.length) throw new TruncatedPayloadError(at, n, this.buf.length);
+    if (at + n > this.buf.length) throw new TruncatedPayloadError({ offset: at, needed: n, length: this.buf.length });
     this.offset = at + n;
     return at;
   }
@@ -57,7 +63,8 @@ export class BinaryReader {
   cstring(): string {
     const start = this.offset;
     const end = this.buf.indexOf(0, start);
-    if (end < 0) throw new TruncatedPayloadError(start, this.buf.length - start + 1, this.buf.length);
+    if (end < 0)
+      throw new TruncatedPayloadError({ offset: start, needed: this.buf.length - start + 1, length: this.buf.length });
     this.offset = end + 1;
     return this.buf.toString("utf8", start, end);
   }

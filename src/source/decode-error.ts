@@ -42,19 +42,30 @@ export class DecodeError extends Error {
   }
 }
 
+export interface ValueConversionErrorOptions {
+  readonly typeName: string;
+  readonly typeOid: number;
+  readonly reason: string;
+  /** Character position in the value text where reading failed. */
+  readonly position?: number | undefined;
+}
+
 /** A column's text that is not valid PostgreSQL output for its type. */
 export class ValueConversionError extends Error {
   override readonly name = "ValueConversionError";
-  constructor(
-    readonly typeName: string,
-    readonly typeOid: number,
-    readonly reason: string,
-    /** Character position in the value text where reading failed. */
-    readonly position?: number,
-  ) {
+  readonly typeName: string;
+  readonly typeOid: number;
+  readonly reason: string;
+  /** Character position in the value text where reading failed. */
+  readonly position: number | undefined;
+  constructor({ typeName, typeOid, reason, position }: ValueConversionErrorOptions) {
     super(
       `cannot read ${typeName} (oid ${typeOid}) value: ${reason}${position === undefined ? "" : ` at ${position}`}`,
     );
+    this.typeName = typeName;
+    this.typeOid = typeOid;
+    this.reason = reason;
+    this.position = position;
   }
 }
 

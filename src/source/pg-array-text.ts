@@ -146,6 +146,6 @@ class ArrayTextParser {
   }
 
   private fail(reason: string): never {
-    throw new ValueConversionError(this.label.name, this.label.oid, reason, this.pos);
+    throw new ValueConversionError({ typeName: this.label.name, typeOid: this.label.oid, reason, position: this.pos });
   }
 }

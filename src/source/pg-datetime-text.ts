@@ -12,7 +12,12 @@ export function timestampToIso(text: string): string {
   if (text === "infinity" || text === "-infinity") return text;
   const space = text.indexOf(" ");
   if (space < 10 || text.charCodeAt(space + 3) !== 0x3a /* : */) {
-    throw new ValueConversionError("timestamp", PgTypeOid.timestamp, "not an ISO timestamp", Math.max(space, 0));
+    throw new ValueConversionError({
+      typeName: "timestamp",
+      typeOid: PgTypeOid.timestamp,
+      reason: "not an ISO timestamp",
+      position: Math.max(space, 0),
+    });
   }
   return `${text.slice(0, space)}T${text.slice(space + 1)}`;
 }
@@ -112,7 +117,12 @@ function parseTimestamptz(text: string): TimestamptzParts {
 }
 
 function bad(at: number): never {
-  throw new ValueConversionError("timestamptz", PgTypeOid.timestamptz, "not an ISO timestamp with time zone", at);
+  throw new ValueConversionError({
+    typeName: "timestamptz",
+    typeOid: PgTypeOid.timestamptz,
+    reason: "not an ISO timestamp with time zone",
+    position: at,
+  });
 }
 
 function secondsOf(t: TimestamptzParts): number {

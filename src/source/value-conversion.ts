@@ -16,7 +16,7 @@ const toInteger = (label: TypeLabel): ValueConverter => {
   return (text) => {
     const n = Number(text);
     if (!Number.isInteger(n) || text.length === 0)
-      throw new ValueConversionError(label.name, label.oid, "not an integer");
+      throw new ValueConversionError({ typeName: label.name, typeOid: label.oid, reason: "not an integer" });
     return n;
   };
 };
@@ -25,7 +25,7 @@ const toBigint: ValueConverter = (text) => {
   try {
     return BigInt(text);
   } catch {
-    throw new ValueConversionError("int8", PgTypeOid.int8, "not an integer");
+    throw new ValueConversionError({ typeName: "int8", typeOid: PgTypeOid.int8, reason: "not an integer" });
   }
 };
 
@@ -34,7 +34,11 @@ const toFloat = (label: TypeLabel): ValueConverter => {
   return (text) => {
     const n = Number(text);
     if ((Number.isNaN(n) && text !== "NaN") || text.length === 0) {
-      throw new ValueConversionError(label.name, label.oid, "not a floating-point number");
+      throw new ValueConversionError({
+        typeName: label.name,
+        typeOid: label.oid,
+        reason: "not a floating-point number",
+      });
     }
     return n;
   };
@@ -43,7 +47,7 @@ const toFloat = (label: TypeLabel): ValueConverter => {
 const toBoolean: ValueConverter = (text) => {
   if (text === "t") return true;
   if (text === "f") return false;
-  throw new ValueConversionError("bool", PgTypeOid.bool, "expected 't' or 'f'");
+  throw new ValueConversionError({ typeName: "bool", typeOid: PgTypeOid.bool, reason: "expected 't' or 'f'" });
 };
 
 const toDate: ValueConverter = (text) => new PgDate(text);
@@ -56,7 +60,12 @@ const toJson = (label: TypeLabel): ValueConverter => {
       return new PgJson(parseJsonDocument(text));
     } catch (error) {
       if (error instanceof JsonSyntaxError)
-        throw new ValueConversionError(label.name, label.oid, error.reason, error.position);
+        throw new ValueConversionError({
+          typeName: label.name,
+          typeOid: label.oid,
+          reason: error.reason,
+          position: error.position,
+        });
       throw error;
     }
   };
@@ -72,7 +81,8 @@ export const byteaFromText: ValueConverter = (text) => {
 export function byteaFromHex(hex: string): Buffer {
   const buf = Buffer.from(hex, "hex");
   // Buffer.from stops silently at the first non-hex character.
-  if (buf.length * 2 !== hex.length) throw new ValueConversionError("bytea", PgTypeOid.bytea, "invalid hex digits");
+  if (buf.length * 2 !== hex.length)
+    throw new ValueConversionError({ typeName: "bytea", typeOid: PgTypeOid.bytea, reason: "invalid hex digits" });
   return buf;
 }
 
@@ -90,7 +100,13 @@ function byteaFromEscape(text: string): Buffer {
       continue;
     }
     const octal = text.slice(i + 1, i + 4);
-    if (!/^[0-3][0-7]{2}$/.test(octal)) throw new ValueConversionError("bytea", PgTypeOid.bytea, "bad escape", i);
+    if (!/^[0-3][0-7]{2}$/.test(octal))
+      throw new ValueConversionError({
+        typeName: "bytea",
+        typeOid: PgTypeOid.bytea,
+        reason: "bad escape",
+        position: i,
+      });
     out.push(Number.parseInt(octal, 8));
     i += 3;
   }

@@ -130,11 +130,11 @@ function convertJson(raw: JsonTextTree, shape: ColumnShape): Value {
     return shape.converter(String(raw));
   }
   if (typeof raw === "boolean") return raw;
-  throw new ValueConversionError(
-    shape.typeName,
-    shape.typeOid,
-    `unexpected JSON ${Array.isArray(raw) ? "array" : "object"}`,
-  );
+  throw new ValueConversionError({
+    typeName: shape.typeName,
+    typeOid: shape.typeOid,
+    reason: `unexpected JSON ${Array.isArray(raw) ? "array" : "object"}`,
+  });
 }
 
 /** Puts UNCHANGED_TOAST where an update left out a column the table still has. */

@@ -55,12 +55,16 @@ describe("log redaction", () => {
       logger.error({ err: error }, "could not store captured changes in the ledger");
       logger.warn({ failure: { cause: error }, batch: "b1" }, "nested");
       logger.error(new Error("wrapped", { cause: error }));
+      // The error alone: pino would make its message the line's text.
+      logger.error(error);
+      logger.child({ connector: "gis" }).warn(error);
     }
     logger.flush();
     const text = output();
     expect(text).not.toContain(SSN);
     for (const code of ["23505", "22P02", "22P05"]) expect(text).toContain(code);
     expect(text).toContain("people_pkey");
+    expect(text).toContain('"msg":"invalid input syntax for type integer: \\"…\\""');
   });
 
   it("item 10: a registered secret or a URL's password in message text or any field is written as ***", async () => {
