@@ -3,10 +3,11 @@
 // FOR UPDATE SKIP LOCKED; otherwise takes the next contiguous run of the connector's new
 // deliveries into one batch row without touching them. The connector's ordering rule holds
 // across both: a delivery never overtakes an earlier unfinished one of its key (or connector).
+import { type RawBuilder, sql } from "kysely";
 import type pg from "pg";
 import type { Ordering } from "../config/types.js";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { appendAudit } from "./audit.js";
+import { type LedgerDb, ledgerDb, ledgerTable } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
 
 export interface ClaimedItem {
@@ -82,9 +83,18 @@ export interface ClaimOptions {
 const CLAIM_LOCK_NAMESPACE = 0x455354; // "EST"
 
 export class BatchClaims {
-  private readonly s: string;
+  private readonly batches: RawBuilder<unknown>;
+  private readonly items: RawBuilder<unknown>;
+  private readonly connectors: RawBuilder<unknown>;
+
   constructor(private readonly schema: string) {
-    this.s = quoteIdentifier(schema);
+    this.batches = ledgerTable(schema, "batches");
+    this.items = ledgerTable(schema, "delivery_items");
+    this.connectors = ledgerTable(schema, "connectors");
+  }
+
+  private db(client: Queryable): LedgerDb {
+    return ledgerDb(client, this.schema);
   }
 
   /**
@@ -94,10 +104,10 @@ export class BatchClaims {
   async claim(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {
     await client.query("begin");
     try {
-      const locked = await client.query<{ ok: boolean }>("select pg_try_advisory_xact_lock($1, hashtext($2)) as ok", [
-        CLAIM_LOCK_NAMESPACE,
-        options.connector,
-      ]);
+      const locked = await sql<{ ok: boolean }>`
+        select pg_try_advisory_xact_lock(${CLAIM_LOCK_NAMESPACE}, hashtext(${options.connector})) as ok`.execute(
+        this.db(client),
+      );
       if (!locked.rows[0]?.ok) {
         await client.query("rollback");
         return null;
@@ -113,28 +123,30 @@ export class BatchClaims {
 
   /** Extends a lease while a long send is still running, so nobody takes the batch over. */
   async renewLease(client: Queryable, batchId: string, owner: string, leaseMs: number): Promise<boolean> {
-    const r = await client.query(
-      `update ${this.s}.batches set lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
-        where id = $1 and owner = $2 and state = 'sending'`,
-      [batchId, owner, leaseMs],
-    );
-    return (r.rowCount ?? 0) > 0;
+    const r = await this.db(client)
+      .updateTable("batches")
+      .set({ lease_until: sql<Date>`now() + ${leaseMs} * interval '1 millisecond'`, updated_at: sql<Date>`now()` })
+      .where("id", "=", batchId)
+      .where("owner", "=", owner)
+      .where("state", "=", "sending")
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   /** A batch left 'sending' by a dead process (lease expired), or a drop batch whose retry is due. */
   private async takeOverBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {
-    const s = this.s;
-    const found = await client.query<BatchRow>(
-      `update ${s}.batches b set state = 'sending', owner = $2, attempts = b.attempts + 1,
-              lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
-        where b.id = (
-          select id from ${s}.batches
-           where connector = $1
-             and ((state = 'sending' and lease_until < now()) or (state = 'retrying' and next_attempt_at <= now()))
-           order by id limit 1
-           for update skip locked)
-        returning b.id, b.sequence, b.name, b.created_at, b.attempts, b.adapter_state, b.first_id, b.last_id`,
-      [options.connector, options.owner, options.leaseMs],
+    const db = this.db(client);
+    const found = await sql<BatchRow>`
+      update ${this.batches} b set state = 'sending', owner = ${options.owner}, attempts = b.attempts + 1,
+             lease_until = now() + ${options.leaseMs} * interval '1 millisecond', updated_at = now()
+       where b.id = (
+         select id from ${this.batches}
+          where connector = ${options.connector}
+            and ((state = 'sending' and lease_until < now()) or (state = 'retrying' and next_attempt_at <= now()))
+          order by id limit 1
+          for update skip locked)
+       returning b.id, b.sequence, b.name, b.created_at, b.attempts, b.adapter_state, b.first_id, b.last_id`.execute(
+      db,
     );
     const row = found.rows[0];
     if (!row) return null;
@@ -146,29 +158,25 @@ export class BatchClaims {
     if (row.first_id !== null && row.last_id !== null) {
       // The run's members are the deliveries in it without a state of their own: those that
       // were replayed, confirmed or failed alone meanwhile have left it.
-      const members = await client.query<ItemRow>(
-        `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
-                $4::timestamptz as first_attempt_at, max_attempts, app_correlation_id, trace_id
-           from ${s}.delivery_items
-          where connector = $1 and id between $2 and $3 and not own_state
-          order by id`,
-        [options.connector, row.first_id, row.last_id, row.created_at],
-      );
+      const members = await sql<ItemRow>`
+        select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
+               ${row.created_at}::timestamptz as first_attempt_at, max_attempts, app_correlation_id, trace_id
+          from ${this.items}
+         where connector = ${options.connector} and id between ${row.first_id} and ${row.last_id} and not own_state
+         order by id`.execute(db);
       items = members.rows;
     } else {
-      const members = await client.query<ItemRow>(
-        `update ${s}.delivery_items set state = 'sending', attempts = $2, updated_at = now(),
-                first_attempt_at = coalesce(first_attempt_at, now())
-          where batch_id = $1 and own_state and state in ('sending', 'retrying')
-          returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
-                    first_attempt_at, max_attempts, app_correlation_id, trace_id`,
-        [row.id, row.attempts],
-      );
+      const members = await sql<ItemRow>`
+        update ${this.items} set state = 'sending', attempts = ${row.attempts}, updated_at = now(),
+               first_attempt_at = coalesce(first_attempt_at, now())
+         where batch_id = ${row.id} and own_state and state in ('sending', 'retrying')
+         returning id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index, attempts,
+                   first_attempt_at, max_attempts, app_correlation_id, trace_id`.execute(db);
       items = members.rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
     }
     if (items.length === 0) {
       // Every member was replayed or purged meanwhile: nothing left to send under this name.
-      await client.query(`update ${s}.batches set state = 'sent', lease_until = null where id = $1`, [row.id]);
+      await db.updateTable("batches").set({ state: "sent", lease_until: null }).where("id", "=", row.id).execute();
       return null;
     }
     const batch = toBatch(options.connector, row, items, true);
@@ -182,19 +190,20 @@ export class BatchClaims {
     batch: BatchRow,
     attempts: number,
   ): Promise<void> {
-    const s = this.s;
+    const db = this.db(client);
     const error = `no outcome was recorded after ${attempts} attempts (maxAttempts): the process stopped or the ledger refused the answer each time`;
-    await client.query(
-      `update ${s}.batches set state = 'dead', attempts = $2, lease_until = null, last_error = $3, updated_at = now() where id = $1`,
-      [batch.id, attempts, error],
-    );
+    await db
+      .updateTable("batches")
+      .set({ state: "dead", attempts, lease_until: null, last_error: error, updated_at: sql<Date>`now()` })
+      .where("id", "=", batch.id)
+      .execute();
     const detail = { batch: batch.id, reason: "attempts_exhausted_unrecorded" };
     if (batch.first_id !== null && batch.last_id !== null) {
       // The run's members are dead with their batch: one audit row for the hop.
-      const members = await client.query<{ n: number }>(
-        `select count(*)::int as n from ${s}.delivery_items
-          where connector = $1 and id between $2 and $3 and not own_state`,
-        [connector, batch.first_id, batch.last_id],
+      const members = await sql<{ n: number }>`
+        select count(*)::int as n from ${this.items}
+         where connector = ${connector} and id between ${batch.first_id} and ${batch.last_id} and not own_state`.execute(
+        db,
       );
       const count = members.rows[0]?.n ?? 0;
       if (count > 0) {
@@ -210,15 +219,18 @@ export class BatchClaims {
       }
     }
     // Members with a state of their own follow it one by one.
-    const dead = await client.query<{ id: string; token: string }>(
-      `update ${s}.delivery_items set state = 'dead', last_error = $2, updated_at = now()
-        where batch_id = $1 and own_state and state in ('sending', 'retrying') returning id, token`,
-      [batch.id, error],
-    );
+    const dead = await db
+      .updateTable("delivery_items")
+      .set({ state: "dead", last_error: error, updated_at: sql<Date>`now()` })
+      .where("batch_id", "=", batch.id)
+      .where("own_state", "=", true)
+      .where("state", "in", ["sending", "retrying"])
+      .returning(["id", "token"])
+      .execute();
     await appendAudit(
       client,
       this.schema,
-      dead.rows.map((d) => ({
+      dead.map((d) => ({
         event: "dead" as const,
         deliveryId: d.id,
         token: d.token,
@@ -232,11 +244,14 @@ export class BatchClaims {
 
   private async formBatch(client: pg.ClientBase, options: ClaimOptions): Promise<ClaimedBatch | null> {
     if (options.serial) {
-      const open = await client.query(
-        `select 1 from ${this.s}.batches where connector = $1 and state in ('sending', 'retrying') limit 1`,
-        [options.connector],
-      );
-      if (open.rows.length > 0) return null;
+      const open = await this.db(client)
+        .selectFrom("batches")
+        .select(sql<number>`1`.as("open"))
+        .where("connector", "=", options.connector)
+        .where("state", "in", ["sending", "retrying"])
+        .limit(1)
+        .executeTakeFirst();
+      if (open) return null;
     }
     const holders = await this.holders(client, options);
     const own = await this.ownCandidates(client, options, holders);
@@ -253,28 +268,26 @@ export class BatchClaims {
    */
   private async holders(client: pg.ClientBase, options: ClaimOptions): Promise<Holders> {
     if (options.ordering === "none") return { inFlight: new Map(), waiting: new Map(), anyInFlight: false };
-    const s = this.s;
-    const result = await client.query<{ ordering_key: string; min_id: string; in_flight: boolean }>(
-      `select e.ordering_key, min(e.id)::text as min_id, true as in_flight
-         from ${s}.delivery_items e
-        where e.connector = $1 and e.own_state and e.state in ('sending', 'retrying')
-          and not (e.state = 'retrying' and e.batch_id is null and e.next_attempt_at <= now())
-        group by e.ordering_key
-       union all
-       select e.ordering_key, min(e.id)::text, false
-         from ${s}.delivery_items e
-        where e.connector = $1 and e.own_state and e.batch_id is null
-          and (e.state = 'pending' or (e.state = 'retrying' and e.next_attempt_at <= now()))
-        group by e.ordering_key
-       union all
-       select i.ordering_key, min(i.id)::text, true
-         from ${s}.batches b
-         join ${s}.delivery_items i
-           on i.connector = b.connector and i.id between b.first_id and b.last_id and not i.own_state
-        where b.connector = $1 and b.first_id is not null and b.state in ('sending', 'retrying')
-        group by i.ordering_key`,
-      [options.connector],
-    );
+    const connector = options.connector;
+    const result = await sql<{ ordering_key: string; min_id: string; in_flight: boolean }>`
+      select e.ordering_key, min(e.id)::text as min_id, true as in_flight
+        from ${this.items} e
+       where e.connector = ${connector} and e.own_state and e.state in ('sending', 'retrying')
+         and not (e.state = 'retrying' and e.batch_id is null and e.next_attempt_at <= now())
+       group by e.ordering_key
+      union all
+      select e.ordering_key, min(e.id)::text, false
+        from ${this.items} e
+       where e.connector = ${connector} and e.own_state and e.batch_id is null
+         and (e.state = 'pending' or (e.state = 'retrying' and e.next_attempt_at <= now()))
+       group by e.ordering_key
+      union all
+      select i.ordering_key, min(i.id)::text, true
+        from ${this.batches} b
+        join ${this.items} i
+          on i.connector = b.connector and i.id between b.first_id and b.last_id and not i.own_state
+       where b.connector = ${connector} and b.first_id is not null and b.state in ('sending', 'retrying')
+       group by i.ordering_key`.execute(this.db(client));
     const inFlight = new Map<string, bigint>();
     const waiting = new Map<string, bigint>();
     for (const r of result.rows) {
@@ -292,17 +305,15 @@ export class BatchClaims {
     options: ClaimOptions,
     holders: Holders,
   ): Promise<{ ready: boolean; waiting: boolean; members: OwnRow[] }> {
-    const due = await client.query<OwnRow>(
-      `select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping, d.target_index,
-              least(d.commit_time, d.created_at) as waiting_since, d.attempts,
-              coalesce(d.first_attempt_at, now()) as first_attempt_at,
-              d.max_attempts, d.app_correlation_id, d.trace_id
-         from ${this.s}.delivery_items d
-        where d.connector = $1 and d.own_state and d.state in ('pending', 'retrying') and d.batch_id is null
-          and d.next_attempt_at <= now()
-        order by d.id limit $2 for update of d skip locked`,
-      [options.connector, options.maxRecords],
-    );
+    const due = await sql<OwnRow>`
+      select d.id, d.token, d.correlation_id, d.ordering_key, d.payload, d.commit_time, d.mapping, d.target_index,
+             least(d.commit_time, d.created_at) as waiting_since, d.attempts,
+             coalesce(d.first_attempt_at, now()) as first_attempt_at,
+             d.max_attempts, d.app_correlation_id, d.trace_id
+        from ${this.items} d
+       where d.connector = ${options.connector} and d.own_state and d.state in ('pending', 'retrying')
+         and d.batch_id is null and d.next_attempt_at <= now()
+       order by d.id limit ${options.maxRecords} for update of d skip locked`.execute(this.db(client));
     if (due.rows.length === 0) return { ready: false, waiting: holders.waiting.size > 0, members: [] };
     const minInFlight = [...holders.inFlight.values()].reduce<bigint | null>(
       (min, id) => (min === null || id < min ? id : min),
@@ -333,15 +344,12 @@ export class BatchClaims {
 
   /** A batch of deliveries with a state of their own: each member is marked with it. */
   private async claimOwn(client: pg.ClientBase, options: ClaimOptions, members: OwnRow[]): Promise<ClaimedBatch> {
-    const s = this.s;
     const sequence = await this.nextSequence(client, options.connector, null);
     const row = await this.insertBatch(client, options, sequence, null);
-    await client.query(
-      `update ${s}.delivery_items set state = 'sending', batch_id = $1, attempts = attempts + 1, updated_at = now(),
-              first_attempt_at = coalesce(first_attempt_at, now())
-        where id = any($2::bigint[])`,
-      [row.id, members.map((m) => m.id)],
-    );
+    await sql`
+      update ${this.items} set state = 'sending', batch_id = ${row.id}, attempts = attempts + 1, updated_at = now(),
+             first_attempt_at = coalesce(first_attempt_at, now())
+       where id = any(${members.map((m) => m.id)}::bigint[])`.execute(this.db(client));
     const batch = toBatch(
       options.connector,
       row,
@@ -363,33 +371,31 @@ export class BatchClaims {
    * after a higher one has been seen.
    */
   private async claimRun(client: pg.ClientBase, options: ClaimOptions, holders: Holders): Promise<ClaimedBatch | null> {
-    const s = this.s;
-    const cursor = await client.query<{ claimed_through: string }>(
-      `select claimed_through::text from ${s}.connectors where connector = $1`,
-      [options.connector],
-    );
-    const from = cursor.rows[0]?.claimed_through ?? "0";
+    const db = this.db(client);
+    const cursor = await db
+      .selectFrom("connectors")
+      .select("claimed_through")
+      .where("connector", "=", options.connector)
+      .executeTakeFirst();
+    const from = cursor?.claimed_through ?? "0";
     // Before reading payloads: is a batch due at all (full, or waited long enough)? While
     // deliveries trickle in, most polls end here.
-    const probe = await client.query<{ n: number; oldest: Date | null }>(
-      `select count(*)::int as n, min(least(commit_time, created_at)) as oldest
-         from (select commit_time, created_at from ${s}.delivery_items
-                where connector = $1 and not own_state and id > $2 order by id limit $3) run`,
-      [options.connector, from, options.maxRecords],
-    );
+    const probe = await sql<{ n: number; oldest: Date | null }>`
+      select count(*)::int as n, min(least(commit_time, created_at)) as oldest
+        from (select commit_time, created_at from ${this.items}
+               where connector = ${options.connector} and not own_state and id > ${from}
+               order by id limit ${options.maxRecords}) run`.execute(db);
     const ready = probe.rows[0];
     if (!ready || ready.n === 0) return null;
     const waited = ready.oldest !== null && Date.now() - ready.oldest.getTime() >= options.maxWaitMs;
     if (ready.n < options.maxRecords && !waited) return null;
-    const candidates = await client.query<OwnRow>(
-      `select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
-              least(commit_time, created_at) as waiting_since,
-              0 as attempts, now() as first_attempt_at, max_attempts, app_correlation_id, trace_id
-         from ${s}.delivery_items
-        where connector = $1 and not own_state and id > $2
-        order by id limit $3`,
-      [options.connector, from, options.maxRecords],
-    );
+    const candidates = await sql<OwnRow>`
+      select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
+             least(commit_time, created_at) as waiting_since,
+             0 as attempts, now() as first_attempt_at, max_attempts, app_correlation_id, trace_id
+        from ${this.items}
+       where connector = ${options.connector} and not own_state and id > ${from}
+       order by id limit ${options.maxRecords}`.execute(db);
     const members: OwnRow[] = [];
     const heldBack: string[] = [];
     let through = from;
@@ -417,17 +423,16 @@ export class BatchClaims {
       return null;
     }
     if (heldBack.length > 0) {
-      await client.query(
-        `update ${s}.delivery_items set own_state = true, state = 'pending', updated_at = now()
-          where id = any($1::bigint[])`,
-        [heldBack],
-      );
+      await sql`
+        update ${this.items} set own_state = true, state = 'pending', updated_at = now()
+         where id = any(${heldBack}::bigint[])`.execute(db);
     }
     if (!first || !last) {
-      await client.query(`update ${s}.connectors set claimed_through = $2 where connector = $1`, [
-        options.connector,
-        through,
-      ]);
+      await db
+        .updateTable("connectors")
+        .set({ claimed_through: through })
+        .where("connector", "=", options.connector)
+        .execute();
       return null;
     }
     const sequence = await this.nextSequence(client, options.connector, through);
@@ -448,14 +453,12 @@ export class BatchClaims {
 
   /** The connector's next batch number; moves its claim cursor too when a run is taken. */
   private async nextSequence(client: pg.ClientBase, connector: string, claimedThrough: string | null): Promise<number> {
-    const s = this.s;
-    const seq = await client.query<{ sequence: string }>(
-      `insert into ${s}.connectors (connector, next_sequence, claimed_through) values ($1, 2, coalesce($2::bigint, 0))
-       on conflict (connector) do update set next_sequence = ${s}.connectors.next_sequence + 1,
-              claimed_through = coalesce($2::bigint, ${s}.connectors.claimed_through)
-       returning next_sequence - 1 as sequence`,
-      [connector, claimedThrough],
-    );
+    const seq = await sql<{ sequence: string }>`
+      insert into ${this.connectors} (connector, next_sequence, claimed_through)
+      values (${connector}, 2, coalesce(${claimedThrough}::bigint, 0))
+      on conflict (connector) do update set next_sequence = ${this.connectors}.next_sequence + 1,
+             claimed_through = coalesce(${claimedThrough}::bigint, ${this.connectors}.claimed_through)
+      returning next_sequence - 1 as sequence`.execute(this.db(client));
     return Number(seq.rows[0]?.sequence);
   }
 
@@ -467,24 +470,23 @@ export class BatchClaims {
   ): Promise<BatchRow> {
     const createdAt = new Date();
     const name = options.nameFor?.({ connector: options.connector, sequence, createdAt }) ?? null;
-    const batch = await client.query<BatchRow>(
-      `insert into ${this.s}.batches (connector, sequence, name, state, attempts, lease_until, owner, created_at,
-                                      first_id, last_id, item_count)
-       values ($1, $2, $3, 'sending', 1, now() + $4 * interval '1 millisecond', $5, $6, $7, $8, $9)
-       returning id, sequence, name, created_at, attempts, adapter_state, first_id, last_id`,
-      [
-        options.connector,
+    return await this.db(client)
+      .insertInto("batches")
+      .values({
+        connector: options.connector,
         sequence,
         name,
-        options.leaseMs,
-        options.owner,
-        createdAt,
-        run?.first ?? null,
-        run?.last ?? null,
-        run?.count ?? null,
-      ],
-    );
-    return batch.rows[0] as BatchRow;
+        state: "sending",
+        attempts: 1,
+        lease_until: sql<Date>`now() + ${options.leaseMs} * interval '1 millisecond'`,
+        owner: options.owner,
+        created_at: createdAt,
+        first_id: run?.first ?? null,
+        last_id: run?.last ?? null,
+        item_count: run?.count ?? null,
+      })
+      .returning(["id", "sequence", "name", "created_at", "attempts", "adapter_state", "first_id", "last_id"])
+      .executeTakeFirstOrThrow();
   }
 
   /** One audit row for a run's attempt; one per member for a batch of deliveries with their own state. */

@@ -1,10 +1,11 @@
 // Records what a partner said about a batch: sent, to be retried at a time, or dead, with audit rows.
 // A batch covering a run of deliveries keeps the verdict for all of them on the batch row; only
 // a delivery whose verdict differs from the batch's is written (it takes a state of its own).
+import { type RawBuilder, sql } from "kysely";
 import type pg from "pg";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { type AuditRow, appendAudit } from "./audit.js";
 import type { BatchRun } from "./batch-claims.js";
+import { type LedgerDb, ledgerDb, ledgerTable } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
 import { storableText } from "./storable-text.js";
 
@@ -40,17 +41,25 @@ export interface OwnedBatch {
 }
 
 export class BatchOutcomes {
-  private readonly s: string;
+  private readonly batches: RawBuilder<unknown>;
+  private readonly items: RawBuilder<unknown>;
+
   constructor(private readonly schema: string) {
-    this.s = quoteIdentifier(schema);
+    this.batches = ledgerTable(schema, "batches");
+    this.items = ledgerTable(schema, "delivery_items");
+  }
+
+  private db(client: Queryable): LedgerDb {
+    return ledgerDb(client, this.schema);
   }
 
   /** Makes adapter bookkeeping durable before the adapter goes on (append offsets). */
   async saveAdapterState(client: Queryable, batchId: string, state: Readonly<Record<string, unknown>>): Promise<void> {
-    await client.query(`update ${this.s}.batches set adapter_state = $2, updated_at = now() where id = $1`, [
-      batchId,
-      JSON.stringify(state),
-    ]);
+    await this.db(client)
+      .updateTable("batches")
+      .set({ adapter_state: JSON.stringify(state), updated_at: sql<Date>`now()` })
+      .where("id", "=", batchId)
+      .execute();
   }
 
   /**
@@ -58,96 +67,85 @@ export class BatchOutcomes {
    * retried leave the batch and wait on their own; the batch itself is finished.
    */
   async recordItems(client: pg.ClientBase, batch: OwnedBatch, verdicts: readonly ItemVerdict[]): Promise<boolean> {
-    const s = this.s;
+    const db = this.db(client);
+    const items = this.items;
+    const batches = this.batches;
     return this.whileOwned(client, batch, async () => {
       const sent = verdicts.filter((v) => v.verdict === "sent");
       const retry = verdicts.filter((v) => v.verdict === "retry");
       const dead = verdicts.filter((v) => v.verdict === "dead");
       const run = batch.run ?? null;
       // Rows of a run have no state of their own until now; rows of a listed batch have one.
-      const member = run ? "not d.own_state" : "d.own_state and d.state = 'sending'";
+      const member = run ? sql`not d.own_state` : sql`d.own_state and d.state = 'sending'`;
       // A reference the whole run shares (a drop's file) is kept once, on the batch.
       const shared = sharedReference(sent);
       if (sent.length > 0) {
         const referenced = sent.filter((v) => v.verdict === "sent" && v.reference && v.reference !== shared);
         if (!run) {
-          await client.query(
-            `update ${s}.delivery_items d set state = 'sent', sent_at = now(), updated_at = now(), last_error = null,
-                    partner_reference = r.reference
-               from json_to_recordset($1::json) as r(id bigint, reference text)
-              where d.id = r.id and ${member}`,
-            [
-              JSON.stringify(
-                sent.map((v) => ({
-                  id: v.id,
-                  reference: v.verdict === "sent" && v.reference !== undefined ? storableText(v.reference) : null,
-                })),
-              ),
-            ],
+          const json = JSON.stringify(
+            sent.map((v) => ({
+              id: v.id,
+              reference: v.verdict === "sent" && v.reference !== undefined ? storableText(v.reference) : null,
+            })),
           );
+          await sql`
+            update ${items} d set state = 'sent', sent_at = now(), updated_at = now(), last_error = null,
+                   partner_reference = r.reference
+              from json_to_recordset(${json}::json) as r(id bigint, reference text)
+             where d.id = r.id and ${member}`.execute(db);
         } else if (referenced.length > 0) {
           // The batch holds the state; a partner's own reference for a record is kept on the record.
-          await client.query(
-            `update ${s}.delivery_items d set partner_reference = r.reference
-               from json_to_recordset($1::json) as r(id bigint, reference text)
-              where d.id = r.id and ${member}`,
-            [
-              JSON.stringify(
-                referenced.map((v) => ({
-                  id: v.id,
-                  reference: v.verdict === "sent" && v.reference !== undefined ? storableText(v.reference) : null,
-                })),
-              ),
-            ],
+          const json = JSON.stringify(
+            referenced.map((v) => ({
+              id: v.id,
+              reference: v.verdict === "sent" && v.reference !== undefined ? storableText(v.reference) : null,
+            })),
           );
+          await sql`
+            update ${items} d set partner_reference = r.reference
+              from json_to_recordset(${json}::json) as r(id bigint, reference text)
+             where d.id = r.id and ${member}`.execute(db);
         }
-        await client.query(`update ${s}.connectors set last_success_at = now() where connector = $1`, [
-          batch.connector,
-        ]);
+        await db
+          .updateTable("connectors")
+          .set({ last_success_at: sql<Date>`now()` })
+          .where("connector", "=", batch.connector)
+          .execute();
       }
       if (retry.length > 0) {
-        await client.query(
-          `update ${s}.delivery_items d set own_state = true, state = 'retrying', batch_id = null, last_error = r.error,
-                  updated_at = now(), next_attempt_at = now() + r.delay_ms * interval '1 millisecond',
-                  attempts = greatest(case when d.own_state then d.attempts else $2::integer end
-                                      - case when r.spent then 0 else 1 end, 0),
-                  first_attempt_at = coalesce(d.first_attempt_at, (select created_at from ${s}.batches where id = $3))
-             from json_to_recordset($1::json) as r(id bigint, error text, delay_ms bigint, spent boolean)
-            where d.id = r.id and ${member}`,
-          [
-            JSON.stringify(
-              retry.map((v) => ({
-                id: v.id,
-                error: v.verdict === "retry" ? storableText(v.error) : "",
-                delay_ms: v.verdict === "retry" ? Math.round(v.delayMs) : 0,
-                spent: v.verdict !== "retry" || v.spent !== false,
-              })),
-            ),
-            batch.attempt,
-            batch.id,
-          ],
+        const json = JSON.stringify(
+          retry.map((v) => ({
+            id: v.id,
+            error: v.verdict === "retry" ? storableText(v.error) : "",
+            delay_ms: v.verdict === "retry" ? Math.round(v.delayMs) : 0,
+            spent: v.verdict !== "retry" || v.spent !== false,
+          })),
         );
+        await sql`
+          update ${items} d set own_state = true, state = 'retrying', batch_id = null, last_error = r.error,
+                 updated_at = now(), next_attempt_at = now() + r.delay_ms * interval '1 millisecond',
+                 attempts = greatest(case when d.own_state then d.attempts else ${batch.attempt}::integer end
+                                     - case when r.spent then 0 else 1 end, 0),
+                 first_attempt_at = coalesce(d.first_attempt_at, (select created_at from ${batches} where id = ${batch.id}))
+            from json_to_recordset(${json}::json) as r(id bigint, error text, delay_ms bigint, spent boolean)
+           where d.id = r.id and ${member}`.execute(db);
       }
       if (dead.length > 0) {
-        await client.query(
-          `update ${s}.delivery_items d set own_state = true, state = 'dead', last_error = r.error, updated_at = now(),
-                  batch_id = $2, attempts = case when d.own_state then d.attempts else $3::integer end,
-                  first_attempt_at = coalesce(d.first_attempt_at, (select created_at from ${s}.batches where id = $2))
-             from json_to_recordset($1::json) as r(id bigint, error text)
-            where d.id = r.id and ${member}`,
-          [
-            JSON.stringify(dead.map((v) => ({ id: v.id, error: v.verdict === "dead" ? storableText(v.error) : "" }))),
-            batch.id,
-            batch.attempt,
-          ],
+        const json = JSON.stringify(
+          dead.map((v) => ({ id: v.id, error: v.verdict === "dead" ? storableText(v.error) : "" })),
         );
+        await sql`
+          update ${items} d set own_state = true, state = 'dead', last_error = r.error, updated_at = now(),
+                 batch_id = ${batch.id}::bigint, attempts = case when d.own_state then d.attempts else ${batch.attempt}::integer end,
+                 first_attempt_at = coalesce(d.first_attempt_at, (select created_at from ${batches} where id = ${batch.id}::bigint))
+            from json_to_recordset(${json}::json) as r(id bigint, error text)
+           where d.id = r.id and ${member}`.execute(db);
       }
-      await client.query(
-        `update ${s}.batches set state = 'sent', lease_until = null, last_error = null, updated_at = now(),
-                sent_at = now(), item_count = item_count - $2, partner_reference = $3
-          where id = $1`,
-        [batch.id, retry.length + dead.length, run ? storableOrNull(shared) : null],
-      );
+      await sql`
+        update ${batches} set state = 'sent', lease_until = null, last_error = null, updated_at = now(),
+               sent_at = now(), item_count = item_count - ${retry.length + dead.length},
+               partner_reference = ${run ? storableOrNull(shared) : null}
+         where id = ${batch.id}`.execute(db);
       const audit: AuditRow[] = run
         ? [
             ...(sent.length > 0
@@ -187,23 +185,31 @@ export class BatchOutcomes {
     reason: string,
     delayMs: number,
   ): Promise<boolean> {
-    const s = this.s;
+    const db = this.db(client);
     const error = storableText(answer);
+    const state = verdict === "dead" ? "dead" : "retrying";
+    const nextAttemptAt = sql<Date>`now() + ${Math.round(delayMs)} * interval '1 millisecond'`;
     return this.whileOwned(client, batch, async () => {
-      await client.query(
-        `update ${s}.batches set state = $2, lease_until = null, last_error = $3, updated_at = now(),
-                next_attempt_at = now() + $4 * interval '1 millisecond'
-          where id = $1`,
-        [batch.id, verdict === "dead" ? "dead" : "retrying", error, Math.round(delayMs)],
-      );
+      await db
+        .updateTable("batches")
+        .set({
+          state,
+          lease_until: null,
+          last_error: error,
+          updated_at: sql<Date>`now()`,
+          next_attempt_at: nextAttemptAt,
+        })
+        .where("id", "=", batch.id)
+        .execute();
       const run = batch.run ?? null;
       if (!run) {
-        await client.query(
-          `update ${s}.delivery_items set state = $2, last_error = $3, updated_at = now(),
-                  next_attempt_at = now() + $4 * interval '1 millisecond'
-            where batch_id = $1 and own_state and state = 'sending'`,
-          [batch.id, verdict === "dead" ? "dead" : "retrying", error, Math.round(delayMs)],
-        );
+        await db
+          .updateTable("delivery_items")
+          .set({ state, last_error: error, updated_at: sql<Date>`now()`, next_attempt_at: nextAttemptAt })
+          .where("batch_id", "=", batch.id)
+          .where("own_state", "=", true)
+          .where("state", "=", "sending")
+          .execute();
       }
       // A run's members follow the batch: one audit row for the hop.
       await appendAudit(
@@ -241,19 +247,33 @@ export class BatchOutcomes {
   /** Gives a batch back without spending the attempt (the connector became held mid-way). */
   async releaseBatch(client: pg.ClientBase, batch: OwnedBatch, answer: string): Promise<boolean> {
     const error = storableText(answer);
+    const db = this.db(client);
     return this.whileOwned(client, batch, async () => {
-      await client.query(
-        `update ${this.s}.batches set state = 'retrying', attempts = greatest(attempts - 1, 0), lease_until = null,
-                last_error = $2, next_attempt_at = now(), updated_at = now() where id = $1`,
-        [batch.id, error],
-      );
+      await db
+        .updateTable("batches")
+        .set({
+          state: "retrying",
+          attempts: sql<number>`greatest(attempts - 1, 0)`,
+          lease_until: null,
+          last_error: error,
+          next_attempt_at: sql<Date>`now()`,
+          updated_at: sql<Date>`now()`,
+        })
+        .where("id", "=", batch.id)
+        .execute();
       if (!batch.run) {
-        await client.query(
-          `update ${this.s}.delivery_items set state = 'retrying', attempts = greatest(attempts - 1, 0),
-                  last_error = $2, updated_at = now()
-            where batch_id = $1 and own_state and state = 'sending'`,
-          [batch.id, error],
-        );
+        await db
+          .updateTable("delivery_items")
+          .set({
+            state: "retrying",
+            attempts: sql<number>`greatest(attempts - 1, 0)`,
+            last_error: error,
+            updated_at: sql<Date>`now()`,
+          })
+          .where("batch_id", "=", batch.id)
+          .where("own_state", "=", true)
+          .where("state", "=", "sending")
+          .execute();
       }
     });
   }
@@ -283,11 +303,16 @@ export class BatchOutcomes {
    * (a long pause, a lost connection) must not overwrite what the process that took over records.
    */
   private async stillOwned(client: pg.ClientBase, batch: OwnedBatch): Promise<boolean> {
-    const r = await client.query(
-      `select 1 from ${this.s}.batches where id = $1 and owner = $2 and state = 'sending' and attempts = $3 for update`,
-      [batch.id, batch.owner, batch.attempt],
-    );
-    return r.rows.length > 0;
+    const held = await this.db(client)
+      .selectFrom("batches")
+      .select(sql<number>`1`.as("held"))
+      .where("id", "=", batch.id)
+      .where("owner", "=", batch.owner)
+      .where("state", "=", "sending")
+      .where("attempts", "=", batch.attempt)
+      .forUpdate()
+      .executeTakeFirst();
+    return held !== undefined;
   }
 }
 

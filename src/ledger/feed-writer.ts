@@ -1,5 +1,6 @@
 // Writes a batch of captured changes and the slot checkpoint to the ledger in one transaction.
 import { pipeline } from "node:stream/promises";
+import { type RawBuilder, sql } from "kysely";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../change/change.js";
@@ -7,6 +8,7 @@ import { formatLsn } from "../change/lsn.js";
 import { faultPoint } from "../fault-points.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField, copyStorableField } from "./copy-text.js";
+import { affectedRows, type LedgerDb, ledgerDb, ledgerTable } from "./ledger-db.js";
 
 export interface FeedRow {
   readonly commitLsn: Lsn;
@@ -42,27 +44,46 @@ export interface FeedChunk {
 }
 
 export class FeedWriter {
-  private readonly insertSql: string;
+  private readonly feed: RawBuilder<unknown>;
+  private readonly checkpoints: RawBuilder<unknown>;
   private readonly copySql: string;
-  private readonly checkpointSql: string;
 
   constructor(
     /** The ledger schema, for what capture records beside the feed (the audit of a refused change). */
     readonly schema: string,
     private readonly slot: string,
   ) {
-    const s = quoteIdentifier(schema);
-    // One JSON document per batch: PostgreSQL unpacks it with json_to_recordset, which is
-    // faster than thousands of bind parameters; the primary key drops changes already stored.
-    this.insertSql = `insert into ${s}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
+    this.feed = ledgerTable(schema, "feed");
+    this.checkpoints = ledgerTable(schema, "checkpoints");
+    this.copySql = `copy ${quoteIdentifier(schema)}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema,
+      table_name, topic, key, before, after) from stdin`;
+  }
+
+  private db(client: pg.ClientBase): LedgerDb {
+    return ledgerDb(client, this.schema);
+  }
+
+  /** The slot's checkpoint moves forward only: a batch read again after a restart never takes it back. */
+  private async saveCheckpoint(client: pg.ClientBase, checkpoint: Lsn): Promise<void> {
+    await sql`
+      insert into ${this.checkpoints} (slot, confirmed_lsn) values (${this.slot}, ${formatLsn(checkpoint)}::pg_lsn)
+      on conflict (slot) do update set confirmed_lsn = greatest(${this.checkpoints}.confirmed_lsn, excluded.confirmed_lsn),
+             updated_at = now()`.execute(this.db(client));
+  }
+
+  /**
+   * The slow path for rows some of which are stored already: the primary key drops those. One JSON
+   * document per batch, unpacked by json_to_recordset, is faster than thousands of bind parameters.
+   */
+  private async insertRows(client: pg.ClientBase, rows: readonly FeedRow[]): Promise<number> {
+    const result = await sql`
+      insert into ${this.feed} (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
       select r.commit_lsn, r.ordinal, r.xid, r.commit_time, r.op, r.table_schema, r.table_name, r.topic, r.key, r.before, r.after
-        from json_to_recordset($1::json) as r(commit_lsn pg_lsn, ordinal integer, xid bigint, commit_time timestamptz,
-             op text, table_schema text, table_name text, topic text, key json, before json, after json)
-      on conflict (commit_lsn, ordinal) do nothing`;
-    this.copySql = `copy ${s}.feed (commit_lsn, ordinal, xid, commit_time, op, table_schema, table_name, topic, key, before, after)
-      from stdin`;
-    this.checkpointSql = `insert into ${s}.checkpoints (slot, confirmed_lsn) values ($1, $2::pg_lsn)
-      on conflict (slot) do update set confirmed_lsn = greatest(${s}.checkpoints.confirmed_lsn, excluded.confirmed_lsn), updated_at = now()`;
+        from json_to_recordset(${encodeRows(rows)}::json) as r(commit_lsn pg_lsn, ordinal integer, xid bigint,
+             commit_time timestamptz, op text, table_schema text, table_name text, topic text, key json, before json,
+             after json)
+      on conflict (commit_lsn, ordinal) do nothing`.execute(this.db(client));
+    return affectedRows(result);
   }
 
   /** Returns how many rows were new (the rest were already stored by an earlier run). */
@@ -114,7 +135,7 @@ export class FeedWriter {
         if (chunk.sameTransaction) await chunk.sameTransaction(client, method === "copy");
       }
       await finish(client);
-      await client.query(this.checkpointSql, [this.slot, formatLsn(checkpoint)]);
+      await this.saveCheckpoint(client, checkpoint);
       await client.query("commit");
       return inserted;
     } catch (error) {
@@ -132,8 +153,7 @@ export class FeedWriter {
       );
       return rows.length;
     }
-    const result = await client.query(this.insertSql, [encodeRows(rows)]);
-    return result.rowCount ?? 0;
+    return this.insertRows(client, rows);
   }
 
   private async writeOnce(
@@ -147,7 +167,7 @@ export class FeedWriter {
       const inserted = await this.writeRows(client, batch.rows, method);
       if (sameTransaction) await sameTransaction(client, method === "copy");
       if (batch.checkpoint !== undefined) {
-        await client.query(this.checkpointSql, [this.slot, formatLsn(batch.checkpoint)]);
+        await this.saveCheckpoint(client, batch.checkpoint);
       }
       await client.query("commit");
       return inserted;
