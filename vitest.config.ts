@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { LongestFirstSequencer } from "./test/support/longest-first-sequencer.js";
 
 export default defineConfig({
   test: {
@@ -11,5 +12,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration tests share one PostgreSQL; two cores on CI.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

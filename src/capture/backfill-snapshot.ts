@@ -7,7 +7,7 @@ import type { Row, Value } from "../change/value.js";
 import { setColumn } from "../source/row-object.js";
 import { sessionSettingsSql } from "../source/session-settings.js";
 import { converterFor, type ValueConverter } from "../source/value-conversion.js";
-import { quoteIdentifier } from "../sql/sql-identifier.js";
+import { qualifiedTable, quoteIdentifier } from "../sql/sql-identifier.js";
 import { BackfillMappingError, BackfillReadError } from "./backfill-errors.js";
 
 export interface SnapshotPosition {
@@ -68,7 +68,7 @@ export class TableSnapshot {
       const columns = (await readColumns(client, mapping, table)).filter(
         (c) => published === null || published.includes(c.name),
       );
-      const qualified = `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
+      const qualified = qualifiedTable(table);
       const order = orderBy.length > 0 ? ` order by ${orderBy.map(quoteIdentifier).join(", ")}` : "";
       await client.query(
         `declare ${CURSOR} no scroll cursor for select ${columns.map((c) => quoteIdentifier(c.name)).join(", ")} from ${qualified}${order}`,
@@ -128,7 +128,7 @@ export class TableSnapshot {
  * leaves them out, so a backfilled row has exactly the columns a streamed row has.
  */
 async function readColumns(client: pg.ClientBase, mapping: string, table: TableRef): Promise<SnapshotColumn[]> {
-  const relation = `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
+  const relation = qualifiedTable(table);
   const found = await client.query<{ oid: string | null }>("select to_regclass($1)::oid::text as oid", [relation]);
   const oid = found.rows[0]?.oid;
   if (!oid) throw new BackfillMappingError(mapping, `table ${table.schema}.${table.name} does not exist`);

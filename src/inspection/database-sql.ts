@@ -1,21 +1,11 @@
 // The statements a DBA runs to prepare a source database for ESS, with every identifier quoted.
 
 import type { Op, TableRef } from "../change/change.js";
-import { quoteIdentifier, quoteLiteral } from "../sql/sql-identifier.js";
-
-/**
- * Always quoted, even plain lower-case names: a table called "user" or "order" is a reserved
- * word unquoted, and a quoted name is never folded, so the statement names exactly the table
- * the mapping names.
- */
-export function qualifiedTable(table: TableRef): string {
-  return `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
-}
+import { identifierLabel, qualifiedTable, quoteIdentifier, quoteLiteral } from "../sql/sql-identifier.js";
 
 /** A table as an operator reads it in a message: public.permits, or "Hms"."Permit Fees" when quoting matters. */
 export function tableLabel(table: TableRef): string {
-  const part = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdentifier(name));
-  return `${part(table.schema)}.${part(table.name)}`;
+  return `${identifierLabel(table.schema)}.${identifierLabel(table.name)}`;
 }
 
 /** A role in GRANT and ALTER ROLE: its quoted name, or CURRENT_USER when the name is not known. */

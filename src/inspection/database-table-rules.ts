@@ -3,6 +3,7 @@
 import type { TableRef } from "../change/change.js";
 import { suggestion } from "../config/suggestion.js";
 import type { RecordFormat } from "../config/types.js";
+import { identifierLabel } from "../sql/sql-identifier.js";
 import type { ColumnUse, TableDemand } from "./database-demands.js";
 import type { ColumnInspection, RoleInspection, SourceInspection, TableInspection } from "./database-inspection.js";
 import { tableKey } from "./database-inspection.js";
@@ -174,5 +175,5 @@ function readProblems(inspection: SourceInspection, demands: readonly TableDeman
 }
 
 export function roleLabel(role: Pick<RoleInspection, "name">): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(role.name) ? role.name : `"${role.name.replaceAll('"', '""')}"`;
+  return identifierLabel(role.name);
 }

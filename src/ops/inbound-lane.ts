@@ -6,6 +6,7 @@ import type { IncomingMessage } from "node:http";
 import type pg from "pg";
 import type { ConnectorConfig } from "../config/types.js";
 import { type AnswerResult, applyAnswer } from "../ledger/inbound.js";
+import { classifyPgError } from "../sql/pg-error.js";
 import {
   authenticateInbound,
   inboundAuthMessage,
@@ -41,9 +42,6 @@ export interface InboundLaneOptions {
     result: AnswerResult,
   ) => Promise<void>;
 }
-
-/** SQLSTATE class 22 (data exception): e.g. a \u0000 in a JSON string, which jsonb cannot hold. */
-const DATA_EXCEPTION = /^22/;
 
 export class InboundLane {
   private readonly connectors: ReadonlyMap<string, ConnectorConfig>;
@@ -104,8 +102,8 @@ export class InboundLane {
         extra ? (r) => extra(client, connector, parsed, r) : undefined,
       );
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === "string" && DATA_EXCEPTION.test(code)) {
+      // A data exception (class 22): e.g. a \u0000 in a JSON string, which jsonb cannot hold.
+      if (classifyPgError(error).kind === "data") {
         return this.reject(log, connectorName, "malformed", 400, "the body holds values the ledger cannot store");
       }
       throw error;

@@ -17,6 +17,7 @@ import type {
   TruncateMessage,
 } from "../change/change.js";
 import type { Value } from "../change/value.js";
+import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { BinaryReader, TruncatedPayloadError } from "./binary-reader.js";
 import { DecodeError } from "./decode-error.js";
 import { builtinType } from "./pg-type-oids.js";
@@ -37,7 +38,7 @@ export function pgoutputStartOptions(publication: string, serverVersionNum = 0):
   return {
     proto_version: streaming ? "2" : "1",
     // publication_names is an identifier list: quoted, so the name is taken exactly as configured.
-    publication_names: `"${publication.replaceAll('"', '""')}"`,
+    publication_names: quoteIdentifier(publication),
     messages: "true",
     ...(streaming ? { streaming: "on" } : {}),
   };

@@ -1,6 +1,7 @@
 // The session settings of the replication connection. Both output plugins print column values
 // with the server's output functions in the walsender's session, so these settings fix the text
 // the value conversion reads: one date style, UTC, exact floats, hex bytea.
+import { quoteLiteral } from "../sql/sql-identifier.js";
 
 /**
  * GUCs set through the startup `options` parameter of the replication connection (and with SET
@@ -34,7 +35,7 @@ export function startupOptions(settings: Readonly<Record<string, string>> = REPL
 export function sessionSettingsSql(
   settings: Readonly<Record<string, string>> = REPLICATION_SESSION_SETTINGS,
 ): string[] {
-  return Object.entries(settings).map(([name, value]) => `set ${name} = '${value.replaceAll("'", "''")}'`);
+  return Object.entries(settings).map(([name, value]) => `set ${name} = ${quoteLiteral(value)}`);
 }
 
 function escapeOption(text: string): string {

@@ -2,7 +2,7 @@
 import pg from "pg";
 import type { Lsn, TableRef } from "../change/change.js";
 import { parseLsn } from "../change/lsn.js";
-import { assertPlainIdentifier } from "../sql/sql-identifier.js";
+import { assertPlainIdentifier, identifierLabel } from "../sql/sql-identifier.js";
 
 export class SourceSetupError extends Error {
   override readonly name = "SourceSetupError";
@@ -173,6 +173,5 @@ export async function verifyPublication(
 }
 
 function qualified(table: TableRef): string {
-  const quote = (s: string) => (/^[a-z_][a-z0-9_]*$/.test(s) ? s : `"${s.replaceAll('"', '""')}"`);
-  return `${quote(table.schema)}.${quote(table.name)}`;
+  return `${identifierLabel(table.schema)}.${identifierLabel(table.name)}`;
 }

@@ -1,4 +1,5 @@
 // Validation and quoting of SQL identifiers that come from configuration (schema, slot, publication).
+import type { TableRef } from "../change/change.js";
 
 const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -24,4 +25,18 @@ export function quoteIdentifier(value: string): string {
 
 export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+/**
+ * Always quoted, even plain lower-case names: a table called "user" or "order" is a reserved
+ * word unquoted, and a quoted name is never folded, so the statement names exactly the table
+ * the mapping names.
+ */
+export function qualifiedTable(table: TableRef): string {
+  return `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
+}
+
+/** A name as an operator reads it in a message: bare when plain lower-case, quoted when quoting matters. */
+export function identifierLabel(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdentifier(name);
 }

@@ -129,3 +129,40 @@ export function judge(
   }
   return { lost, duplicated, problems };
 }
+
+export interface ReceptionWait {
+  readonly committed: ReadonlyMap<number, readonly string[]>;
+  /** What every partner holds at this moment, by connector. */
+  readonly receptions: () => Receptions | Promise<Receptions>;
+  /** Connectors whose partner has no way to drop a repeated record (see `judge`). */
+  readonly appendOnly?: ReadonlySet<string>;
+  /** How long the count of missing changes may stay put before what is missing counts as lost. */
+  readonly quietMs: number;
+  /** A time (epoch ms) after which the wait ends even while changes still arrive. */
+  readonly deadline?: number;
+  /** Runs before each look, e.g. to start again a process that exited, as a service manager would. */
+  readonly beforeLook?: () => void | Promise<void>;
+}
+
+const LOOK_EVERY_MS = 250;
+
+/**
+ * Judges the partners until each has every committed change (the marker the wait ends on), or
+ * until nothing new arrived for `quietMs` (a loss). Returns the last verdict.
+ */
+export async function receiveEverything(wait: ReceptionWait): Promise<Verdict> {
+  const appendOnly = wait.appendOnly ?? new Set<string>();
+  let verdict: Verdict;
+  let progressAt = Date.now();
+  let lastLost = Number.POSITIVE_INFINITY;
+  for (;;) {
+    await wait.beforeLook?.();
+    verdict = judge(wait.committed, await wait.receptions(), appendOnly);
+    if (verdict.lost === 0) return verdict;
+    if (verdict.lost < lastLost) progressAt = Date.now();
+    lastLost = verdict.lost;
+    const now = Date.now();
+    if (now - progressAt >= wait.quietMs || (wait.deadline !== undefined && now >= wait.deadline)) return verdict;
+    await new Promise((resolve) => setTimeout(resolve, LOOK_EVERY_MS));
+  }
+}
