@@ -126,16 +126,19 @@ function sentCounter(target: number): {
   };
 }
 
+/** The backlog is committed in transactions of this many rows: the end-to-end figure's definition. */
+const BACKLOG_TRANSACTION_ROWS = 1_000;
+
 /** Writes a backlog first, then times the engine from start until every record is in a file. */
 async function backlogRate(adminUrl: string, rows: number): Promise<{ rate: number; cost: LedgerCost }> {
   const s = await site(adminUrl, "ess_bench_e2e");
   const client = new pg.Client({ connectionString: s.url });
   await client.connect();
   try {
-    for (let start = 1; start <= rows; start += 10_000) {
+    for (let start = 1; start <= rows; start += BACKLOG_TRANSACTION_ROWS) {
       await client.query(
         "insert into permits (id, status, amount) select g, 'APPROVED', g % 1000 + 0.5 from generate_series($1::bigint, $2::bigint) g",
-        [start, Math.min(rows, start + 9_999)],
+        [start, Math.min(rows, start + BACKLOG_TRANSACTION_ROWS - 1)],
       );
     }
     const counter = sentCounter(rows);
