@@ -6,6 +6,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { faultPoint } from "../fault-points.js";
+import { isUniqueViolation } from "../sql/pg-error.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField, copyStorableField } from "./copy-text.js";
 import { affectedRows, type LedgerDb, ledgerDb, ledgerTable } from "./ledger-db.js";
@@ -94,7 +95,7 @@ export class FeedWriter {
       } catch (error) {
         // A change already stored (read again after a restart): this batch takes the slower
         // path that skips what is there. COPY cannot skip, and it is the common case by far.
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+        if (!isUniqueViolation(error)) throw error;
       }
     }
     return this.writeOnce(client, batch, sameTransaction, "insert");
@@ -115,7 +116,7 @@ export class FeedWriter {
     try {
       return await this.writeChunkedOnce(client, chunks, checkpoint, finish, "copy");
     } catch (error) {
-      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      if (!isUniqueViolation(error)) throw error;
     }
     return this.writeChunkedOnce(client, chunks, checkpoint, finish, "insert");
   }
@@ -177,8 +178,6 @@ export class FeedWriter {
     }
   }
 }
-
-const UNIQUE_VIOLATION = "23505";
 
 /**
  * A JSON null is stored as SQL NULL, as the INSERT path (json_to_recordset) stores it. The JSON

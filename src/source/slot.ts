@@ -2,6 +2,7 @@
 import pg from "pg";
 import type { Lsn, TableRef } from "../change/change.js";
 import { parseLsn } from "../change/lsn.js";
+import { isDuplicateObject } from "../sql/pg-error.js";
 import { assertPlainIdentifier, identifierLabel } from "../sql/sql-identifier.js";
 
 export class SourceSetupError extends Error {
@@ -60,7 +61,7 @@ export async function ensureSlot(
     }
   } catch (error) {
     // Another ESS process created it first: use theirs.
-    if ((error as { code?: string }).code !== "42710") throw error;
+    if (!isDuplicateObject(error)) throw error;
   }
   const created = await readSlot(client, slot);
   if (!created) {

@@ -80,6 +80,16 @@ export function isConnectionFailure(error: unknown): boolean {
   return kind === "connection" || kind === "resources";
 }
 
+/** A row with this key is stored already (unique_violation): the write was made before. */
+export function isUniqueViolation(error: unknown): boolean {
+  return classifyPgError(error).code === "23505";
+}
+
+/** The object being created exists already (duplicate_object), e.g. a slot another process made first. */
+export function isDuplicateObject(error: unknown): boolean {
+  return classifyPgError(error).code === "42710";
+}
+
 /**
  * The server refused a value, not the request: the same value fails the same way however often
  * it is sent, while the rows around it are fine. Class 22 (data), class 23 (a constraint), class

@@ -1,7 +1,14 @@
 // One classifier of PostgreSQL failures: SQLSTATE first, Node's errno for sockets, and node-postgres's own connection-loss errors.
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { classifyPgError, isConnectionFailure, isRefusedValue, type PgFailureKind } from "../../src/sql/pg-error.js";
+import {
+  classifyPgError,
+  isConnectionFailure,
+  isDuplicateObject,
+  isRefusedValue,
+  isUniqueViolation,
+  type PgFailureKind,
+} from "../../src/sql/pg-error.js";
 
 function serverError(code: string): pg.DatabaseError {
   const error = new pg.DatabaseError("server said no", 0, "error");
@@ -73,5 +80,14 @@ describe("classifyPgError", () => {
     ]) {
       expect(isRefusedValue(error)).toBe(false);
     }
+  });
+
+  it("tells a key stored already and an object created already from other failures of their class", () => {
+    expect(isUniqueViolation(serverError("23505"))).toBe(true);
+    expect(isUniqueViolation(serverError("23514"))).toBe(false);
+    expect(isUniqueViolation(socketError("ECONNRESET"))).toBe(false);
+    expect(isDuplicateObject(serverError("42710"))).toBe(true);
+    expect(isDuplicateObject(serverError("42P07"))).toBe(false);
+    expect(isDuplicateObject(new Error("slot exists"))).toBe(false);
   });
 });
