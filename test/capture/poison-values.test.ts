@@ -7,25 +7,12 @@ import { silentLogger } from "../../src/ops/logger.js";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite } from "../support/ess-site.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { gisRestConnector } from "../support/rest-connector.js";
 
 const NOTES_TABLE = `
   create table public.notes (id text primary key, doc json, docb jsonb, tags text[], data bytea);
   alter publication ess_pub add table public.notes;
 `;
-
-function restConnector(url: string): string {
-  return [
-    "name: gis",
-    "adapter: rest",
-    "rest:",
-    `  url: ${url}/api`,
-    "  method: POST",
-    "  timeout: 5s",
-    "batch: { maxRecords: 10, maxWait: 20ms }",
-    "retry: { maxAttempts: 2, initialDelay: 100ms, maxDelay: 200ms }",
-    "",
-  ].join("\n");
-}
 
 describe("values the ledger cannot hold as text", () => {
   let site: EssSite;
@@ -36,7 +23,7 @@ describe("values the ledger cannot hold as text", () => {
   beforeAll(async () => {
     partner = await startHttpServer(() => ({ status: 201, body: "{}" }));
     site = await createSite("poison-values", () => ({
-      connectors: { gis: restConnector(partner.url) },
+      connectors: { gis: gisRestConnector(partner.url) },
       mappings: {
         visit_reschedule: [
           "name: visit_reschedule",

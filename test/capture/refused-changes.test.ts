@@ -11,6 +11,7 @@ import { createLogger } from "../../src/ops/logger.js";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite } from "../support/ess-site.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { gisRestConnector } from "../support/rest-connector.js";
 
 const SOURCE_TABLES = `
   create table public.notes (id text primary key, note text);
@@ -35,20 +36,6 @@ const LEDGER_ADDITIONS = `
 const HUGE_NOTE = randomBytes(12_000).toString("base64");
 const QUARANTINED_NOTE = "QUARANTINE 4111-1111-1111-1111";
 
-function restConnector(url: string): string {
-  return [
-    "name: gis",
-    "adapter: rest",
-    "rest:",
-    `  url: ${url}/api`,
-    "  method: POST",
-    "  timeout: 5s",
-    "batch: { maxRecords: 10, maxWait: 20ms }",
-    "retry: { maxAttempts: 2, initialDelay: 100ms, maxDelay: 200ms }",
-    "",
-  ].join("\n");
-}
-
 function notesMapping(table: string): string {
   return [
     `name: ${table}`,
@@ -71,7 +58,7 @@ describe("a change the ledger refuses", () => {
   beforeAll(async () => {
     partner = await startHttpServer(() => ({ status: 201, body: "{}" }));
     site = await createSite("refused-changes", () => ({
-      connectors: { gis: restConnector(partner.url) },
+      connectors: { gis: gisRestConnector(partner.url) },
       mappings: { notes: notesMapping("notes"), blocked: notesMapping("blocked") },
     }));
     await site.db.query(SOURCE_TABLES);

@@ -11,6 +11,7 @@ import { silentLogger } from "../../src/ops/logger.js";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite } from "../support/ess-site.js";
 import { type Reply, startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { gisRestConnector } from "../support/rest-connector.js";
 import { startSoapServer, type TestSoapServer } from "../support/soap-server.js";
 
 const COUNTY_WSDL = fileURLToPath(new URL("../../connectors/county_scheduler.wsdl", import.meta.url));
@@ -82,20 +83,6 @@ const UNSTORABLE = /\u0000|\\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud80
 const ESCAPED_LONE_SURROGATE = /\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i;
 const isPoisonText = (text: string) => UNSTORABLE.test(text) || ESCAPED_LONE_SURROGATE.test(text);
 
-function restConnector(url: string): string {
-  return [
-    "name: gis",
-    "adapter: rest",
-    "rest:",
-    `  url: ${url}/api`,
-    "  method: POST",
-    "  timeout: 5s",
-    "batch: { maxRecords: 1, maxWait: 10ms }",
-    "retry: { maxAttempts: 2, initialDelay: 50ms, maxDelay: 100ms }",
-    "",
-  ].join("\n");
-}
-
 describe("hostile input through every way in", () => {
   let site: EssSite;
   let engine: EssEngine;
@@ -120,7 +107,10 @@ describe("hostile input through every way in", () => {
     });
     site = await createSite("hostile-fuzz", () => ({
       connectors: {
-        gis: restConnector(rest.url),
+        gis: gisRestConnector(rest.url, {
+          batch: "{ maxRecords: 1, maxWait: 10ms }",
+          retry: "{ maxAttempts: 2, initialDelay: 50ms, maxDelay: 100ms }",
+        }),
         county_scheduler: [
           "name: county_scheduler",
           "adapter: soap",
