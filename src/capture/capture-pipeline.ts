@@ -215,31 +215,49 @@ export class CapturePipeline implements StreamConsumer {
   /**
    * The transaction committed: its changes are numbered and planned as those of any transaction,
    * a chunk at a time, and stored with the checkpoint past its end in one ledger transaction.
+   * When the ledger refuses a value in it, it is stored a chunk at a time instead, the way `store`
+   * stores a refused batch, and the checkpoint (with the end of its spill) last.
    */
   private streamCommitted(message: StreamCommitMessage): Promise<void> {
     const streamed = this.streamedChanges();
-    const chunkRows = this.limits.batchRows;
-    const self = this;
-    async function* chunks(): AsyncGenerator<FeedChunk> {
-      const txn: OpenTransaction = {
-        begin: { kind: "begin", xid: message.xid, commitLsn: message.commitLsn, commitTime: message.commitTime },
-        nextOrdinal: 0,
-      };
-      for await (const texts of streamed.read(self.ledger, message.xid, chunkRows)) {
-        const changes: CapturedChange[] = [];
-        for (const text of texts) self.capture(txn, decodeChange(text), changes);
-        yield { rows: changes.map((c) => c.feed), sameTransaction: self.hooks.sameTransaction?.(changes) };
+    const chunks = () => this.committedChunks(streamed, message);
+    const feedChunks = async function* (this: CapturePipeline): AsyncGenerator<FeedChunk> {
+      for await (const changes of chunks()) {
+        yield { rows: changes.map((c) => c.feed), sameTransaction: this.hooks.sameTransaction?.(changes) };
       }
-    }
+    }.bind(this);
+    const discard = (client: pg.ClientBase) => streamed.discard(client, message.xid);
     return this.inOrder(async () => {
-      const inserted = await this.writer.writeChunked(this.ledger, chunks, message.endLsn, (client) =>
-        streamed.discard(client, message.xid),
-      );
+      let inserted: number;
+      try {
+        inserted = await this.writer.writeChunked(this.ledger, feedChunks, message.endLsn, discard);
+      } catch (error) {
+        if (!isRefusedValue(error)) throw error;
+        inserted = 0;
+        for await (const changes of chunks()) inserted += await this.storeHalves(changes);
+        await this.writer.writeChunked(this.ledger, async function* () {}, message.endLsn, discard);
+      }
       this.openStreams.delete(message.xid);
       faultPoint("stored-before-confirm");
       this.confirm(message.endLsn);
       this.hooks.onDurable?.({ rows: [], checkpoint: message.endLsn }, inserted, message.commitTime);
     });
+  }
+
+  /** A committed streamed transaction's changes, numbered from its start, a chunk at a time. */
+  private async *committedChunks(
+    streamed: StreamedChanges,
+    message: StreamCommitMessage,
+  ): AsyncGenerator<CapturedChange[]> {
+    const txn: OpenTransaction = {
+      begin: { kind: "begin", xid: message.xid, commitLsn: message.commitLsn, commitTime: message.commitTime },
+      nextOrdinal: 0,
+    };
+    for await (const texts of streamed.read(this.ledger, message.xid, this.limits.batchRows)) {
+      const changes: CapturedChange[] = [];
+      for (const text of texts) this.capture(txn, decodeChange(text), changes);
+      yield changes;
+    }
   }
 
   /** A change of a transaction as the feed rows it becomes (a truncate names several tables). */

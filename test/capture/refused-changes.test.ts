@@ -63,6 +63,9 @@ describe("a change the ledger refuses", () => {
     }));
     await site.db.query(SOURCE_TABLES);
     await site.db.query(LEDGER_ADDITIONS);
+    // The least the server allows, read by the walsender at its start: a few hundred rows are
+    // enough for the server to stream a transaction while it is still open (protocol 2).
+    await site.db.query(`alter database ${site.db.name} set logical_decoding_work_mem = '64kB'`);
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
         logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
@@ -150,4 +153,67 @@ describe("a change the ledger refuses", () => {
     expect(logs).not.toContain(HUGE_NOTE.slice(0, 40));
     expect(logs).not.toContain("4111-1111");
   }, 90_000);
+
+  it("item 2: a refused change inside a transaction streamed while open is a dead letter too; the rest of it is delivered once", async () => {
+    const slot = (await site.load()).replication.slot;
+    const streamedSoFar = async (): Promise<number> => {
+      const r = await site.db.query<{ n: string }>(
+        "select coalesce(sum(stream_txns), 0) as n from pg_stat_replication_slots where slot_name = $1",
+        [slot],
+      );
+      return Number(r.rows[0]?.n ?? 0);
+    };
+    const streamedBefore = await streamedSoFar();
+    const rows = 600;
+    await site.db.query(`begin;
+      insert into notes select 'streamed-' || g, repeat('n', 400) from generate_series(1, ${rows / 2}) g;
+      insert into notes values ('streamed-huge', '${HUGE_NOTE}');
+      insert into notes select 'streamed-' || g, repeat('n', 400) from generate_series(${rows / 2 + 1}, ${rows}) g;
+      insert into notes values ('streamed-quarantined', '${QUARANTINED_NOTE}');
+      commit;`);
+    const after = await site.db.query<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
+
+    await waitFor("the streamed transaction's good changes to be sent", async () => {
+      const r = await site.db.query<{ n: number }>(
+        "select count(*)::int as n from ess.deliveries where state = 'sent' and ordering_key ~ 'streamed-[0-9]'",
+      );
+      return r.rows[0]?.n === rows;
+    });
+    // The server did stream it: it reached ESS in segments, not at its commit.
+    expect(await streamedSoFar()).toBeGreaterThan(streamedBefore);
+    const received = new Map<string, number>();
+    for (const request of partner.requests) {
+      for (const match of request.body.matchAll(/"(streamed-[0-9a-z]+)"/g)) {
+        const id = match[1] as string;
+        received.set(id, (received.get(id) ?? 0) + 1);
+      }
+    }
+    expect(received.size).toBe(rows);
+    expect([...received.values()].every((n) => n === 1)).toBe(true);
+
+    const dead = await site.db.query<{ key: string; error: string }>(
+      "select ordering_key as key, last_error as error from ess.deliveries where state = 'dead' and ordering_key like '%streamed-%' order by ordering_key",
+    );
+    expect(dead.rows).toHaveLength(2);
+    expect(dead.rows.map((r) => r.error).join("\n")).toMatch(/key \{"id":"streamed-huge"\}\).*SQLSTATE 54000/);
+    expect(dead.rows.map((r) => r.error).join("\n")).toMatch(/key \{"id":"streamed-quarantined"\}\).*SQLSTATE 23514/);
+
+    // The waiting room is empty and the slot moved past the transaction; capture goes on.
+    const waiting = await site.db.query<{ n: number }>("select count(*)::int as n from ess.streamed_changes");
+    expect(waiting.rows[0]?.n).toBe(0);
+    await waitFor("the slot to confirm past the streamed transaction", async () => {
+      const r = await site.db.query<{ past: boolean }>(
+        "select confirmed_flush_lsn >= $1::pg_lsn as past from pg_replication_slots where slot_name = $2",
+        [after.rows[0]?.lsn, slot],
+      );
+      return r.rows[0]?.past === true;
+    });
+    await site.db.query("insert into notes values ('after-streamed', 'fine')");
+    await waitFor("a change after the streamed transaction to be sent", async () => {
+      const r = await site.db.query<{ n: number }>(
+        "select count(*)::int as n from ess.deliveries where state = 'sent' and ordering_key like '%after-streamed%'",
+      );
+      return r.rows[0]?.n === 1;
+    });
+  }, 120_000);
 });
