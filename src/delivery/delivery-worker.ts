@@ -7,7 +7,7 @@ import { faultPoint } from "../fault-points.js";
 import { BatchClaims, type ClaimedBatch } from "../ledger/batch-claims.js";
 import { BatchOutcomes, type ItemVerdict, type OwnedBatch } from "../ledger/batch-outcomes.js";
 import { type ClaimReadiness, claimReadiness } from "../ledger/claim-readiness.js";
-import { readConnectorStates, setAttention } from "../ledger/connector-state.js";
+import { holdForAttention, readConnectorStates } from "../ledger/connector-state.js";
 import { withPooledClient } from "../ledger/queryable.js";
 import type { Logger } from "../ops/logger.js";
 import { verdictsForBatchFailure, verdictsForOutcomes } from "./item-verdicts.js";
@@ -279,7 +279,7 @@ export class DeliveryWorker {
     const { verdicts, attention } = verdictsForOutcomes(claimed.items, outcomes, connector.retry);
     const recorded = await this.outcomes.recordItems(client, this.owned(claimed), verdicts);
     if (!recorded) return false;
-    if (attention) await setAttention(client, this.options.schema, connector.name, attention.message);
+    if (attention) await holdForAttention(client, this.options.schema, connector.name, attention.message);
     this.report(claimed, verdicts, durationMs);
     return true;
   }
@@ -320,7 +320,7 @@ export class DeliveryWorker {
       // The adapter found a state it cannot resolve alone: hold the connector, keep the batch
       // (same name, same members) and do not spend the attempt.
       if (!(await this.outcomes.releaseBatch(client, this.owned(claimed), failure.message))) return false;
-      await setAttention(client, schema, connector.name, failure.message);
+      await holdForAttention(client, schema, connector.name, failure.message);
       return true;
     }
     const { decision, delayMs, verdicts } = verdictsForBatchFailure(

@@ -113,20 +113,6 @@ export async function recordHeartbeat(
   return row.online ? "online" : "offline";
 }
 
-export async function setAttention(
-  client: pg.ClientBase,
-  schema: string,
-  connector: string,
-  reason: string | null,
-): Promise<void> {
-  await ledgerDb(client, schema)
-    .updateTable("connectors")
-    .set({ attention: reason, updated_at: sql<Date>`now()` })
-    .where("connector", "=", connector)
-    .execute();
-  if (reason) await appendAudit(client, schema, [{ event: "attention", connector, error: reason }]);
-}
-
 /**
  * Holds the connector for an operator with this reason unless it already is held for it: a probe
  * that keeps finding the same problem writes one audit row, not one per probe. True when set now.
