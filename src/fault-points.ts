@@ -2,8 +2,9 @@
 // where a crash must be survivable, and a test run can make the process SIGKILL itself there.
 //
 // Reachable only from the test suite. A point fires only when all three hold:
-//   1. this module runs from its TypeScript source (the test harness runs `tsx src/...`); the
-//      built package (dist/, what `npm ci` installs and operators run) never fires a point;
+//   1. this module runs from its TypeScript source (`tsx src/...`) or from the test suite's
+//      bundle, which is built with ESS_TEST_BUILD defined; the built package (dist/, what
+//      `npm ci` installs and operators run) never fires a point;
 //   2. ESS_FAULT_ARMING_FILE names a file whose whole content equals ESS_FAULT_ARMING_KEY (at
 //      least 32 characters): the harness writes a fresh random key into a file it creates for
 //      each run (test/support/fault-arming.ts), which no configuration file can provide;
@@ -54,7 +55,9 @@ export class FaultSettingsError extends Error {
   }
 }
 
-const FROM_SOURCE = import.meta.url.endsWith(".ts");
+// Replaced by `true` in the test suite's bundle; in the package's build it is no binding at all.
+declare const ESS_TEST_BUILD: boolean | undefined;
+const FROM_SOURCE = import.meta.url.endsWith(".ts") || (typeof ESS_TEST_BUILD !== "undefined" && ESS_TEST_BUILD);
 const MIN_KEY_LENGTH = 32;
 
 let triggers: ReadonlyMap<FaultPoint, Trigger> | undefined;

@@ -5,6 +5,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { TEMPLATE_DATABASE } from "./support/database.js";
 import { type PostgresServer, startEmbeddedPostgres } from "./support/embedded-server.js";
+import { buildEssctlBundle } from "./support/essctl-bundle.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -14,6 +15,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildEssctlBundle();
   const external = process.env.ESS_TEST_DATABASE_URL;
   let server: PostgresServer | undefined;
   let adminUrl: string;

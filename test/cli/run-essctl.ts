@@ -1,9 +1,7 @@
 // Runs essctl with a clean environment and captures its output: in-process, or as the real child
-// process (through tsx, so no build is needed) where the bin itself is under test.
+// process (the test run's bundle of the source, so no build is needed) where the bin itself is under test.
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { ESSCTL_NODE_ARGS } from "../support/essctl-bundle.js";
 import { essctlInProcess } from "../support/essctl-in-process.js";
 
 export interface EssctlRun {
@@ -12,10 +10,7 @@ export interface EssctlRun {
   readonly stderr: string;
 }
 
-const ESSCTL = resolve("src/cli/essctl.ts");
-// Resolved here because the child runs in a temporary directory, where "tsx" would not be found.
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-// Only a hung process is killed: on a loaded machine tsx alone can take half a minute to start.
+// Only a hung process is killed: a loaded machine can take many seconds to start one.
 const TIMEOUT_MS = 90_000;
 
 export interface EssctlOptions {
@@ -35,7 +30,7 @@ export function runEssctlInProcess(args: readonly string[], options: EssctlOptio
 
 /** The bin itself as a child process in `cwd`. */
 export async function runEssctl(args: readonly string[], options: EssctlOptions): Promise<EssctlRun> {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, ESSCTL, ...args], {
+  const child = spawn(process.execPath, [...ESSCTL_NODE_ARGS, ...args], {
     cwd: options.cwd,
     env: cleanEnv(options),
     stdio: ["ignore", "pipe", "pipe"],

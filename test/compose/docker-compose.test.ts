@@ -15,7 +15,7 @@ import { loadConfig } from "../../src/config/index.js";
 import type { EssConfig } from "../../src/config/types.js";
 import { HOST_KEY_FINGERPRINT_FILE } from "../../src/demo/stand-in-partners.js";
 import { adminUrl, createTestDatabase, type TestDatabase } from "../support/database.js";
-import { ESSCTL_ENTRY, essctl } from "../support/essctl.js";
+import { ESSCTL_NODE_ARGS, essctl } from "../support/essctl.js";
 import { interpolateDeep } from "./compose-interpolation.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -322,7 +322,7 @@ describe("the compose stack's partners service", () => {
     set("--state-dir", state);
     const env = interpolateDeep(service("partners").environment ?? {}, {}) as Record<string, string>;
     let text = "";
-    const started = spawn(process.execPath, ["--import", "tsx", ESSCTL_ENTRY, ...args], {
+    const started = spawn(process.execPath, [...ESSCTL_NODE_ARGS, ...args], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

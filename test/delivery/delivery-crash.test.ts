@@ -5,20 +5,16 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite, fileDropConnector } from "../support/ess-site.js";
-import { ESSCTL_ENTRY } from "../support/essctl.js";
+import { ESSCTL_NODE_ARGS } from "../support/essctl.js";
 import { faultEnv } from "../support/fault-arming.js";
 
 const KILLS = 22;
 
 function startEss(configPath: string, faults: boolean): ChildProcess {
-  return spawn(
-    process.execPath,
-    ["--import", "tsx", ESSCTL_ENTRY, "start", "--config", configPath, "--lease-timeout", "1s"],
-    {
-      stdio: ["ignore", "ignore", "ignore"],
-      env: { ...process.env, ESS_LOG_LEVEL: "warn", ...(faults ? faultEnv("accepted-before-ledger") : {}) },
-    },
-  );
+  return spawn(process.execPath, [...ESSCTL_NODE_ARGS, "start", "--config", configPath, "--lease-timeout", "1s"], {
+    stdio: ["ignore", "ignore", "ignore"],
+    env: { ...process.env, ESS_LOG_LEVEL: "warn", ...(faults ? faultEnv("accepted-before-ledger") : {}) },
+  });
 }
 
 async function kill9(child: ChildProcess): Promise<void> {

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../support/capture-fixture.js";
-import { ESSCTL_ENTRY } from "../support/essctl.js";
+import { ESSCTL_NODE_ARGS } from "../support/essctl.js";
 
 /** The line naming the demo's data directory: "… data in /tmp/ess-demo-XXXX". */
 const DATA_LINE = /data in (\S+)/;
@@ -25,7 +25,7 @@ function processesUsing(path: string): number[] {
 }
 
 function startDemo(): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", ESSCTL_ENTRY, "demo"], {
+  const child = spawn(process.execPath, [...ESSCTL_NODE_ARGS, "demo"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, DATABASE_URL: "" },
   });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEmbeddedPostgres } from "../support/embedded-server.js";
-import { ESSCTL_ENTRY } from "../support/essctl.js";
+import { ESSCTL_NODE_ARGS } from "../support/essctl.js";
 
 interface DemoRun {
   readonly code: number | null;
@@ -41,7 +41,7 @@ function runDemo(
 ): Promise<DemoRun> {
   const { interrupt } = options;
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ESSCTL_ENTRY, "demo"], {
+    const child: ChildProcess = spawn(process.execPath, [...ESSCTL_NODE_ARGS, "demo"], {
       // No DATABASE_URL: the demo starts its own embedded PostgreSQL unless a test gives one.
       env: { ...process.env, TMPDIR: tmp, ESS_LOG_LEVEL: "error", DATABASE_URL: "", ...options.env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,7 +1,7 @@
 // `essctl start` as a child process for the fault tests: started from source, killed with
 // SIGKILL, and watched for the marker a fault point prints as it fires.
 import { type ChildProcess, spawn } from "node:child_process";
-import { ESSCTL_ENTRY } from "../support/essctl.js";
+import { ESSCTL_NODE_ARGS } from "../support/essctl.js";
 import { FAULT_FIRED, faultEnv } from "../support/fault-arming.js";
 
 export interface EssProcessOptions {
@@ -23,7 +23,7 @@ export class EssProcess {
   private stderrTail = "";
 
   constructor(options: EssProcessOptions) {
-    const args = ["--import", "tsx", ESSCTL_ENTRY, "start", "--config", options.configPath];
+    const args = [...ESSCTL_NODE_ARGS, "start", "--config", options.configPath];
     args.push("--lease-timeout", options.leaseTimeout ?? "1s");
     if (options.noCapture) args.push("--no-capture");
     this.child = spawn(process.execPath, args, {

@@ -4,7 +4,7 @@ import { EssEngine } from "../../src/engine.js";
 import { probeRunningEngine } from "../../src/ops/engine-probe.js";
 import { waitFor } from "../support/capture-fixture.js";
 import { createSite, type EssSite, fileDropConnector, permitStatusMapping } from "../support/ess-site.js";
-import { ESSCTL_ENTRY } from "../support/essctl.js";
+import { ESSCTL_NODE_ARGS } from "../support/essctl.js";
 import { capturedLogger, readyz, scrape } from "./ops-client.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
@@ -117,7 +117,7 @@ describe("/healthz and /readyz", () => {
     await engine?.stop();
     engine = undefined;
     await site.db.query("insert into permits (id, status) values ('BP-CLI', 'PENDING')");
-    const child = spawn(process.execPath, ["--import", "tsx", ESSCTL_ENTRY, "start", "--config", site.configPath], {
+    const child = spawn(process.execPath, [...ESSCTL_NODE_ARGS, "start", "--config", site.configPath], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ESS_LOG_LEVEL: "info" },
     });

@@ -1,6 +1,6 @@
 // Runs the real `essctl start` as a child process, keeps its output, and stops or awaits it within bounds.
 import { type ChildProcess, spawn } from "node:child_process";
-import { ESSCTL_ENTRY } from "../support/essctl.js";
+import { ESSCTL_NODE_ARGS } from "../support/essctl.js";
 
 export interface Exit {
   readonly code: number | null;
@@ -19,7 +19,7 @@ export interface EssctlProcess {
 }
 
 export function startEssctl(args: readonly string[], env: NodeJS.ProcessEnv = {}): EssctlProcess {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ESSCTL_ENTRY, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [...ESSCTL_NODE_ARGS, ...args], {
     env: { ...process.env, ESS_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

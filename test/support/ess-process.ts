@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { ESSCTL_ENTRY } from "./essctl.js";
+import { ESSCTL_NODE_ARGS } from "./essctl.js";
 
 export interface LogLine {
   readonly msg: string;
@@ -43,7 +43,7 @@ export class EssProcess {
   static start(configPath: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): EssProcess {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", ESSCTL_ENTRY, "start", "--config", configPath, "--lease-timeout", "1s", ...args],
+      [...ESSCTL_NODE_ARGS, "start", "--config", configPath, "--lease-timeout", "1s", ...args],
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ESS_LOG_LEVEL: "info", ...env } },
     );
     child.stderr?.resume();

@@ -1,10 +1,10 @@
-// Runs the real essctl command line (from source) as a child process, or in-process where the bin
-// itself is not what a test is about.
+// Runs the real essctl command line (the source, bundled for the test run) as a child process, or
+// in-process where the bin itself is not what a test is about.
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { ESSCTL_NODE_ARGS } from "./essctl-bundle.js";
 import { essctlInProcess } from "./essctl-in-process.js";
 
-const ESSCTL = fileURLToPath(new URL("../../src/cli/essctl.ts", import.meta.url));
+export { ESSCTL_NODE_ARGS } from "./essctl-bundle.js";
 
 export interface EssctlResult {
   readonly code: number;
@@ -16,7 +16,7 @@ export function essctl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", ESSCTL, ...args],
+      [...ESSCTL_NODE_ARGS, ...args],
       { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
@@ -30,5 +30,3 @@ export function essctl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
 export function essctlHere(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<EssctlResult> {
   return essctlInProcess(args, { env: { ...process.env, ...env } });
 }
-
-export const ESSCTL_ENTRY = ESSCTL;
