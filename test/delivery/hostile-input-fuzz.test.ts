@@ -278,7 +278,10 @@ describe("hostile input through every way in", () => {
             // Sent means received by the partner once, under the change's own token (every answer
             // here is final, so nothing is ever resent).
             const received = rest.requests.filter((r) => r.body.includes(`"id":"${row.key}"`));
-            expect(received.map((r) => r.headers["idempotency-key"]), row.key).toEqual([row.token]);
+            expect(
+              received.map((r) => r.headers["idempotency-key"]),
+              row.key,
+            ).toEqual([row.token]);
           }
         }
         // No element the WSDL does not define, and no markup smuggled into a part.
