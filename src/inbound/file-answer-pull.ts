@@ -6,7 +6,12 @@ import type pg from "pg";
 import type { AnswerFileStore } from "../adapters/answer-files.js";
 import type { AnswerFilePull, AnswerStatus, AnswerTable } from "../config/types.js";
 import { faultPoint } from "../fault-points.js";
-import { type AnswerResult, applyAnswerInTransaction, storeUnreadableAnswer } from "../ledger/inbound.js";
+import {
+  type AnswerResult,
+  applyAnswerInTransaction,
+  storableAnswer,
+  storeUnreadableAnswer,
+} from "../ledger/inbound.js";
 import { recordPulledFile, setPulledFileUnmatched } from "../ledger/pulled-files.js";
 import { withPooledClient } from "../ledger/queryable.js";
 import { parseAnswerFile } from "../mapping/answer-file.js";
@@ -40,11 +45,23 @@ export interface FilePullReport {
 export class FileAnswerPull {
   constructor(private readonly options: AnswerPullOptions) {}
 
-  /** One look at the directory: every matching file is applied and moved, in name order. */
+  /**
+   * One look at the directory: every matching file is applied and moved, in name order. A file
+   * that cannot be applied (an application table refusing its answers) stays where it is for the
+   * next round, logged with its name and reason, and the files after it go on.
+   */
   async pullOnce(): Promise<FilePullReport[]> {
     const reports: FilePullReport[] = [];
+    const { connector, logger } = this.options;
     for (const name of await this.options.store.list()) {
-      reports.push(await this.pullFile(name));
+      try {
+        reports.push(await this.pullFile(name));
+      } catch (error) {
+        logger.error(
+          { connector, file: name, err: error },
+          "answer file cannot be applied; trying it again next round",
+        );
+      }
     }
     return reports;
   }
@@ -69,7 +86,7 @@ export class FileAnswerPull {
         });
         if (fresh) {
           for (const answer of parsed.answers) {
-            const partnerAnswer = {
+            const partnerAnswer = storableAnswer({
               connector,
               correlation: answer.correlationId,
               status: answer.status as AnswerStatus,
@@ -77,7 +94,7 @@ export class FileAnswerPull {
               message: answer.message,
               body: { file: name, line: answer.line, ...answer.fields },
               via,
-            };
+            });
             const result = await applyAnswerInTransaction(client, schema, partnerAnswer);
             if (this.options.answers) await writeAnswerRow(client, this.options.answers, partnerAnswer, result);
             this.count(counts, result);

@@ -2,8 +2,9 @@
 // (`pull.url` with {correlationId}); an answer with a verdict is applied like a callback, and a
 // delivery unanswered past `pull.giveUpAfter` goes dead with that reason (replayable).
 import type pg from "pg";
+import { callHttp, type HttpReply } from "../adapters/http-transport.js";
 import type { AnswerTable, StatusPull } from "../config/types.js";
-import { type AnswerStatus, applyAnswer } from "../ledger/inbound.js";
+import { type AnswerStatus, applyAnswer, storableAnswer } from "../ledger/inbound.js";
 import { type AwaitingAnswer, deliveriesAwaitingAnswer, giveUpWaiting } from "../ledger/pulled-files.js";
 import { withPooledClient } from "../ledger/queryable.js";
 import type { Logger } from "../ops/logger.js";
@@ -58,30 +59,37 @@ export class StatusPoll {
         report.waiting++;
         continue;
       }
+      // One answer the ledger or the application's table cannot take must not keep the answers
+      // behind it from being applied: it is logged and asked again next round, until giveUpAfter.
+      const partnerAnswer = storableAnswer({
+        connector,
+        correlation: delivery.correlationId,
+        status: answer.status,
+        reference: answer.reference,
+        message: answer.message,
+        body: answer.document,
+        via: "poll",
+      });
       const result = await withPooledClient(pool, (client) =>
         applyAnswer(
           client,
           schema,
-          {
-            connector,
-            correlation: delivery.correlationId,
-            status: answer.status,
-            reference: answer.reference,
-            message: answer.message,
-            body: answer.document,
-            via: "poll",
-          },
+          partnerAnswer,
           this.options.answers
-            ? (r) =>
-                writeAnswerRow(
-                  client,
-                  this.options.answers as AnswerTable,
-                  { connector, correlation: delivery.correlationId, ...answer, via: "poll" },
-                  r,
-                )
+            ? (r) => writeAnswerRow(client, this.options.answers as AnswerTable, partnerAnswer, r)
             : undefined,
         ),
-      );
+      ).catch((error: unknown) => {
+        logger.error(
+          { connector, deliveryId: delivery.id, token: delivery.token, err: error },
+          "the partner's answer could not be applied; asking again next round",
+        );
+        return undefined;
+      });
+      if (result === undefined) {
+        report.waiting++;
+        continue;
+      }
       if (result.kind === "applied" && !result.duplicate) {
         if (result.state === "confirmed") report.confirmed++;
         else report.rejected++;
@@ -110,9 +118,11 @@ export class StatusPoll {
     const url = pull.url
       .replaceAll("{correlationId}", encodeURIComponent(delivery.correlationId))
       .replaceAll("{token}", encodeURIComponent(delivery.token));
-    let response: Response;
+    let response: HttpReply;
     try {
-      response = await fetch(url, {
+      response = await callHttp({
+        method: "GET",
+        url,
         headers: { accept: "application/json", ...this.options.headers, ...pull.headers },
         signal: AbortSignal.timeout(pull.timeoutMs),
       });
@@ -120,15 +130,18 @@ export class StatusPoll {
       logger.warn({ connector, err: { message: (error as Error).message } }, "status endpoint unreachable");
       return "unreachable";
     }
-    const text = await response.text();
     if (response.status === 404 || response.status === 202) return undefined;
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       logger.warn({ connector, deliveryId: delivery.id, status: response.status }, "status endpoint failed");
       return response.status >= 500 ? "unreachable" : undefined;
     }
+    if (response.truncated) {
+      logger.warn({ connector, deliveryId: delivery.id }, "status endpoint answered more than a status answer holds");
+      return undefined;
+    }
     let document: unknown;
     try {
-      document = JSON.parse(text);
+      document = JSON.parse(response.body);
     } catch {
       // Logged below as an answer without a verdict; asked again next round.
       document = undefined;

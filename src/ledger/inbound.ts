@@ -7,6 +7,7 @@ import { appendAudit } from "./audit.js";
 import { ledgerDb } from "./ledger-db.js";
 import type { AnswerStatus, DeliveryState } from "./ledger-schema.js";
 import { recountRuns } from "./run-members.js";
+import { storableJson, storableText } from "./storable-text.js";
 
 export type { AnswerStatus } from "./ledger-schema.js";
 
@@ -192,6 +193,23 @@ export async function applyAnswer(
   }
 }
 
+/**
+ * The answer as the ledger can keep it: a partner's text may hold what PostgreSQL cannot store
+ * (NUL, a lone surrogate). A pulled file or a polled answer cannot be sent back, and refused it
+ * would be read again every round (with a file's other answers); a callback is refused instead
+ * (HTTP 400), so that the partner hears of it.
+ */
+export function storableAnswer(answer: PartnerAnswer): PartnerAnswer {
+  return {
+    ...answer,
+    correlation: storableText(answer.correlation),
+    reference: answer.reference === null ? null : storableText(answer.reference),
+    message: answer.message === null ? null : storableText(answer.message),
+    body: storableJson(answer.body) as Record<string, unknown>,
+    via: storableText(answer.via),
+  };
+}
+
 /** The dead letter's reason: the partner's own words, marked as the partner's. */
 export function rejectionReason(answer: Pick<PartnerAnswer, "message" | "reference" | "via">): string {
   const ref = answer.reference ? ` (reference ${answer.reference})` : "";
@@ -209,7 +227,13 @@ export async function storeUnreadableAnswer(
 ): Promise<string> {
   const row = await ledgerDb(client, schema)
     .insertInto("inbound_events")
-    .values({ connector, correlation: "", body: JSON.stringify(body), message: reason, via })
+    .values({
+      connector,
+      correlation: "",
+      body: JSON.stringify(storableJson(body)),
+      message: storableText(reason),
+      via: storableText(via),
+    })
     .returning("id")
     .executeTakeFirst();
   return row?.id ?? "";

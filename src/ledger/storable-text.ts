@@ -26,8 +26,9 @@ export function storableText(text: string): string {
 export function storableJson(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return storableText(value);
   if (value === null || typeof value !== "object") return value;
-  // Deeper than any audit detail or answer needs: kept as its JSON text.
-  if (depth > 200) return storableText(JSON.stringify(value) ?? "");
+  // Deeper than any audit detail or answer needs: kept as its JSON text, or named when even that
+  // is too deep to write (JSON.stringify recurses: tens of thousands of levels overflow the stack).
+  if (depth > 200) return storableText(jsonTextOrNote(value));
   if (Array.isArray(value)) return value.map((v) => storableJson(v, depth + 1));
   if (Buffer.isBuffer(value) || value instanceof Date) return value;
   const out: Record<string, unknown> = {};
@@ -42,4 +43,13 @@ export function holdsUnstorableText(value: unknown, depth = 0): boolean {
   if (Buffer.isBuffer(value) || value instanceof Date) return false;
   if (Array.isArray(value)) return value.some((v) => holdsUnstorableText(v, depth + 1));
   return Object.entries(value).some(([k, v]) => hasUnstorableText(k) || holdsUnstorableText(v, depth + 1));
+}
+
+function jsonTextOrNote(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "";
+  } catch (error) {
+    if (error instanceof RangeError) return "(nested too deep to keep)";
+    throw error;
+  }
 }

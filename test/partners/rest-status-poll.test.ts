@@ -42,6 +42,8 @@ describe("a REST partner's status endpoint, polled", () => {
   let engine: RunningEngine;
   /** What the partner says per permit id; unknown ids are "still processing". */
   const verdicts = new Map<string, Record<string, unknown>>();
+  /** Answers given as they are, bytes and all, per permit id. */
+  const rawAnswers = new Map<string, string>();
   /** correlation id → permit id, learned from the deliveries the partner received. */
   const permits = new Map<string, string>();
 
@@ -54,6 +56,8 @@ describe("a REST partner's status endpoint, polled", () => {
         return { status: 201, body: "{}" };
       }
       const correlation = decodeURIComponent(request.url.split("/").pop() ?? "");
+      const raw = rawAnswers.get(permits.get(correlation) ?? "");
+      if (raw !== undefined) return { status: 200, headers: { "content-type": "application/json" }, body: raw };
       const verdict = verdicts.get(permits.get(correlation) ?? "");
       return verdict
         ? { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(verdict) }
@@ -112,5 +116,36 @@ describe("a REST partner's status endpoint, polled", () => {
     const asked = partner.requests.filter((r) => r.method === "GET").length;
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(partner.requests.filter((r) => r.method === "GET").length).toBe(asked);
+  });
+
+  it("hostile answers: NUL and lone surrogates are kept visibly, an oversized answer is no verdict, and none holds back the answers after it", async () => {
+    // Asked in this order each round (the longest waiting first).
+    verdicts.set("BP-NUL", { status: "rejected", reference: "R\u0000F", message: "bad \u0000 permit \ud800" });
+    rawAnswers.set(
+      "BP-DEEP",
+      `{"status":"accepted","reference":"GIS-DEEP","extra":${"[".repeat(20_000)}${"]".repeat(20_000)}}`,
+    );
+    rawAnswers.set(
+      "BP-HUGE",
+      `{"status":"accepted","reference":"GIS-HUGE","message":"${"x".repeat(6 * 1024 * 1024)}"}`,
+    );
+    verdicts.set("BP-AFTER", { status: "accepted", reference: "GIS-AFTER" });
+    for (const permit of ["BP-NUL", "BP-DEEP", "BP-HUGE", "BP-AFTER"]) {
+      await site.db.query("insert into permits (id, status) values ($1, 'APPROVED')", [permit]);
+    }
+    await waitFor("BP-AFTER confirmed by polling", async () => (await stateOf("BP-AFTER"))?.state === "confirmed");
+    expect(await stateOf("BP-NUL")).toMatchObject({
+      state: "dead",
+      last_error: "rejected by the partner (reference R\\0F): bad \\0 permit \ufffd",
+      ref: "R\\0F",
+    });
+    expect(await stateOf("BP-DEEP")).toMatchObject({ state: "confirmed", ref: "GIS-DEEP" });
+    // More than an answer holds is not read as a verdict: it is asked again until giveUpAfter.
+    await waitFor("BP-HUGE given up", async () => (await stateOf("BP-HUGE")).state === "dead", 15_000);
+    expect((await stateOf("BP-HUGE")).last_error).toMatch(/no answer from the partner's status endpoint/);
+    const stored = await site.db.query<{ n: number }>(
+      "select count(*)::int as n from ess.inbound_events where via = 'poll' and message like 'bad %'",
+    );
+    expect(stored.rows[0]?.n).toBe(1);
   });
 });

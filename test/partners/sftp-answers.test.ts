@@ -248,4 +248,53 @@ describe("city hall's answer files over SFTP, against OpenSSH", () => {
     expect(await effects([ok, no])).toEqual({ audit: 2, events: 2, app: 2 });
     expect(await pullOnce()).toEqual([]);
   });
+
+  it("hostile answer files: NUL is kept visibly, and a file the application refuses waits without holding back the files after it", async () => {
+    const [okNul, noNul] = await twoSent("BP-H1");
+    const [okRefused, noRefused] = await twoSent("BP-H2");
+    const [okAfter, noAfter] = await twoSent("BP-H3");
+    // City hall's job wrote NUL (cp037 0x00) into a reference and a message; the application
+    // table refuses a reason in the second file.
+    await writeFile(
+      join(answersDir, "ack_101.txt"),
+      Buffer.concat([
+        iconv.encode(`${answerLine(okNul.correlation_id, "A", "CH\u0000OK")}\r\n`, "cp037"),
+        iconv.encode(`${answerLine(noNul.correlation_id, "R", "CH-NO", "BAD \u0000 PERMIT")}\r\n`, "cp037"),
+      ]),
+    );
+    await answerFile("ack_102.txt", okRefused, noRefused, "REFUSED BY THE APPLICATION");
+    await answerFile("ack_103.txt", okAfter, noAfter, "FILED TWICE");
+    await site.db.query(
+      "alter table permit_confirmation add constraint no_refused_reason check (coalesce(reason, '') <> 'REFUSED BY THE APPLICATION')",
+    );
+    try {
+      const reports = await pullOnce();
+      expect(reports.map((r) => [r.name, r.applied, r.confirmed, r.rejected])).toEqual([
+        ["ack_101.txt", true, 1, 1],
+        ["ack_103.txt", true, 1, 1],
+      ]);
+      expect((await stateOf(okNul)).state).toBe("confirmed");
+      expect(await stateOf(noNul)).toMatchObject({
+        state: "dead",
+        last_error: "rejected by the partner (reference CH-NO): BAD \\0 PERMIT",
+      });
+      const reference = await site.db.query<{ ref: string }>(
+        "select partner_reference as ref from ess.deliveries where id = $1",
+        [okNul.id],
+      );
+      expect(reference.rows[0]?.ref).toBe("CH\\0OK");
+      // The refused file waits in the answers directory; its deliveries took nothing from it.
+      expect((await readdir(answersDir)).sort()).toEqual(["ack_102.txt", "done"]);
+      expect((await stateOf(okRefused)).state).toBe("sent");
+      expect(await effects([okRefused, noRefused])).toEqual({ audit: 0, events: 0, app: 0 });
+      expect((await stateOf(okAfter)).state).toBe("confirmed");
+      expect((await stateOf(noAfter)).last_error).toMatch(/FILED TWICE/);
+    } finally {
+      await site.db.query("alter table permit_confirmation drop constraint no_refused_reason");
+    }
+    // Once the application takes it, the next round applies it, once.
+    const [report] = await pullOnce();
+    expect(report).toMatchObject({ name: "ack_102.txt", applied: true, confirmed: 1, rejected: 1 });
+    expect(await effects([okRefused, noRefused])).toEqual({ audit: 2, events: 2, app: 2 });
+  });
 });
