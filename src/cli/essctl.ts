@@ -3,6 +3,9 @@
 import { COMMANDS } from "./commands.js";
 import { runEssctl } from "./program.js";
 
+/** How long a finished command waits for what it wrote to be flushed before it exits regardless. */
+const EXIT_GRACE_MS = 5_000;
+
 const stop = new AbortController();
 // A closed terminal (SIGHUP) stops a command like Ctrl-C does: long-running commands clean up.
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => stop.abort(signal));
@@ -24,3 +27,7 @@ process.exitCode = await runEssctl(COMMANDS, process.argv.slice(2), {
   env: process.env,
   signal: stop.signal,
 });
+// The command is over: a socket or timer some part left open (a client of a server that went
+// away) must not keep the process alive. The timer does not hold the loop itself, so a process
+// with nothing left open exits at once, with its output flushed as usual.
+setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();

@@ -71,7 +71,7 @@ export const startCommand: EssctlCommand = {
       await Promise.race([running, stopped]);
     } catch (error) {
       logger.error({ err: error }, "ESS stopped on an error");
-      await engine.stop().catch(() => undefined);
+      await stopWithin(engine, STOP_AFTER_ERROR_MS, logger);
       guard.release();
       throw error;
     }
@@ -82,6 +82,24 @@ export const startCommand: EssctlCommand = {
     return fatal === undefined ? EXIT.ok : EXIT.failure;
   },
 };
+
+/**
+ * How long a process that stopped on an error waits for its parts to stop before it exits anyway.
+ * A service manager restarts it only once it has exited, and a part still waiting on a server that
+ * went away (the error is often exactly that) must not keep it alive; the ledger makes exiting
+ * here as safe as a crash.
+ */
+const STOP_AFTER_ERROR_MS = 30_000;
+
+async function stopWithin(engine: EssEngine, ms: number, logger: ReturnType<typeof createLogger>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+  });
+  const outcome = await Promise.race([engine.stop().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (outcome === "late") logger.warn({ waitedMs: ms }, "parts of ESS did not stop in time; exiting without them");
+}
 
 function parseDurationOption(value: unknown, option: string): number {
   const ms = parseDuration(String(value));
