@@ -33,6 +33,8 @@ export interface FaultSiteOptions {
   readonly plugin?: "pgoutput" | "wal2json";
   /** batch.maxWait of the drop connectors. */
   readonly maxWait?: string;
+  /** batch.maxRecords of the drop connectors (default 40: many batches, many places to be killed). */
+  readonly maxRecords?: number;
   /** A SOAP partner (the county scheduler's WSDL): connector `soap_partner`. */
   readonly soap?: { readonly url: string; readonly wsdl: string };
   /** An SFTP partner taking one file per batch: connector `sftp_batches`, into the server's drop directory. */
@@ -85,6 +87,7 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
   const appendDir = join(dir, "append");
   for (const sub of [dropDir, appendDir, join(dir, "connectors"), join(dir, "mappings")]) await mkdir(sub);
   const maxWait = options.maxWait ?? "100ms";
+  const maxRecords = options.maxRecords ?? 40;
   const connectors: Record<string, string[]> = {
     drop_batches: [
       "name: drop_batches",
@@ -95,7 +98,7 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
       "  mode: file-per-batch",
       "  tempSuffix: .part",
       "encoding: utf-8",
-      `batch: { maxRecords: 40, maxWait: ${maxWait} }`,
+      `batch: { maxRecords: ${maxRecords}, maxWait: ${maxWait} }`,
       "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
       "heartbeat: { every: 1s, offlineAfter: 1000 }",
     ],
@@ -107,7 +110,7 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
       '  file: "permits.txt"',
       "  mode: append",
       "encoding: utf-8",
-      `batch: { maxRecords: 40, maxWait: ${maxWait} }`,
+      `batch: { maxRecords: ${maxRecords}, maxWait: ${maxWait} }`,
       "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
       "heartbeat: { every: 1s, offlineAfter: 1000 }",
     ],
@@ -127,7 +130,7 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
       "  mode: append",
       ...(options.ftp.rotate ? [`  rotate: ${options.ftp.rotate}`] : []),
       "encoding: utf-8",
-      `batch: { maxRecords: 40, maxWait: ${maxWait} }`,
+      `batch: { maxRecords: ${maxRecords}, maxWait: ${maxWait} }`,
       "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
       "heartbeat: { every: 1s, offlineAfter: 1000 }",
     ];
@@ -176,7 +179,7 @@ export async function createFaultSite(options: FaultSiteOptions): Promise<FaultS
       "  mode: file-per-batch",
       "  tempSuffix: .part",
       "encoding: utf-8",
-      `batch: { maxRecords: 40, maxWait: ${maxWait} }`,
+      `batch: { maxRecords: ${maxRecords}, maxWait: ${maxWait} }`,
       "retry: { maxAttempts: 1000, initialDelay: 100ms, maxDelay: 1s }",
       "heartbeat: { every: 1s, offlineAfter: 1000 }",
     ];

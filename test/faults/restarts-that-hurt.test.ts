@@ -13,6 +13,12 @@ import { Workload } from "./workload.js";
 /** Larger than the capture pipeline's batch of 5,000 rows, so one transaction takes several COPYs. */
 const LARGE_ROWS = 6_000;
 
+/**
+ * The partners' batch: these runs aim at capture, and the large transactions' deliveries in the
+ * fault suite's usual batches of 40 made most of their time.
+ */
+const DROP_BATCH = 1_000;
+
 const urlOn = (server: PostgresServer) => (database: string) => server.url(database);
 
 /** Waits until the server runs a COPY in `database` (a capture flush), up to `ms`; true if seen. */
@@ -103,7 +109,12 @@ describe("PostgreSQL stopped in immediate mode in the middle of a capture COPY",
   let site: FaultSite;
   beforeAll(async () => {
     server = await startEmbeddedPostgres();
-    site = await createFaultSite({ name: "immediate", urlFor: urlOn(server), maxWait: "200ms" });
+    site = await createFaultSite({
+      name: "immediate",
+      urlFor: urlOn(server),
+      maxWait: "200ms",
+      maxRecords: DROP_BATCH,
+    });
   }, 120_000);
   afterAll(async () => {
     await site?.cleanup();
@@ -132,6 +143,7 @@ describe("a ledger on its own server (ledger.url), restarted alone", () => {
       urlFor: urlOn(source),
       ledgerUrlFor: urlOn(ledger),
       maxWait: "200ms",
+      maxRecords: DROP_BATCH,
     });
   }, 120_000);
   afterAll(async () => {
