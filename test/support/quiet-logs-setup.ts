@@ -1,19 +1,11 @@
 // Setup of every test file: JSON log lines leave the test run's output for a log file (see
 // quiet-logs.ts); a failing test prints the file's path and the lines logged while it ran.
 import { beforeEach } from "vitest";
-import { divertLogLines, type LogDiversion, testLogFile } from "./quiet-logs.js";
+import { divertLogLines, testLogFile } from "./quiet-logs.js";
 
-// A worker runs many files in one module graph and this file again for each: the streams are
-// wrapped once per process, and the unwrapped stderr kept from that first time.
-const shared = globalThis as typeof globalThis & {
-  essQuietLogs?: { readonly diversion: LogDiversion; readonly originalError: typeof process.stderr.write };
-};
-shared.essQuietLogs ??= {
-  // Kept before the diversion: a failing test's log lines are shown through it.
-  originalError: process.stderr.write.bind(process.stderr),
-  diversion: divertLogLines([process.stdout, process.stderr], testLogFile()),
-};
-const { diversion, originalError } = shared.essQuietLogs;
+// Kept before the diversion: a failing test's log lines are shown through it.
+const originalError = process.stderr.write.bind(process.stderr);
+const diversion = divertLogLines([process.stdout, process.stderr], testLogFile());
 
 beforeEach((context) => {
   const mark = diversion.mark();
