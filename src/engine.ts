@@ -23,6 +23,9 @@ import type { ReplicationReading } from "./ops/replication-monitor.js";
 export type { EngineOptions, EngineRole } from "./engine/engine-options.js";
 export { EngineSetupError, type EngineSetupErrorOptions } from "./engine/engine-setup.js";
 
+/** How long a ledger connection may take to open; a loaded server answers well within it. */
+const LEDGER_CONNECT_TIMEOUT_MS = 15_000;
+
 export class EssEngine {
   private capture: CaptureWiring | undefined;
   private delivery: DeliveryService | undefined;
@@ -52,6 +55,10 @@ export class EssEngine {
       connectionString: config.ledger.url ?? config.database.url,
       application_name: "ess-delivery",
       max: Math.max(4, config.connectors.length * 2 + 2),
+      // A database behind a path that swallows packets (a firewall, a failed switch) must not hold
+      // a worker, or a stop, forever: a connect gives up and is retried like any ledger error.
+      connectionTimeoutMillis: LEDGER_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
     });
     this.pool.on("error", (error) => options.logger.warn({ err: error }, "idle ledger connection failed"));
     const ops = wireOps({
