@@ -221,11 +221,7 @@ export class CapturePipeline implements StreamConsumer {
   private streamCommitted(message: StreamCommitMessage): Promise<void> {
     const streamed = this.streamedChanges();
     const chunks = () => this.committedChunks(streamed, message);
-    const feedChunks = async function* (this: CapturePipeline): AsyncGenerator<FeedChunk> {
-      for await (const changes of chunks()) {
-        yield { rows: changes.map((c) => c.feed), sameTransaction: this.hooks.sameTransaction?.(changes) };
-      }
-    }.bind(this);
+    const feedChunks = () => this.feedChunks(chunks());
     const discard = (client: pg.ClientBase) => streamed.discard(client, message.xid);
     return this.inOrder(async () => {
       let inserted: number;
@@ -257,6 +253,13 @@ export class CapturePipeline implements StreamConsumer {
       const changes: CapturedChange[] = [];
       for (const text of texts) this.capture(txn, decodeChange(text), changes);
       yield changes;
+    }
+  }
+
+  /** The feed rows of each chunk, with the work the hooks do in the same ledger transaction. */
+  private async *feedChunks(chunks: AsyncIterable<CapturedChange[]>): AsyncGenerator<FeedChunk> {
+    for await (const changes of chunks) {
+      yield { rows: changes.map((c) => c.feed), sameTransaction: this.hooks.sameTransaction?.(changes) };
     }
   }
 
