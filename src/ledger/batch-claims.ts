@@ -378,17 +378,12 @@ export class BatchClaims {
       .where("connector", "=", options.connector)
       .executeTakeFirst();
     const from = cursor?.claimed_through ?? "0";
-    // Before reading payloads: is a batch due at all (full, or waited long enough)? While
-    // deliveries trickle in, most polls end here.
-    const probe = await sql<{ n: number; oldest: Date | null }>`
-      select count(*)::int as n, min(least(commit_time, created_at)) as oldest
-        from (select commit_time, created_at from ${this.items}
-               where connector = ${options.connector} and not own_state and id > ${from}
-               order by id limit ${options.maxRecords}) run`.execute(db);
+    // Before reading payloads: is a batch due at all (its first delivery waited long enough, or
+    // the run is full)? While deliveries trickle in, most polls end here.
+    const probe = await sql<RunProbe>`${runProbe(this.items, options, from)}`.execute(db);
     const ready = probe.rows[0];
-    if (!ready || ready.n === 0) return null;
-    const waited = ready.oldest !== null && Date.now() - ready.oldest.getTime() >= options.maxWaitMs;
-    if (ready.n < options.maxRecords && !waited) return null;
+    if (!ready) return null;
+    if (!ready.waited && ready.n < options.maxRecords) return null;
     const candidates = await sql<OwnRow>`
       select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
              least(commit_time, created_at) as waiting_since,
@@ -591,4 +586,35 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
       traceId: i.trace_id ?? null,
     })),
   };
+}
+
+/** The head of a connector's unclaimed run: whether it waited its maxWait, and else how long the run is. */
+export interface RunProbe {
+  readonly oldest: Date;
+  readonly waited: boolean;
+  /** The run's length up to maxRecords; counted only when its head has not waited long enough. */
+  readonly n: number;
+}
+
+/**
+ * One row when the connector has unclaimed deliveries after `from`. The count reads up to
+ * maxRecords rows from the heap, so it is made only when the head's wait does not decide alone:
+ * in a backlog every head has waited, and each probe reads one row instead of a batch's worth.
+ * The wait is measured on this process's clock, as the claim measures it.
+ */
+export function runProbe(
+  items: RawBuilder<unknown>,
+  options: { readonly connector: string; readonly maxRecords: number; readonly maxWaitMs: number },
+  from: RawBuilder<unknown> | string,
+): RawBuilder<RunProbe> {
+  const cutoff = new Date(Date.now() - options.maxWaitMs);
+  return sql<RunProbe>`
+    select head.oldest, head.oldest <= ${cutoff} as waited,
+           case when head.oldest <= ${cutoff} then 0 else
+             (select count(*)::int from (select 1 from ${items}
+                 where connector = ${options.connector} and not own_state and id > ${from}
+                 order by id limit ${options.maxRecords}) run) end as n
+      from (select least(commit_time, created_at) as oldest from ${items}
+             where connector = ${options.connector} and not own_state and id > ${from}
+             order by id limit 1) head`;
 }

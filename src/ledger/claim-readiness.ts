@@ -2,6 +2,7 @@
 // read-only statement, so a worker waiting for a partial batch's maxWait (or a retry's time)
 // neither polls with the whole claim transaction nor oversleeps the moment it is due.
 import { sql } from "kysely";
+import { runProbe } from "./batch-claims.js";
 import { ledgerDb, ledgerTable } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
 
@@ -23,8 +24,10 @@ interface ReadinessRow {
   batch_in_ms: number | null;
   /** Milliseconds until a delivery with a state of its own is due (≤ 0: now). */
   own_in_ms: number | null;
-  run_count: number;
+  /** Null when the connector has no unclaimed run. */
+  run_count: number | null;
   run_oldest: Date | null;
+  run_waited: boolean | null;
 }
 
 /**
@@ -49,19 +52,17 @@ export async function claimReadiness(
          from ${items}
         where connector = ${options.connector} and own_state and state in ('pending', 'retrying') and batch_id is null)::float8
         as own_in_ms,
-      run.n as run_count, run.oldest as run_oldest
-    from (select count(*)::int as n, min(least(commit_time, created_at)) as oldest
-            from (select commit_time, created_at from ${items}
-                   where connector = ${options.connector} and not own_state
-                     and id > coalesce((select claimed_through from ${connectors} where connector = ${options.connector}), 0)
-                   order by id limit ${options.maxRecords}) r) run`.execute(ledgerDb(queryable, schema));
+      run.n as run_count, run.oldest as run_oldest, run.waited as run_waited
+    from (select 1) one
+    left join (${runProbe(items, options, sql`coalesce((select claimed_through from ${connectors} where connector = ${options.connector}), 0)`)}) run
+      on true`.execute(ledgerDb(queryable, schema));
   const row = result.rows[0];
   if (!row) return { due: true, dueInMs: 0 };
   const waits: number[] = [];
   if (row.batch_in_ms !== null) waits.push(row.batch_in_ms);
   if (row.own_in_ms !== null) waits.push(row.own_in_ms);
-  if (row.run_count >= options.maxRecords) waits.push(0);
-  else if (row.run_count > 0 && row.run_oldest !== null) {
+  if (row.run_waited || (row.run_count ?? 0) >= options.maxRecords) waits.push(0);
+  else if (row.run_oldest !== null) {
     // The claim measures a run's wait (ClaimOptions.maxWaitMs) on this process's clock: so does this.
     waits.push(row.run_oldest.getTime() + options.maxWaitMs - Date.now());
   }

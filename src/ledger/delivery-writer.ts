@@ -180,22 +180,23 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
 function* copyChunks(deliveries: readonly PlannedDelivery[]): Generator<string> {
   const perChunk = 500;
   for (let start = 0; start < deliveries.length; start += perChunk) {
-    let text = "";
+    const lines: string[] = [];
     for (let i = start; i < Math.min(deliveries.length, start + perChunk); i++) {
       const d = deliveries[i] as PlannedDelivery;
-      text +=
+      lines.push(
         `${copyField(d.token)}\t${copyField(d.correlationId)}\t${copyField(d.connector)}\t${copyField(d.mapping)}\t` +
-        `${d.targetIndex}\t${copyField(d.orderingKey)}\t${d.commitLsn === null ? "\\N" : formatLsn(d.commitLsn)}\t` +
-        `${d.ordinal === null ? "\\N" : d.ordinal}\t${d.commitTime.toISOString()}\t${d.state}\t` +
-        // bytea hex input; the backslash is doubled for COPY's text format.
-        `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\t` +
-        `${copyField(d.event?.receiptId ?? null)}\t${copyField(d.event?.correlationId ?? null)}\t` +
-        `${copyField(d.event?.traceId ?? null)}\t${d.event?.maxAttempts ?? "\\N"}\t` +
-        // A record that could not be rendered is dead on its own, and an application event's
-        // delivery announces each change of its state to the event's receipt: both carry a state
-        // of their own. The rest follow their batch.
-        `${d.state === "dead" || d.event?.receiptId ? "t" : "f"}\n`;
+          `${d.targetIndex}\t${copyField(d.orderingKey)}\t${d.commitLsn === null ? "\\N" : formatLsn(d.commitLsn)}\t` +
+          `${d.ordinal === null ? "\\N" : d.ordinal}\t${d.commitTime.toISOString()}\t${d.state}\t` +
+          // bytea hex input; the backslash is doubled for COPY's text format.
+          `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\t` +
+          `${copyField(d.event?.receiptId ?? null)}\t${copyField(d.event?.correlationId ?? null)}\t` +
+          `${copyField(d.event?.traceId ?? null)}\t${d.event?.maxAttempts ?? "\\N"}\t` +
+          // A record that could not be rendered is dead on its own, and an application event's
+          // delivery announces each change of its state to the event's receipt: both carry a state
+          // of their own. The rest follow their batch.
+          `${d.state === "dead" || d.event?.receiptId ? "t" : "f"}\n`,
+      );
     }
-    yield text;
+    yield lines.join("");
   }
 }

@@ -194,15 +194,17 @@ function jsonField(json: string): string {
 function* copyChunks(rows: readonly FeedRow[], afterFirstChunk: () => void): Generator<string> {
   const perChunk = 500;
   for (let start = 0; start < rows.length; start += perChunk) {
-    let text = "";
+    const lines: string[] = [];
     for (let i = start; i < Math.min(rows.length, start + perChunk); i++) {
       const r = rows[i] as FeedRow;
-      text +=
+      lines.push(
         `${formatLsn(r.commitLsn)}\t${r.ordinal}\t${r.xid}\t${r.commitTime.toISOString()}\t${r.op}\t` +
-        `${copyField(r.tableSchema)}\t${copyField(r.tableName)}\t${copyField(r.topic)}\t` +
-        `${jsonField(r.keyJson)}\t${jsonField(r.beforeJson)}\t${jsonField(r.afterJson)}\n`;
+          `${copyField(r.tableSchema)}\t${copyField(r.tableName)}\t${copyField(r.topic)}\t` +
+          `${jsonField(r.keyJson)}\t${jsonField(r.beforeJson)}\t${jsonField(r.afterJson)}\n`,
+      );
     }
-    yield text;
+    // One flat string per chunk (join), not a tree of every piece that COPY would flatten again.
+    yield lines.join("");
     if (start === 0) afterFirstChunk();
   }
 }
