@@ -2,7 +2,7 @@
 import type pg from "pg";
 import type { Adapter } from "../adapters/adapter.js";
 import type { ConnectorConfig } from "../config/types.js";
-import { clearAttention, ensureConnectorRows } from "../ledger/connector-state.js";
+import { clearAttention, ensureConnectorRows, ledgerNow } from "../ledger/connector-state.js";
 import { pruneLedger, type RetentionPolicy } from "../ledger/retention.js";
 import type { Logger } from "../ops/logger.js";
 import { ConnectorHeartbeat, type HeartbeatEvents } from "./connector-heartbeat.js";
@@ -32,6 +32,8 @@ export class DeliveryService {
   private readonly rotations: DropRotationTask[] = [];
   private retentionTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<void> | undefined;
+  /** When start() began, on the ledger's clock. */
+  private startedAt: Date | undefined;
 
   constructor(private readonly options: DeliveryServiceOptions) {}
 
@@ -43,13 +45,16 @@ export class DeliveryService {
   async releaseAttentionHolds(): Promise<void> {
     const { options } = this;
     const names = options.connectors.map((c) => c.name);
-    const released = await clearAttention(options.pool, options.schema, names);
+    // A hold this process's own heartbeats or attempts found since it started is that re-check's
+    // answer already: lifting it would only set it again, with a second audit row for one finding.
+    const released = await clearAttention(options.pool, options.schema, names, this.startedAt);
     if (released.length > 0)
       options.logger.info({ connectors: released }, "attention cleared by the new capture leader");
   }
 
   async start(): Promise<void> {
     const { options } = this;
+    this.startedAt = await ledgerNow(options.pool, options.schema);
     await ensureConnectorRows(
       options.pool,
       options.schema,

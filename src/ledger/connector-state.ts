@@ -15,6 +15,12 @@ export interface ConnectorState {
   readonly lastHeartbeatAt: Date | null;
 }
 
+/** The ledger's clock: times compared with what the ledger stamps (audit rows) come from it. */
+export async function ledgerNow(client: Queryable, schema: string): Promise<Date> {
+  const result = await sql<{ now: Date }>`select now() as now`.execute(ledgerDb(client, schema));
+  return result.rows[0]?.now ?? new Date();
+}
+
 export async function ensureConnectorRows(client: Queryable, schema: string, names: readonly string[]): Promise<void> {
   await sql`insert into ${ledgerTable(schema, "connectors")} (connector) select unnest(${names}::text[])
              on conflict do nothing`.execute(ledgerDb(client, schema));
@@ -139,12 +145,23 @@ export async function holdForAttention(
  * process starting with a (possibly corrected) configuration re-checks the partner: if the cause
  * remains, the first attempt sets attention again, without spending an attempt.
  */
-export async function clearAttention(client: Queryable, schema: string, names: readonly string[]): Promise<string[]> {
+export async function clearAttention(
+  client: Queryable,
+  schema: string,
+  names: readonly string[],
+  /** Leave a hold set at or after this time (the ledger's clock): it is a finding of the re-check itself. */
+  foundBefore?: Date,
+): Promise<string[]> {
   const connectors = ledgerTable(schema, "connectors");
+  const audit = ledgerTable(schema, "audit");
   const result = await sql<{ connector: string }>`
     with old as (
-       select connector, attention from ${connectors}
-        where connector = any(${names}::text[]) and attention is not null for update),
+       select c.connector, c.attention from ${connectors} c
+        where c.connector = any(${names}::text[]) and c.attention is not null
+          and (${foundBefore ?? null}::timestamptz is null or not exists (
+                select 1 from ${audit} a
+                 where a.event = 'attention' and a.connector = c.connector and a.at >= ${foundBefore ?? null}::timestamptz))
+          for update of c),
      cleared as (
        update ${connectors} c set attention = null, updated_at = now()
          from old where c.connector = old.connector
