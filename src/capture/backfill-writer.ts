@@ -49,7 +49,7 @@ export async function queueBackfillBatch(
         if (snapshotStateIsDue(candidate.state, changes, target.snapshot)) fresh.push(delivery);
       }
     });
-    // A state an earlier backfill queued has the same token: the ledger's unique token drops it.
+    // A state an earlier backfill queued has the same token: the ledger's unique key drops it.
     const inserted = await insertDeliveries(client, target.schema, fresh);
     await client.query("commit");
     const dead = fresh.filter((d) => d.state === "dead").length;

@@ -1,5 +1,5 @@
 // Stores planned deliveries: by COPY in the capture transaction (each delivery written once),
-// or idempotently by token when some may already be stored (a change read again, a backfill).
+// or idempotently when some may already be stored (a change read again, a backfill).
 // The audit gets one 'queued' row per connector and write (with the count and the change range),
 // one 'queued' row per delivery of an application event (with its receipt, correlation and trace
 // ids) and one 'dead' row per delivery that could not be rendered.
@@ -58,7 +58,7 @@ export async function copyDeliveries(
   return deliveries.length;
 }
 
-/** Returns how many deliveries were new (tokens already stored are dropped by the unique key). */
+/** Returns how many deliveries were new (those already stored are dropped by the unique keys). */
 export async function insertDeliveries(
   client: pg.ClientBase,
   schema: string,
@@ -95,7 +95,9 @@ export async function insertDeliveries(
             state text, payload text, last_error text, receipt_id uuid, app_correlation_id text, trace_id text,
             max_attempts integer)
       order by commit_lsn, ordinal, connector, target_index
-     on conflict (token) do nothing
+     -- A stored delivery is recognised by its change identity (the token hashes it) or, for one
+     -- without (a backfill's), by its token: both keys are unique indexes.
+     on conflict do nothing
      returning token`.execute(ledgerDb(client, schema));
   const fresh = new Set(result.rows.map((r) => r.token));
   await auditQueued(
