@@ -4,8 +4,8 @@
 -- the change identity is unique exactly where the token is. Its B-tree grows at its right edge,
 -- as capture writes in commit order; the token's and the correlation id's B-trees took every
 -- insert at a random page, and once a large transaction's deliveries outgrew shared_buffers each
--- insert read and wrote a page of its own (a million-row transaction ran 35% faster with
--- shared_buffers at 1 GB than at the default 128 MB). Token and correlation id lookups (partner
+-- insert read and wrote a page of its own (a million-row transaction took a third less time
+-- with shared_buffers at 1 GB than at the default 128 MB). Token and correlation id lookups (partner
 -- answers, the audit of events and dead letters) keep hash indexes: a hash entry is a quarter of
 -- the size of these B-tree entries.
 --
