@@ -20,3 +20,24 @@ export function copyStorableField(value: string): string {
   }
   return value.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
 }
+
+/** Lines per chunk of COPY text: a large write is never one huge string. */
+const LINES_PER_CHUNK = 500;
+
+/**
+ * COPY text of `items`, one line each, in chunks of lines. Each chunk is one flat string (join):
+ * a string built by += is a tree of its pieces, which COPY would flatten again. `afterFirstChunk`
+ * runs once the first chunk is handed on, before the rest and the end.
+ */
+export function* copyLines<T>(
+  items: readonly T[],
+  line: (item: T) => string,
+  afterFirstChunk?: () => void,
+): Generator<string> {
+  for (let start = 0; start < items.length; start += LINES_PER_CHUNK) {
+    const lines: string[] = [];
+    for (let i = start; i < Math.min(items.length, start + LINES_PER_CHUNK); i++) lines.push(line(items[i] as T));
+    yield lines.join("");
+    if (start === 0) afterFirstChunk?.();
+  }
+}

@@ -10,7 +10,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
-import { copyField } from "./copy-text.js";
+import { copyField, copyLines } from "./copy-text.js";
 import { ledgerDb, ledgerTable } from "./ledger-db.js";
 import { storableText } from "./storable-text.js";
 
@@ -53,7 +53,10 @@ export async function copyDeliveries(
 ): Promise<number> {
   if (deliveries.length === 0) return 0;
   const s = quoteIdentifier(schema);
-  await pipeline(copyChunks(deliveries), client.query(copyFrom(`copy ${s}.delivery_items (${COLUMNS}) from stdin`)));
+  await pipeline(
+    copyLines(deliveries, copyLine),
+    client.query(copyFrom(`copy ${s}.delivery_items (${COLUMNS}) from stdin`)),
+  );
   await auditQueued(client, schema, deliveries);
   return deliveries.length;
 }
@@ -178,27 +181,19 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
   }
 }
 
-/** COPY text of the deliveries, in chunks so a large write is never one huge string. */
-function* copyChunks(deliveries: readonly PlannedDelivery[]): Generator<string> {
-  const perChunk = 500;
-  for (let start = 0; start < deliveries.length; start += perChunk) {
-    const lines: string[] = [];
-    for (let i = start; i < Math.min(deliveries.length, start + perChunk); i++) {
-      const d = deliveries[i] as PlannedDelivery;
-      lines.push(
-        `${copyField(d.token)}\t${copyField(d.correlationId)}\t${copyField(d.connector)}\t${copyField(d.mapping)}\t` +
-          `${d.targetIndex}\t${copyField(d.orderingKey)}\t${d.commitLsn === null ? "\\N" : formatLsn(d.commitLsn)}\t` +
-          `${d.ordinal === null ? "\\N" : d.ordinal}\t${d.commitTime.toISOString()}\t${d.state}\t` +
-          // bytea hex input; the backslash is doubled for COPY's text format.
-          `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\t` +
-          `${copyField(d.event?.receiptId ?? null)}\t${copyField(d.event?.correlationId ?? null)}\t` +
-          `${copyField(d.event?.traceId ?? null)}\t${d.event?.maxAttempts ?? "\\N"}\t` +
-          // A record that could not be rendered is dead on its own, and an application event's
-          // delivery announces each change of its state to the event's receipt: both carry a state
-          // of their own. The rest follow their batch.
-          `${d.state === "dead" || d.event?.receiptId ? "t" : "f"}\n`,
-      );
-    }
-    yield lines.join("");
-  }
+/** A delivery as a line of COPY text. */
+function copyLine(d: PlannedDelivery): string {
+  return (
+    `${copyField(d.token)}\t${copyField(d.correlationId)}\t${copyField(d.connector)}\t${copyField(d.mapping)}\t` +
+    `${d.targetIndex}\t${copyField(d.orderingKey)}\t${d.commitLsn === null ? "\\N" : formatLsn(d.commitLsn)}\t` +
+    `${d.ordinal === null ? "\\N" : d.ordinal}\t${d.commitTime.toISOString()}\t${d.state}\t` +
+    // bytea hex input; the backslash is doubled for COPY's text format.
+    `${d.payload === null ? "\\N" : `\\\\x${d.payload.toString("hex")}`}\t${copyField(d.error)}\t` +
+    `${copyField(d.event?.receiptId ?? null)}\t${copyField(d.event?.correlationId ?? null)}\t` +
+    `${copyField(d.event?.traceId ?? null)}\t${d.event?.maxAttempts ?? "\\N"}\t` +
+    // A record that could not be rendered is dead on its own, and an application event's
+    // delivery announces each change of its state to the event's receipt: both carry a state
+    // of their own. The rest follow their batch.
+    `${d.state === "dead" || d.event?.receiptId ? "t" : "f"}\n`
+  );
 }

@@ -8,7 +8,7 @@ import { formatLsn } from "../change/lsn.js";
 import { faultPoint } from "../fault-points.js";
 import { isUniqueViolation } from "../sql/pg-error.js";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
-import { copyField, copyStorableField } from "./copy-text.js";
+import { copyField, copyLines, copyStorableField } from "./copy-text.js";
 import { affectedRows, type LedgerDb, ledgerDb, ledgerTable } from "./ledger-db.js";
 
 export interface FeedRow {
@@ -149,7 +149,7 @@ export class FeedWriter {
     if (rows.length === 0) return 0;
     if (method === "copy") {
       await pipeline(
-        copyChunks(rows, () => faultPoint("capture-copy-midway")),
+        copyLines(rows, copyLine, () => faultPoint("capture-copy-midway")),
         client.query(copyFrom(this.copySql)),
       );
       return rows.length;
@@ -187,26 +187,13 @@ function jsonField(json: string): string {
   return json === "null" ? "\\N" : copyStorableField(json);
 }
 
-/**
- * The batch as COPY text, in chunks of rows so a large batch is not one huge string.
- * `afterFirstChunk` runs once the first chunk is handed to the COPY, before the rest and the end.
- */
-function* copyChunks(rows: readonly FeedRow[], afterFirstChunk: () => void): Generator<string> {
-  const perChunk = 500;
-  for (let start = 0; start < rows.length; start += perChunk) {
-    const lines: string[] = [];
-    for (let i = start; i < Math.min(rows.length, start + perChunk); i++) {
-      const r = rows[i] as FeedRow;
-      lines.push(
-        `${formatLsn(r.commitLsn)}\t${r.ordinal}\t${r.xid}\t${r.commitTime.toISOString()}\t${r.op}\t` +
-          `${copyField(r.tableSchema)}\t${copyField(r.tableName)}\t${copyField(r.topic)}\t` +
-          `${jsonField(r.keyJson)}\t${jsonField(r.beforeJson)}\t${jsonField(r.afterJson)}\n`,
-      );
-    }
-    // One flat string per chunk (join), not a tree of every piece that COPY would flatten again.
-    yield lines.join("");
-    if (start === 0) afterFirstChunk();
-  }
+/** A feed row as a line of COPY text. */
+function copyLine(r: FeedRow): string {
+  return (
+    `${formatLsn(r.commitLsn)}\t${r.ordinal}\t${r.xid}\t${r.commitTime.toISOString()}\t${r.op}\t` +
+    `${copyField(r.tableSchema)}\t${copyField(r.tableName)}\t${copyField(r.topic)}\t` +
+    `${jsonField(r.keyJson)}\t${jsonField(r.beforeJson)}\t${jsonField(r.afterJson)}\n`
+  );
 }
 
 function encodeRows(rows: readonly FeedRow[]): string {

@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { quoteIdentifier } from "../sql/sql-identifier.js";
-import { copyField } from "./copy-text.js";
+import { copyField, copyLines } from "./copy-text.js";
 import { type LedgerDb, ledgerDb } from "./ledger-db.js";
 
 /** One change of an open transaction, in the lossless text form of change/message-codec.ts. */
@@ -95,15 +95,5 @@ export class StreamedChanges {
           .where("change_xid", "=", String(subXid)),
       )
       .execute();
-  }
-}
-
-/** COPY text in chunks of lines, so a large append is never one huge string. */
-function* copyLines<T>(items: readonly T[], line: (item: T) => string): Generator<string> {
-  const perChunk = 500;
-  for (let start = 0; start < items.length; start += perChunk) {
-    let text = "";
-    for (let i = start; i < Math.min(items.length, start + perChunk); i++) text += line(items[i] as T);
-    yield text;
   }
 }
