@@ -37,7 +37,8 @@ export function renderDelivery(
     change: source.identity,
   });
   const correlationId = correlationIdFor(token);
-  const base = {
+  // One object per delivery, built whole: capture renders one for every change and target.
+  const planned = (state: "pending" | "dead", payload: Buffer | null, error: string | null): PlannedDelivery => ({
     token,
     correlationId,
     connector: target.connector,
@@ -47,28 +48,31 @@ export function renderDelivery(
     commitLsn: source.commitLsn,
     ordinal: source.ordinal,
     commitTime: source.commitTime,
+    state,
+    payload,
+    error,
     ...(source.event ? { event: source.event } : {}),
-  };
+  });
   if (source.refused !== undefined) {
     const reason = `mapping ${mapping.config.name} target ${target.index} (${target.connector}): ${source.refused}`;
-    return { ...base, state: "dead", payload: null, error: storableText(reason) };
+    return planned("dead", null, storableText(reason));
   }
   const unstorable = target.columns.find((column) => holdsUnstorableText(source.row[column]));
   if (unstorable !== undefined) {
     // No partner format carries these faithfully and the ledger cannot keep them as text: the
     // change goes to the dead letters with its reason (the value itself is not repeated).
     const reason = `mapping ${mapping.config.name} target ${target.index} (${target.connector}): field source ${unstorable} holds a NUL character or a lone UTF-16 surrogate, which cannot be delivered`;
-    return { ...base, state: "dead", payload: null, error: reason };
+    return planned("dead", null, reason);
   }
   try {
     const payload = target.render(source.row, { op: source.op, token, correlationId, commitTime: source.commitTime });
-    return { ...base, state: "pending", payload, error: null };
+    return planned("pending", payload, null);
   } catch (error) {
     const what = `mapping ${mapping.config.name} target ${target.index} (${target.connector})`;
     const reason =
       error instanceof MappingError
         ? `${what}: ${error.message}`
         : `${what}: unexpected error: ${(error as Error)?.message}`;
-    return { ...base, state: "dead", payload: null, error: storableText(reason) };
+    return planned("dead", null, storableText(reason));
   }
 }

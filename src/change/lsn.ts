@@ -9,10 +9,20 @@ export function parseLsn(text: string): Lsn {
   return (BigInt(`0x${m[1]}`) << 32n) | BigInt(`0x${m[2]}`);
 }
 
+/**
+ * The last LSN formatted: every change of a transaction carries its commit LSN, and capture
+ * formats it for each change's identity, feed row and deliveries, so one entry answers nearly all.
+ */
+let lastLsn: Lsn = -1n;
+let lastText = "";
+
 export function formatLsn(lsn: Lsn): string {
+  if (lsn === lastLsn) return lastText;
   const hi = lsn >> 32n;
   const lo = lsn & 0xffffffffn;
-  return `${hi.toString(16).toUpperCase()}/${lo.toString(16).toUpperCase()}`;
+  lastText = `${hi.toString(16).toUpperCase()}/${lo.toString(16).toUpperCase()}`;
+  lastLsn = lsn;
+  return lastText;
 }
 
 /** Reads the 8-byte big-endian LSN the replication protocol puts in message headers. */

@@ -1,5 +1,6 @@
 // Deterministic idempotency tokens and correlation ids for deliveries.
 import { createHash } from "node:crypto";
+import { correlationIdOf } from "../ledger/token-lookup.js";
 
 export interface DeliveryIdentity {
   readonly connector: string;
@@ -29,5 +30,5 @@ export function deliveryToken(identity: DeliveryIdentity): string {
 
 /** Partners echo the correlation id in callbacks; it is the token's readable short form. */
 export function correlationIdFor(token: string): string {
-  return `ess-${token.slice(5, 29)}`;
+  return correlationIdOf(token);
 }

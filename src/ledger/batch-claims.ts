@@ -9,6 +9,7 @@ import type { Ordering } from "../config/types.js";
 import { appendAudit } from "./audit.js";
 import { type LedgerDb, ledgerDb, ledgerTable } from "./ledger-db.js";
 import type { Queryable } from "./queryable.js";
+import { correlationIdOf } from "./token-lookup.js";
 
 export interface ClaimedItem {
   readonly id: string;
@@ -384,14 +385,15 @@ export class BatchClaims {
     const ready = probe.rows[0];
     if (!ready) return null;
     if (!ready.waited && ready.n < options.maxRecords) return null;
-    const candidates = await sql<OwnRow>`
+    // Only what differs between members is read per row: a run's first attempt is its batch's
+    // creation, and only its first member's wait matters (read below, when the run is short).
+    const candidates = await sql<ItemRow>`
       select id, token, correlation_id, ordering_key, payload, commit_time, mapping, target_index,
-             least(commit_time, created_at) as waiting_since,
-             0 as attempts, now() as first_attempt_at, max_attempts, app_correlation_id, trace_id
+             max_attempts, app_correlation_id, trace_id
         from ${this.items}
        where connector = ${options.connector} and not own_state and id > ${from}
        order by id limit ${options.maxRecords}`.execute(db);
-    const members: OwnRow[] = [];
+    const members: ItemRow[] = [];
     const heldBack: string[] = [];
     let through = from;
     for (const row of candidates.rows) {
@@ -409,11 +411,7 @@ export class BatchClaims {
     }
     const first = members[0];
     const last = members.at(-1);
-    if (
-      first &&
-      members.length < options.maxRecords &&
-      Date.now() - first.waiting_since.getTime() < options.maxWaitMs
-    ) {
+    if (first && members.length < options.maxRecords && !(await this.hasWaited(client, first.id, options.maxWaitMs))) {
       // Cut short by a change of mapping target: the run waits for its maxWait like any other.
       return null;
     }
@@ -436,14 +434,20 @@ export class BatchClaims {
       last: last.id,
       count: members.length,
     });
-    const batch = toBatch(
-      options.connector,
-      row,
-      members.map((m) => ({ ...m, attempts: 1 })),
-      false,
-    );
+    // A new batch's attempt (1) is each member's.
+    const batch = toBatch(options.connector, row, members, false);
     await this.auditAttempt(client, batch);
     return batch;
+  }
+
+  /** Whether a delivery has waited its maxWait for a batch (see ClaimOptions.maxWaitMs). */
+  private async hasWaited(client: pg.ClientBase, id: string, maxWaitMs: number): Promise<boolean> {
+    const r = await sql<{ waiting_since: Date }>`
+      select least(commit_time, created_at) as waiting_since from ${this.items} where id = ${id}`.execute(
+      this.db(client),
+    );
+    const since = r.rows[0]?.waiting_since;
+    return since !== undefined && Date.now() - since.getTime() >= maxWaitMs;
   }
 
   /** The connector's next batch number; moves its claim cursor too when a run is taken. */
@@ -540,13 +544,15 @@ interface ItemRow {
   /** The attempt now being made. */
   attempts?: number;
   token: string;
-  correlation_id: string;
+  /** Null: the token's short form (see token-lookup.ts). */
+  correlation_id: string | null;
   ordering_key: string;
   payload: Buffer | null;
   commit_time: Date;
   mapping: string;
   target_index: number;
-  first_attempt_at: Date;
+  /** Absent for a run's members: their first attempt is this one, made by their batch. */
+  first_attempt_at?: Date;
   max_attempts?: number | null;
   app_correlation_id?: string | null;
   trace_id?: string | null;
@@ -556,6 +562,7 @@ interface OwnRow extends ItemRow {
   /** Since when the delivery waits for its batch (see ClaimOptions.maxWaitMs). */
   waiting_since: Date;
   attempts: number;
+  first_attempt_at: Date;
 }
 
 function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], resumed: boolean): ClaimedBatch {
@@ -576,11 +583,11 @@ function toBatch(connector: string, row: BatchRow, items: readonly ItemRow[], re
       id: i.id,
       attempt: i.attempts ?? row.attempts,
       token: i.token,
-      correlationId: i.correlation_id,
+      correlationId: i.correlation_id ?? correlationIdOf(i.token),
       orderingKey: i.ordering_key,
       payload: i.payload ?? Buffer.alloc(0),
       commitTime: i.commit_time,
-      firstAttemptAt: i.first_attempt_at,
+      firstAttemptAt: i.first_attempt_at ?? row.created_at,
       maxAttempts: i.max_attempts ?? null,
       appCorrelationId: i.app_correlation_id ?? null,
       traceId: i.trace_id ?? null,

@@ -4,7 +4,7 @@
 // one 'queued' row per delivery of an application event (with its receipt, correlation and trace
 // ids) and one 'dead' row per delivery that could not be rendered.
 import { pipeline } from "node:stream/promises";
-import { sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { Lsn } from "../change/change.js";
@@ -13,6 +13,7 @@ import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField, copyLines } from "./copy-text.js";
 import { ledgerDb, ledgerTable } from "./ledger-db.js";
 import { storableText } from "./storable-text.js";
+import { sharedTokenPart, tokenPartOf } from "./token-lookup.js";
 
 export interface PlannedDelivery {
   readonly token: string;
@@ -37,8 +38,11 @@ export interface PlannedDelivery {
   };
 }
 
-/** The columns COPY and the idempotent insert write, in this order. */
-const COLUMNS = `token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
+/**
+ * The columns COPY and the idempotent insert write, in this order. The correlation id is not
+ * among them: it is the token's short form, derived where it is read (see token-lookup.ts).
+ */
+const COLUMNS = `token, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
   state, payload, last_error, receipt_id, app_correlation_id, trace_id, max_attempts, own_state`;
 
 /**
@@ -71,7 +75,6 @@ export async function insertDeliveries(
   const json = JSON.stringify(
     deliveries.map((d) => ({
       token: d.token,
-      correlation_id: d.correlationId,
       connector: d.connector,
       mapping: d.mapping,
       target_index: d.targetIndex,
@@ -90,10 +93,10 @@ export async function insertDeliveries(
   );
   const result = await sql<{ token: string }>`
     insert into ${ledgerTable(schema, "delivery_items")} (${sql.raw(COLUMNS)})
-     select token, correlation_id, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
+     select token, connector, mapping, target_index, ordering_key, commit_lsn, ordinal, commit_time,
             state, decode(substr(payload, 3), 'hex'), last_error, receipt_id, app_correlation_id, trace_id, max_attempts,
             state = 'dead' or receipt_id is not null
-       from json_to_recordset(${json}::json) as r(token text, correlation_id text, connector text, mapping text,
+       from json_to_recordset(${json}::json) as r(token text, connector text, mapping text,
             target_index integer, ordering_key text, commit_lsn pg_lsn, ordinal integer, commit_time timestamptz,
             state text, payload text, last_error text, receipt_id uuid, app_correlation_id text, trace_id text,
             max_attempts integer)
@@ -117,10 +120,8 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
   const db = ledgerDb(client, schema);
   const audit = ledgerTable(schema, "audit");
   const items = ledgerTable(schema, "delivery_items");
-  const groups = new Map<
-    string,
-    { connector: string; mapping: string; target: number; count: number; from: string | null; to: string | null }
-  >();
+  // The first and last delivery of each group: only their change identities are written.
+  const groups = new Map<string, { first: PlannedDelivery; last: PlannedDelivery; count: number }>();
   const dead: string[] = [];
   const events: string[] = [];
   for (const d of stored) {
@@ -133,31 +134,24 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
       continue;
     }
     const key = `${d.connector}\u0000${d.mapping}\u0000${d.targetIndex}`;
-    const lsn = d.commitLsn === null ? null : `${formatLsn(d.commitLsn)}/${d.ordinal}`;
     const group = groups.get(key);
     if (group) {
       group.count++;
-      group.to = lsn;
+      group.last = d;
     } else {
-      groups.set(key, {
-        connector: d.connector,
-        mapping: d.mapping,
-        target: d.targetIndex,
-        count: 1,
-        from: lsn,
-        to: lsn,
-      });
+      groups.set(key, { first: d, last: d, count: 1 });
     }
   }
+  const change = (d: PlannedDelivery) => (d.commitLsn === null ? null : `${formatLsn(d.commitLsn)}/${d.ordinal}`);
   if (groups.size > 0) {
     const json = JSON.stringify(
       [...groups.values()].map((g) => ({
-        connector: g.connector,
-        mapping: g.mapping,
-        target: g.target,
+        connector: g.first.connector,
+        mapping: g.first.mapping,
+        target: g.first.targetIndex,
         count: g.count,
-        from_change: g.from,
-        to_change: g.to,
+        from_change: change(g.first),
+        to_change: change(g.last),
       })),
     );
     await sql`insert into ${audit} (event, connector, attempt, detail)
@@ -171,20 +165,26 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
        select 'queued', d.id, d.token, d.connector, 0,
               jsonb_strip_nulls(jsonb_build_object('mapping', d.mapping, 'target', d.target_index,
                 'receiptId', d.receipt_id, 'correlationId', d.app_correlation_id, 'traceId', d.trace_id))
-         from ${items} d where d.token = any(${events}::text[])`.execute(db);
+         from ${items} d where ${byTokens(events)}`.execute(db);
   }
   if (dead.length > 0) {
     await sql`insert into ${audit} (event, delivery_id, token, connector, attempt, detail, error)
        select 'dead', d.id, d.token, d.connector, 0, jsonb_build_object('mapping', d.mapping, 'target', d.target_index),
               d.last_error
-         from ${items} d where d.token = any(${dead}::text[])`.execute(db);
+         from ${items} d where ${byTokens(dead)}`.execute(db);
   }
+}
+
+/** Deliveries by their tokens, through the token index. */
+function byTokens(tokens: readonly string[]): RawBuilder<unknown> {
+  const parts = tokens.map((t) => sharedTokenPart(t) ?? t);
+  return sql`${tokenPartOf(sql.ref("d.token"))} = any(${parts}::text[]) and d.token = any(${tokens}::text[])`;
 }
 
 /** A delivery as a line of COPY text. */
 function copyLine(d: PlannedDelivery): string {
   return (
-    `${copyField(d.token)}\t${copyField(d.correlationId)}\t${copyField(d.connector)}\t${copyField(d.mapping)}\t` +
+    `${copyField(d.token)}\t${copyField(d.connector)}\t${copyField(d.mapping)}\t` +
     `${d.targetIndex}\t${copyField(d.orderingKey)}\t${d.commitLsn === null ? "\\N" : formatLsn(d.commitLsn)}\t` +
     `${d.ordinal === null ? "\\N" : d.ordinal}\t${d.commitTime.toISOString()}\t${d.state}\t` +
     // bytea hex input; the backslash is doubled for COPY's text format.

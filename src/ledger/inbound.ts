@@ -8,6 +8,7 @@ import { ledgerDb } from "./ledger-db.js";
 import type { AnswerStatus, DeliveryState } from "./ledger-schema.js";
 import { recountRuns } from "./run-members.js";
 import { storableJson, storableText } from "./storable-text.js";
+import { sharedTokenPart, tokenPartOf } from "./token-lookup.js";
 
 export type { AnswerStatus } from "./ledger-schema.js";
 
@@ -56,15 +57,20 @@ export async function applyAnswerInTransaction(
   answer: PartnerAnswer,
 ): Promise<AnswerResult> {
   const db = ledgerDb(client, schema);
-  const lookup = () =>
-    db
-      .selectFrom("deliveries")
-      .select(["id", "token", "correlation_id", "state", "receipt_id", "batch_id"])
-      .where("connector", "=", answer.connector)
-      .where((eb) => eb.or([eb("token", "=", answer.correlation), eb("correlation_id", "=", answer.correlation)]))
-      .orderBy("id")
-      .limit(1)
-      .executeTakeFirst();
+  // What is neither a token nor a correlation id names no delivery: it is never looked up.
+  const part = sharedTokenPart(answer.correlation);
+  const lookup = async () =>
+    part === null
+      ? undefined
+      : await db
+          .selectFrom("deliveries")
+          .select(["id", "token", "correlation_id", "state", "receipt_id", "batch_id"])
+          .where("connector", "=", answer.connector)
+          .where(tokenPartOf(sql.ref("token")), "=", part)
+          .where((eb) => eb.or([eb("token", "=", answer.correlation), eb("correlation_id", "=", answer.correlation)]))
+          .orderBy("id")
+          .limit(1)
+          .executeTakeFirst();
   const seen = await lookup();
   if (seen) {
     // Its batch first (a worker recording the batch's outcome waits), then the delivery itself;

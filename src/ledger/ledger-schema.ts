@@ -88,7 +88,8 @@ export interface BatchesTable {
 export interface DeliveryItemsTable {
   id: GeneratedAlways<string>;
   token: string;
-  correlation_id: string;
+  /** Null: the token's short form (correlationIdOf), which is what captured deliveries would store. */
+  correlation_id: string | null;
   connector: string;
   mapping: string;
   target_index: number;

@@ -63,7 +63,7 @@ const COLUMNS: ColumnFacts = {
   delivery_items: {
     id: "int8 not null",
     token: "text not null",
-    correlation_id: "text not null",
+    correlation_id: "text null",
     connector: "text not null",
     mapping: "text not null",
     target_index: "int4 not null",
