@@ -13,7 +13,7 @@ import type {
 import { decodeChange, encodeChange, type TransactionChange } from "../change/message-codec.js";
 import { faultPoint } from "../fault-points.js";
 import { appendAudit } from "../ledger/audit.js";
-import type { FeedBatch, FeedChunk, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
+import type { FeedBatch, FeedWriter, SameTransactionWork } from "../ledger/feed-writer.js";
 import type { StreamedChange, StreamedChanges } from "../ledger/streamed-changes.js";
 import type { Logger } from "../ops/logger.js";
 import type { StreamConsumer } from "../source/replication-stream.js";
@@ -214,29 +214,30 @@ export class CapturePipeline implements StreamConsumer {
 
   /**
    * The transaction committed: its changes are numbered and planned as those of any transaction,
-   * a chunk at a time, and stored with the checkpoint past its end in one ledger transaction.
-   * When the ledger refuses a value in it, it is stored a chunk at a time instead, the way `store`
-   * stores a refused batch, and the checkpoint (with the end of its spill) last.
+   * and stored a chunk at a time, each chunk in a ledger transaction of its own, as a transaction
+   * received whole is stored in parts of batchRows. Its first deliveries go while the rest is
+   * still moving, and one chunk at a time is in memory. The spill is discarded with the checkpoint
+   * past the transaction's end, last: if the process dies in between, the server sends the
+   * transaction again from its start, and the unique keys drop what was stored (as for a
+   * transaction received whole). A chunk the ledger refuses a value of is stored in parts, the way
+   * `store` stores a refused batch.
    */
   private streamCommitted(message: StreamCommitMessage): Promise<void> {
     const streamed = this.streamedChanges();
-    const chunks = () => this.committedChunks(streamed, message);
-    const feedChunks = () => this.feedChunks(chunks());
-    const discard = (client: pg.ClientBase) => streamed.discard(client, message.xid);
     return this.inOrder(async () => {
-      let inserted: number;
-      try {
-        inserted = await this.writer.writeChunked(this.ledger, feedChunks, message.endLsn, discard);
-      } catch (error) {
-        if (!isRefusedValue(error)) throw error;
-        inserted = 0;
-        for await (const changes of chunks()) inserted += await this.storeHalves(changes);
-        await this.writer.writeChunked(this.ledger, async function* () {}, message.endLsn, discard);
+      let inserted = 0;
+      for await (const changes of this.committedChunks(streamed, message)) {
+        const stored = await this.store({ rows: changes.map((c) => c.feed) }, changes);
+        inserted += stored;
+        this.hooks.onDurable?.({ rows: [] }, stored, undefined);
       }
+      await this.writer.saveCheckpointWith(this.ledger, message.endLsn, (client) =>
+        streamed.discard(client, message.xid),
+      );
       this.openStreams.delete(message.xid);
       faultPoint("stored-before-confirm");
       this.confirm(message.endLsn);
-      this.hooks.onDurable?.({ rows: [], checkpoint: message.endLsn }, inserted, message.commitTime);
+      this.hooks.onDurable?.({ rows: [], checkpoint: message.endLsn }, 0, message.commitTime);
     });
   }
 
@@ -253,13 +254,6 @@ export class CapturePipeline implements StreamConsumer {
       const changes: CapturedChange[] = [];
       for (const text of texts) this.capture(txn, decodeChange(text), changes);
       yield changes;
-    }
-  }
-
-  /** The feed rows of each chunk, with the work the hooks do in the same ledger transaction. */
-  private async *feedChunks(chunks: AsyncIterable<CapturedChange[]>): AsyncGenerator<FeedChunk> {
-    for await (const changes of chunks) {
-      yield { rows: changes.map((c) => c.feed), sameTransaction: this.hooks.sameTransaction?.(changes) };
     }
   }
 

@@ -38,12 +38,6 @@ export interface FeedBatch {
  */
 export type SameTransactionWork = (client: pg.ClientBase, fresh: boolean) => Promise<void>;
 
-/** A slice of one large transaction: its feed rows and what must be stored with them. */
-export interface FeedChunk {
-  readonly rows: readonly FeedRow[];
-  readonly sameTransaction?: SameTransactionWork | undefined;
-}
-
 export class FeedWriter {
   private readonly feed: RawBuilder<unknown>;
   private readonly checkpoints: RawBuilder<unknown>;
@@ -101,44 +95,17 @@ export class FeedWriter {
     return this.writeOnce(client, batch, sameTransaction, "insert");
   }
 
-  /**
-   * Writes a whole source transaction chunk by chunk, then `finish` and the checkpoint, in one
-   * ledger transaction: its changes become deliverable all at once, at the checkpoint, while
-   * only one chunk is in memory at a time. `chunks` is called again (from the start) when the
-   * fast path finds changes already stored.
-   */
-  async writeChunked(
+  /** Saves the checkpoint with other ledger work (discarding a stored transaction's spill) in one transaction. */
+  async saveCheckpointWith(
     client: pg.ClientBase,
-    chunks: () => AsyncIterable<FeedChunk>,
     checkpoint: Lsn,
-    finish: (client: pg.ClientBase) => Promise<void>,
-  ): Promise<number> {
-    try {
-      return await this.writeChunkedOnce(client, chunks, checkpoint, finish, "copy");
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-    return this.writeChunkedOnce(client, chunks, checkpoint, finish, "insert");
-  }
-
-  private async writeChunkedOnce(
-    client: pg.ClientBase,
-    chunks: () => AsyncIterable<FeedChunk>,
-    checkpoint: Lsn,
-    finish: (client: pg.ClientBase) => Promise<void>,
-    method: "copy" | "insert",
-  ): Promise<number> {
+    alsoInTransaction: (client: pg.ClientBase) => Promise<void>,
+  ): Promise<void> {
     await client.query("begin");
     try {
-      let inserted = 0;
-      for await (const chunk of chunks()) {
-        inserted += await this.writeRows(client, chunk.rows, method);
-        if (chunk.sameTransaction) await chunk.sameTransaction(client, method === "copy");
-      }
-      await finish(client);
+      await alsoInTransaction(client);
       await this.saveCheckpoint(client, checkpoint);
       await client.query("commit");
-      return inserted;
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       throw error;

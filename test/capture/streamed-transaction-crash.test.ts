@@ -1,7 +1,8 @@
 // SIGKILL while a 200,000-row transaction streams in (pgoutput protocol 2): killed once while the
-// transaction is still open on the source and once while the source sends it again after its
-// commit. After the last restart every row is delivered to the file drop exactly once, and an
-// aborted streamed transaction delivers nothing.
+// transaction is still open on the source, once while the source sends it again after its
+// commit, and once while it moves into the feed a chunk at a time. After the last restart every
+// row is delivered to the file drop exactly once, and an aborted streamed transaction delivers
+// nothing.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
@@ -25,6 +26,11 @@ async function droppedIds(dir: string): Promise<string[]> {
 describe("a streamed transaction survives SIGKILL", () => {
   let site: EssSite;
   let ess: EssProcess | undefined;
+
+  const feedRows = async (): Promise<number> => {
+    const r = await site.db.query<{ n: string }>("select count(*) as n from ess.feed");
+    return Number(r.rows[0]?.n ?? 0);
+  };
 
   const waiting = async (): Promise<number> => {
     const r = await site.db.query<{ n: string }>("select count(*) as n from ess.streamed_changes");
@@ -72,7 +78,7 @@ describe("a streamed transaction survives SIGKILL", () => {
     await site?.cleanup();
   });
 
-  it(`killed while ${ROWS.toLocaleString("en-US")} rows stream in and while they are sent again: each delivered once`, async () => {
+  it(`killed while ${ROWS.toLocaleString("en-US")} rows stream in, while they are sent again and while they move into the feed: each delivered once`, async () => {
     ess = EssProcess.start(site.configPath);
     await ess.waitForLog("replication started", 120_000);
     const writer = new pg.Client({ connectionString: site.db.url });
@@ -102,6 +108,13 @@ describe("a streamed transaction survives SIGKILL", () => {
     ess = EssProcess.start(site.configPath);
     await waitFor("the transaction sent again", async () => (await waiting()) > 10_000, 180_000);
     await ess.kill9();
+    // Kill 3: the committed transaction is moving from the waiting room into the feed a chunk at
+    // a time, and its first chunks are being delivered.
+    ess = EssProcess.start(site.configPath);
+    await waitFor("part of the transaction in the feed", async () => (await feedRows()) >= 20_000, 180_000);
+    await ess.kill9();
+    const movedWhenKilled = await feedRows();
+    expect(movedWhenKilled).toBeLessThan(ROWS);
     ess = EssProcess.start(site.configPath);
     await waitFor(`all ${ROWS} rows in the drop`, async () => (await droppedIds(site.dropDir)).length >= ROWS, 420_000);
     // A little longer: a duplicate would come now.
