@@ -9,6 +9,7 @@ import type {
   StreamAbortMessage,
   StreamCommitMessage,
   StreamStartMessage,
+  TableRef,
 } from "../change/change.js";
 import { decodeChange, encodeChange, type TransactionChange } from "../change/message-codec.js";
 import { faultPoint } from "../fault-points.js";
@@ -41,6 +42,11 @@ export const DEFAULT_CAPTURE_LIMITS: CaptureLimits = { batchRows: 5000, maxBuffe
 export interface CaptureHooks {
   /** Ledger work for these rows in the same transaction. */
   sameTransaction?(changes: readonly CapturedChange[]): SameTransactionWork | undefined;
+  /**
+   * Whether sameTransaction may read the rows of this table (a mapping's source). Without it,
+   * rows are kept whenever there is a sameTransaction.
+   */
+  readsRowsOf?(table: TableRef): boolean;
   /** Called after a batch is durable. */
   onDurable?(batch: FeedBatch, inserted: number, lastCommitTime: Date | undefined): void;
   /**
@@ -96,7 +102,9 @@ export class CapturePipeline implements StreamConsumer {
         this.txn = { begin: message, nextOrdinal: 0 };
         return;
       case "row":
-        this.pending.push(rowChangeToCaptured(this.openTransaction(message.kind), message));
+        this.pending.push(
+          rowChangeToCaptured(this.openTransaction(message.kind), message, this.keepsRow(message.table)),
+        );
         break;
       case "truncate":
         this.pending.push(...truncateToCaptured(this.openTransaction(message.kind), message));
@@ -225,10 +233,8 @@ export class CapturePipeline implements StreamConsumer {
   private streamCommitted(message: StreamCommitMessage): Promise<void> {
     const streamed = this.streamedChanges();
     return this.inOrder(async () => {
-      let inserted = 0;
       for await (const changes of this.committedChunks(streamed, message)) {
         const stored = await this.store({ rows: changes.map((c) => c.feed) }, changes);
-        inserted += stored;
         this.hooks.onDurable?.({ rows: [] }, stored, undefined);
       }
       await this.writer.saveCheckpointWith(this.ledger, message.endLsn, (client) =>
@@ -259,9 +265,14 @@ export class CapturePipeline implements StreamConsumer {
 
   /** A change of a transaction as the feed rows it becomes (a truncate names several tables). */
   private capture(txn: OpenTransaction, change: TransactionChange, into: CapturedChange[]): void {
-    if (change.kind === "row") into.push(rowChangeToCaptured(txn, change));
+    if (change.kind === "row") into.push(rowChangeToCaptured(txn, change, this.keepsRow(change.table)));
     else if (change.kind === "truncate") into.push(...truncateToCaptured(txn, change));
     else into.push(eventToCaptured(txn, change));
+  }
+
+  private keepsRow(table: TableRef): boolean {
+    const { readsRowsOf, sameTransaction } = this.hooks;
+    return readsRowsOf ? readsRowsOf(table) : sameTransaction !== undefined;
   }
 
   private openTransaction(kind: string): OpenTransaction {

@@ -2,6 +2,7 @@
 // so the bytes are fixed in the ledger before any attempt; a record that cannot be rendered
 // becomes a dead letter with its reason instead of stopping the stream.
 
+import type { TableRef } from "../change/change.js";
 import { formatLsn } from "../change/lsn.js";
 import type { PlannedDelivery } from "../ledger/delivery-writer.js";
 import type { CompiledMapping } from "../mapping/index.js";
@@ -9,10 +10,23 @@ import type { CapturedChange } from "./feed-rows.js";
 import { renderDelivery } from "./render-delivery.js";
 
 export class DeliveryPlanner {
+  /** Per table (the decoder's one TableRef per relation): whether some mapping reads its rows. */
+  private readonly tablesRead = new WeakMap<TableRef, boolean>();
+
   constructor(private readonly mappings: readonly CompiledMapping[]) {}
 
   get isEmpty(): boolean {
     return this.mappings.length === 0;
+  }
+
+  /** Whether a change of this table may become deliveries: only then does capture keep its row. */
+  readsRowsOf(table: TableRef): boolean {
+    let reads = this.tablesRead.get(table);
+    if (reads === undefined) {
+      reads = this.mappings.some((mapping) => mapping.readsTable(table));
+      this.tablesRead.set(table, reads);
+    }
+    return reads;
   }
 
   plan(changes: readonly CapturedChange[]): PlannedDelivery[] {

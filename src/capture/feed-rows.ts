@@ -24,7 +24,10 @@ export interface CapturedChange {
   readonly op: Op;
   readonly table: TableRef | null;
   readonly topic: string | null;
-  /** The row the mappings read: the new row, the old one for deletes, the event payload for events. */
+  /**
+   * The row the mappings read: the new row, the old one for deletes, the event payload for events;
+   * null for a truncate and for a table no mapping reads.
+   */
   readonly row: Row | null;
   /** For application events: the receipt id and the options the application gave. */
   readonly event?: EventFacts;
@@ -52,7 +55,11 @@ export interface OpenTransaction {
   nextOrdinal: number;
 }
 
-export function rowChangeToCaptured(txn: OpenTransaction, message: RowChangeMessage): CapturedChange {
+/**
+ * `keepRow`: whether a mapping may read the row. A row no mapping reads is not kept while the
+ * change waits for its flush: holding every captured row was a tenth of capture's time.
+ */
+export function rowChangeToCaptured(txn: OpenTransaction, message: RowChangeMessage, keepRow: boolean): CapturedChange {
   const feed: FeedRow = {
     commitLsn: txn.begin.commitLsn,
     ordinal: txn.nextOrdinal++,
@@ -66,7 +73,8 @@ export function rowChangeToCaptured(txn: OpenTransaction, message: RowChangeMess
     beforeJson: rowToJson(message.before),
     afterJson: rowToJson(message.after),
   };
-  return { feed, op: message.op, table: message.table, topic: null, row: message.after ?? message.before };
+  const row = keepRow ? (message.after ?? message.before) : null;
+  return { feed, op: message.op, table: message.table, topic: null, row };
 }
 
 /** A truncate names several tables at once: one feed row per table, so each mapping sees its own. */

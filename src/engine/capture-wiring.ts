@@ -99,6 +99,7 @@ export class CaptureWiring {
             else await insertDeliveries(client, config.ledger.schema, planned);
           };
         },
+        readsRowsOf: (table) => this.planner.readsRowsOf(table),
         onDurable: () => delivery.wake(),
       },
     });

@@ -25,6 +25,8 @@ export interface CompiledMapping {
   readonly columns: readonly string[];
   /** Does this change concern this mapping? (table or topic, ops, where filter) */
   matches(change: MappedChange): boolean;
+  /** Can a change of this table concern this mapping (its source table, whatever the op or row)? */
+  readsTable(table: TableRef): boolean;
   /** The ordering key of a row: the key columns' values joined in a stable text form. */
   orderingKey(row: Row): string;
 }
@@ -168,6 +170,7 @@ export function compileMapping(
         }
         return change.op === "truncate" || where(change.row);
       },
+      readsTable: (table) => source.topic === undefined && sameTable(table, source.table),
       orderingKey: orderingKeyOf(keyColumns, fallbackKey),
     },
   };

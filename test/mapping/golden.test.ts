@@ -91,6 +91,13 @@ describe("SPEC permit_status mapping", () => {
     expect(mapping.matches({ op: "update", table: { schema: "public", name: "hearings" }, row: permit })).toBe(false);
     expect(mapping.orderingKey(permit)).toBe("BP-802");
   });
+
+  it("reads the rows of public.permits and of no other table", () => {
+    const mapping = compilePermitStatus("cp037");
+    expect(mapping.readsTable({ schema: "public", name: "permits" })).toBe(true);
+    expect(mapping.readsTable({ schema: "public", name: "hearings" })).toBe(false);
+    expect(mapping.readsTable({ schema: "archive", name: "permits" })).toBe(false);
+  });
 });
 
 // SPEC §3.3's treasury_batch target: RECFM=F, 32-byte records, no terminator.
