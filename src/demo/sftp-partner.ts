@@ -35,7 +35,7 @@ export async function startSftpPartner(
   username: string,
   options: SftpPartnerOptions = {},
 ): Promise<SftpPartner> {
-  const keys = options.hostKey ? keysFrom(options.hostKey) : ssh2.utils.generateKeyPairSync("ed25519");
+  const keys = options.hostKey ? keysFrom(options.hostKey) : freshKeyPair();
   const password = options.password ?? randomBytes(12).toString("base64url");
   const errors: string[] = [];
   const clients = new Set<Connection>();
@@ -86,7 +86,20 @@ export async function startSftpPartner(
 
 /** A new ed25519 host key in OpenSSH format, for a partner that keeps its key across restarts. */
 export function generateHostKey(): string {
-  return ssh2.utils.generateKeyPairSync("ed25519").private;
+  return freshKeyPair().private;
+}
+
+/**
+ * A new ed25519 key pair that ssh2 can read back. About one pair in 256 from generateKeyPairSync
+ * cannot be (a public key starting with a zero byte loses it: mscdex/ssh2 issues 1390 and 1513),
+ * and the partner then failed to start with "Malformed OpenSSH private key".
+ */
+function freshKeyPair(): { private: string; public: string } {
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync("ed25519");
+    const readable = [pair.private, pair.public].every((key) => !(ssh2.utils.parseKey(key) instanceof Error));
+    if (readable) return pair;
+  }
 }
 
 /** The public half of a stored private host key, in the form generateKeyPairSync gives. */

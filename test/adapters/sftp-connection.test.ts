@@ -110,7 +110,9 @@ describe("credentials", () => {
   });
 
   it("a key the server does not know (a rotated credential) needs attention, not dead letters", async () => {
-    const stranger = utils.generateKeyPairSync("ed25519");
+    // One ed25519 pair in 256 from generateKeyPairSync cannot be read back (mscdex/ssh2 issue 1390).
+    let stranger = utils.generateKeyPairSync("ed25519");
+    while (utils.parseKey(stranger.private) instanceof Error) stranger = utils.generateKeyPairSync("ed25519");
     const adapter = adapterFor({ privateKey: stranger.private });
     const error = await caught(adapter.heartbeat(AbortSignal.timeout(5_000)));
     expect(error).toMatchObject({ failure: "attention", reason: "auth_failed" });
