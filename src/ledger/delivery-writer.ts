@@ -13,7 +13,7 @@ import { quoteIdentifier } from "../sql/sql-identifier.js";
 import { copyField, copyLines } from "./copy-text.js";
 import { ledgerDb, ledgerTable } from "./ledger-db.js";
 import { storableText } from "./storable-text.js";
-import { sharedTokenPart, tokenPartOf } from "./token-lookup.js";
+import { indexedPartOf, tokenPartOf } from "./token-lookup.js";
 
 export interface PlannedDelivery {
   readonly token: string;
@@ -177,7 +177,8 @@ async function auditQueued(client: pg.ClientBase, schema: string, stored: readon
 
 /** Deliveries by their tokens, through the token index. */
 function byTokens(tokens: readonly string[]): RawBuilder<unknown> {
-  const parts = tokens.map((t) => sharedTokenPart(t) ?? t);
+  // The same expression on both sides, so a token of any form (not only 'ess1-') is found.
+  const parts = tokens.map(indexedPartOf);
   return sql`${tokenPartOf(sql.ref("d.token"))} = any(${parts}::text[]) and d.token = any(${tokens}::text[])`;
 }
 

@@ -7,9 +7,14 @@ const TOKEN_PREFIX = "ess1-";
 const CORRELATION_PREFIX = "ess-";
 const SHARED_LENGTH = 24;
 
+/** What the index holds for a stored token, whatever its form: tokenPartOf() computed in JavaScript. */
+export function indexedPartOf(token: string): string {
+  return token.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + SHARED_LENGTH);
+}
+
 /** A token's correlation id: partners echo it in callbacks, and captured deliveries do not store it. */
 export function correlationIdOf(token: string): string {
-  return `${CORRELATION_PREFIX}${token.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + SHARED_LENGTH)}`;
+  return `${CORRELATION_PREFIX}${indexedPartOf(token)}`;
 }
 
 /** The indexed part of what a partner or operator quoted; null when it can be neither a token nor a correlation id. */
